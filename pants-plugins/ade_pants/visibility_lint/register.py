@@ -9,8 +9,9 @@ Pants 2.18 ships the same check; delete this plugin after upgrading.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from pants.core.goals.lint import LintResult, LintTargetsRequest
 from pants.core.util_rules.partitions import PartitionerType
@@ -39,12 +40,16 @@ class VisibilityFieldSet(FieldSet):
 
 class VisibilityLintRequest(LintTargetsRequest):
     field_set_type = VisibilityFieldSet
-    tool_subsystem = VisibilityLintSubsystem
+    # A Subsystem with a SkipOption is what the SkippableSubsystem protocol means; mypy cannot
+    # see through the option descriptor.
+    tool_subsystem = VisibilityLintSubsystem  # type: ignore[assignment]
     partitioner_type = PartitionerType.DEFAULT_SINGLE_PARTITION
 
 
 @rule(desc="Check visibility rules")
-async def lint_visibility(request: VisibilityLintRequest.Batch[VisibilityFieldSet, Any]) -> LintResult:
+async def lint_visibility(
+    request: VisibilityLintRequest.Batch[VisibilityFieldSet, Any],
+) -> LintResult:
     violations: list[str] = []
     for field_set in request.elements:
         try:

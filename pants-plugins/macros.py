@@ -1,0 +1,24 @@
+"""BUILD-file prelude (`[GLOBAL] build_file_prelude_globs`): names shared by BUILD files."""
+
+
+def ade_artifact(name, description, **extra):  # type: ignore[no-untyped-def]
+    """The `provides=` of every ADE distribution: one place for the metadata they share.
+
+    The version is added by the ade_pants.distribution_version plugin, from src/python/ade/VERSION.
+    """
+    return python_artifact(  # type: ignore[name-defined]  # noqa: F821 (a BUILD-file symbol)
+        name=name,
+        description=description,
+        author="The ADE team",
+        license="Proprietary",
+        python_requires=">=3.11,<3.12",
+        classifiers=[
+            "Development Status :: 3 - Alpha",
+            "License :: Other/Proprietary License",
+            "Operating System :: POSIX :: Linux",
+            "Programming Language :: Python :: 3",
+            "Programming Language :: Python :: 3.11",
+            "Topic :: Office/Business",
+        ],
+        **extra,
+    )

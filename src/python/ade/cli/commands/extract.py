@@ -1,0 +1,130 @@
+"""`ade extract FILE --output DIR`: try a configuration on a local file, no database or storage.
+
+It writes exactly what a worker run stores (normalized.xlsx, tables/<n>.csv, issues.csv,
+summary.json, log.ndjson) and prints a short report. Mount it as a plain command,
+`app.command("extract")(extract_command)`: a one-command sub-app would become a group and need
+`ade extract extract FILE`. Only Typer is imported at module level (start-up time); the engine,
+pydantic and openpyxl load inside the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from ade.db.configuration_spec import ConfigurationSpec
+    from ade.worker.engine.pipeline import Summary
+
+# Names this command writes; only these are cleared from DIR before a run.
+_OUTPUT_FILES = ("normalized.xlsx", "issues.csv", "summary.json", "log.ndjson")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    return typer.Exit(code)
+
+
+def _load_config(path: Path | None) -> ConfigurationSpec:
+    from pydantic import ValidationError
+
+    from ade.db.configuration_spec import default_configuration, parse_configuration
+
+    if path is None:
+        return default_configuration()
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise _fail(f"configuration file not found: {path}") from None
+    except OSError as exc:
+        raise _fail(f"cannot read configuration {path}: {exc.strerror}") from None
+    try:
+        return parse_configuration(text)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        message = first["msg"].removeprefix("Value error, ")
+        raise _fail(f"invalid configuration {path.name}: {where}: {message}{more}") from None
+
+
+def _clear_previous(output: Path) -> None:
+    for name in _OUTPUT_FILES:
+        (output / name).unlink(missing_ok=True)
+    tables = output / "tables"
+    if tables.is_dir():
+        for old in tables.glob("*.csv"):
+            if old.stem.isdigit():
+                old.unlink()
+
+
+def _report(summary: Summary, output: Path) -> list[str]:
+    data: dict[str, Any] = summary.as_dict()
+    lines = [
+        f"{data['file']}: {data['tables_found']} table(s), {data['rows']} row(s), "
+        f"{data['issues']['total']} issue(s)"
+    ]
+    for table in data["tables"]:
+        header = ",".join(str(r) for r in table["header_rows"])
+        lines.append(
+            f"  table {table['number']}: sheet {table['sheet']!r} {table['range']} "
+            f"(header row {header}), {table['rows']} row(s), {table['issues']} issue(s)"
+        )
+        mapped = [
+            f"{c['field']}<-{c['column']} {c['header']!r} ({c['score']:.2f})"
+            for c in table["mapping"]
+            if c["field"]
+        ]
+        lines.append(f"    mapped: {', '.join(mapped) or 'nothing'}")
+        unmapped = [
+            f"{c['column']} {c['header']!r} ({c['reason']})"
+            for c in table["mapping"]
+            if not c["field"]
+        ]
+        if unmapped:
+            lines.append(f"    not mapped: {', '.join(unmapped)}")
+        if table["missing_required"]:
+            lines.append(f"    missing required: {', '.join(table['missing_required'])}")
+    for field, codes in sorted(data["issues"]["by_field"].items()):
+        detail = ", ".join(f"{code} {count}" for code, count in sorted(codes.items()))
+        lines.append(f"  issues {field}: {detail}")
+    lines.append(f"outputs in {output}")
+    return lines
+
+
+def extract_command(
+    file: Path = typer.Argument(..., help="CSV or XLSX file to extract.", show_default=False),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Directory for the outputs (created if missing)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Configuration JSON; default: the shipped people roster."
+    ),
+    sheet: list[str] | None = typer.Option(
+        None, "--sheet", "-s", help="Only this sheet (repeatable); default: all sheets."
+    ),
+) -> None:
+    """Run the extraction engine on a local FILE and write what a run would store into DIR."""
+    spec = _load_config(config)
+
+    from ade.worker.engine.errors import EngineError
+    from ade.worker.engine.events import NdjsonLog
+    from ade.worker.engine.pipeline import extract
+
+    if output.exists() and not output.is_dir():
+        raise _fail(f"--output {output} exists and is not a directory", 2)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        _clear_previous(output)
+    except OSError as exc:
+        raise _fail(f"cannot use output directory {output}: {exc.strerror}") from None
+    with NdjsonLog(output / "log.ndjson") as log:
+        try:
+            summary = extract(file, spec, output, on_event=log, sheets=sheet or None)
+        except EngineError as exc:
+            raise _fail(f"{exc.code}: {exc.message}") from None
+    for line in _report(summary, output):
+        typer.echo(line)

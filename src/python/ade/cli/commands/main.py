@@ -1,0 +1,56 @@
+"""The `ade` command line: one Typer app, with one sub-app per concern in its own module.
+
+Start-up time matters (`ade --help` runs on every shell completion and in every container health
+script), so this module and the sub-app modules import only Typer; each command imports the
+heavy libraries it needs (SQLAlchemy, Alembic, boto3, FastAPI, openpyxl) inside its function.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from ade.cli.commands import db, storage
+from ade.cli.commands.version import ade_version
+
+app = typer.Typer(
+    name="ade",
+    help="ADE, the Automatic Data Extractor: turns messy CSV/XLSX exports into clean tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(storage.app, name="storage")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ade {ade_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """ADE, the Automatic Data Extractor.
+
+    Settings come from ADE_* environment variables (ADE_DATABASE_URL, ADE_DATA_DIR,
+    ADE_STORAGE_BACKEND, ...); by default everything lives under ./data.
+    """
+
+
+def run() -> None:
+    """Console-script and PEX entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,171 @@
+"""The extraction configuration: which target fields a run looks for and how to treat them.
+
+It lives in `ade.db` because both the API (which validates and stores configurations) and the
+worker (which runs them) need the same model, and `ade.db` is the one library both may import.
+Only pydantic and the standard library are used here: no openpyxl, no engine code.
+
+`header_key` is defined here too, because "two aliases collide" (a configuration error) and
+"this header matches that alias" (an engine decision) must use one and the same normalization.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FieldType = Literal["text", "email", "date", "number", "integer", "phone", "name", "full_name"]
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+
+
+def header_key(text: str) -> str:
+    """Normalize a header or alias for comparison.
+
+    Accents are stripped, camelCase is split ("firstName" -> "first name"), everything is
+    lower-cased and any run of punctuation, underscores or whitespace becomes one space.
+    "E-Mail Address:" and "e_mail address" both become "e mail address".
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    split = _CAMEL.sub(" ", plain).lower()
+    return _NON_ALNUM.sub(" ", split).strip()
+
+
+class FieldSpec(BaseModel):
+    """One target column of the normalized output."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=_IDENTIFIER, max_length=64)
+    label: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    required: bool = False
+    type: FieldType = "text"
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_not_blank(cls, aliases: list[str]) -> list[str]:
+        for alias in aliases:
+            if not header_key(alias):
+                raise ValueError(f"alias {alias!r} has no letters or digits")
+        return aliases
+
+    @property
+    def display_label(self) -> str:
+        """The column title written to the outputs."""
+        return self.label or self.name
+
+    def match_names(self) -> list[str]:
+        """Every spelling that counts as an exact match: name, label, aliases (in that order)."""
+        names = [self.name]
+        if self.label:
+            names.append(self.label)
+        names.extend(self.aliases)
+        return names
+
+
+class NameDerivation(BaseModel):
+    """Keep a full-name field and its parts consistent.
+
+    `split` fills first/middle/last from the full name where those are empty; `join` fills the
+    full name from the parts where it is empty; `both` does whichever is needed per row.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    full_name: str
+    first_name: str
+    last_name: str
+    middle_name: str | None = None
+    direction: Literal["split", "join", "both"] = "both"
+
+    def referenced(self) -> list[tuple[str, str]]:
+        """(role, field name) pairs, for validation messages."""
+        pairs = [
+            ("full_name", self.full_name),
+            ("first_name", self.first_name),
+            ("last_name", self.last_name),
+        ]
+        if self.middle_name:
+            pairs.append(("middle_name", self.middle_name))
+        return pairs
+
+
+class ConfigurationSpec(BaseModel):
+    """A whole configuration: fields plus the options that steer matching and normalization."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    name: str = "custom"
+    fields: list[FieldSpec] = Field(min_length=1)
+    derive_names: list[NameDerivation] = Field(default_factory=list)
+    # A header matches a field when its score reaches this (exact matches score 1.0).
+    match_threshold: float = Field(default=0.75, ge=0.0, le=1.0)
+    # Day/month order for ambiguous dates (03/04/2020) when a column gives no evidence itself.
+    date_order: Literal["mdy", "dmy"] = "mdy"
+    # Hidden spreadsheet columns are data too; set False to ignore them (reported either way).
+    include_hidden_columns: bool = True
+    # Phone numbers without a leading "+" get this country code when they have 10 digits.
+    default_phone_country_code: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,2}$")
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> ConfigurationSpec:
+        errors: list[str] = []
+        seen: dict[str, int] = {}
+        for index, spec in enumerate(self.fields):
+            if spec.name in seen:
+                errors.append(
+                    f"fields[{index}]: duplicate field name {spec.name!r} "
+                    f"(first defined at fields[{seen[spec.name]}])"
+                )
+            else:
+                seen[spec.name] = index
+        claimed: dict[str, str] = {}
+        for spec in self.fields:
+            for spelling in spec.match_names():
+                key = header_key(spelling)
+                owner = claimed.setdefault(key, spec.name)
+                if owner != spec.name:
+                    errors.append(
+                        f"alias {spelling!r} of field {spec.name!r} is already claimed by field "
+                        f"{owner!r} (both normalize to {key!r})"
+                    )
+        types = {spec.name: spec.type for spec in self.fields}
+        for index, rule in enumerate(self.derive_names):
+            for role, name in rule.referenced():
+                if name not in types:
+                    errors.append(f"derive_names[{index}].{role}: unknown field {name!r}")
+            if types.get(rule.full_name, "full_name") != "full_name":
+                errors.append(
+                    f"derive_names[{index}].full_name: field {rule.full_name!r} must have "
+                    f"type 'full_name', not {types[rule.full_name]!r}"
+                )
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def field(self, name: str) -> FieldSpec:
+        """The field called `name` (KeyError if there is none)."""
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+def parse_configuration(text: str | bytes) -> ConfigurationSpec:
+    """Parse configuration JSON; raises pydantic.ValidationError with located messages."""
+    return ConfigurationSpec.model_validate_json(text)
+
+
+def default_configuration() -> ConfigurationSpec:
+    """The configuration shipped with the package: people rosters (names, email, phone, dates)."""
+    text = resources.files("ade.db").joinpath("default_configuration.json").read_text("utf-8")
+    return ConfigurationSpec.model_validate(json.loads(text))

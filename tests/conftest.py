@@ -1,0 +1,52 @@
+"""Fixtures shared by every test area: real databases.
+
+- ``postgres_server`` (session): a real PostgreSQL (embedded, or ``ADE_TEST_DATABASE_URL``).
+- ``postgres_url``: a fresh, empty PostgreSQL database for one test.
+- ``sqlite_url``: a SQLite file URL in the test's tmp_path (the file does not exist yet).
+- ``unused_tcp_port``: a local port nothing listens on.
+
+tests.support.postgres (psycopg, SQLAlchemy) is imported inside the fixtures, so test areas
+that never ask for a database do not pay for it.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.support.postgres import PostgresServer
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    from tests.support.postgres import postgres_server as start_postgres
+
+    with start_postgres() as server:
+        yield server
+
+
+@pytest.fixture()
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    from tests.support.postgres import fresh_database
+
+    with fresh_database(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture()
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'db' / 'ade.sqlite'}"
+
+
+@pytest.fixture()
+def unused_tcp_port() -> int:
+    """A local TCP port with nothing listening (bound, then closed)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port

