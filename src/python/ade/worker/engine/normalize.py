@@ -1,0 +1,471 @@
+"""Value normalizers: one function per field type, each idempotent.
+
+Each takes a raw cell and returns the normalized value, None for an empty cell, or raises
+InvalidValue with a short message (the pipeline turns that into an issue and keeps the raw text
+in the output, so nothing is lost). Raising, not returning a marker, keeps the common path free
+of per-cell checks.
+
+Decisions worth knowing:
+  - Dates come out as ISO 8601 ("2024-03-05", or "2024-03-05T14:30:00" when there is a time).
+    Excel serial numbers (numeric cells) use the 1900 date system. Numeric "a/b/yyyy" dates
+    follow the column's day/month order, which the pipeline infers from the column (a value
+    with a part above 12 is evidence) and otherwise takes from the configuration; a value
+    impossible in that order is an issue rather than silently read the other way. Dotted dates
+    ("05.03.2024") are always day-first. Two-digit years follow POSIX: 69-99 -> 19xx, else 20xx.
+  - Numbers: currency symbols and spaces are dropped; "(12)" and "12-" are negative; with both
+    "," and "." present the last one is the decimal mark; a lone "," followed by exactly three
+    digits groups thousands ("1,234"), otherwise it is a decimal comma ("3,5"); "%" divides by 100.
+  - Names are re-cased only when they are entirely upper or lower case: mixed case is taken as
+    intentional ("McDonald", "DeVito", "van Dyk" stay as written). Re-casing keeps particles
+    (van, de, von...) lower-case unless first, capitalizes after "Mc" and after a one-letter
+    prefix with an apostrophe ("O'Neil", "D'Angelo"), and each part of a hyphenated name. "Mac" is
+    left alone ("Mack", "Macy" and "Machado" are not "MacK", "MacY", "MacHado").
+  - Phones: "+" and digits only, an extension as ";ext=123"; 10 digits without "+" get the
+    configured default country code when there is one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from ade.worker.engine.cells import Cell
+
+Normalizer = Callable[[Cell], Cell]
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+class InvalidValue(ValueError):
+    """A value that is not of its field's declared type."""
+
+
+# --------------------------------------------------------------------------------- text
+
+
+def normalize_text(value: Cell) -> Cell:
+    """Trim and collapse whitespace; numbers and dates as text; drop control characters."""
+    if isinstance(value, str):
+        if not value.isprintable():  # tabs and newlines land here too; control codes go
+            value = _ILLEGAL.sub("", value)
+        return " ".join(value.split()) or None
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return iso_date(value) if not isinstance(value, dt.time) else value.isoformat()
+    return str(value)
+
+
+def _as_text(value: Cell) -> str | None:
+    text = normalize_text(value)
+    return text if isinstance(text, str) else None
+
+
+# -------------------------------------------------------------------------------- email
+
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]{2,}$")
+_ANGLE = re.compile(r"<([^<>]+)>")
+
+
+def normalize_email(value: Cell) -> Cell:
+    text = _as_text(value)
+    if text is None:
+        return None
+    text = text.lower()
+    if "<" in text:
+        found = _ANGLE.search(text)
+        if found:
+            text = found.group(1).strip()
+    if text.startswith("mailto:"):
+        text = text[7:]
+    text = text.replace(" ", "")
+    if not _EMAIL.match(text):
+        raise InvalidValue("not an email address")
+    return text
+
+
+# -------------------------------------------------------------------------------- dates
+
+_ISO = re.compile(
+    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_NUMERIC_DATE = re.compile(
+    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
+)
+_DAY_MONTH_NAME = re.compile(
+    r"^(\d{1,2})(?:st|nd|rd|th)?[ -]([A-Za-z]{3,9})\.?,?[ -](\d{4}|\d{2})$"
+)
+_MONTH_NAME_DAY = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_WEEKDAY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,? ", re.IGNORECASE)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+
+def iso_date(value: dt.datetime | dt.date) -> str:
+    if isinstance(value, dt.datetime):
+        if value.hour == value.minute == value.second == value.microsecond == 0:
+            return value.date().isoformat()
+        return value.replace(microsecond=0, tzinfo=None).isoformat()
+    return value.isoformat()
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 1900 if year >= 69 else 2000
+    return year
+
+
+def _build(year: int, month: int, day: int, clock: tuple[int, int, int] | None = None) -> str:
+    try:
+        if clock and any(clock):
+            return iso_date(dt.datetime(year, month, day, *clock))
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        raise InvalidValue("not a valid date") from None
+
+
+def day_month_evidence(value: Cell) -> str | None:
+    """'dmy' or 'mdy' if this value settles the day/month order by itself, else None."""
+    if not isinstance(value, str):
+        return None
+    match = _NUMERIC_DATE.match(value.strip())
+    if not match or match.group(2) == ".":
+        return None
+    first, second = int(match.group(1)), int(match.group(3))
+    if first > 12 >= second:
+        return "dmy"
+    if second > 12 >= first:
+        return "mdy"
+    return None
+
+
+def make_date_normalizer(order: str) -> Normalizer:
+    """A date normalizer that reads numeric "a/b/yyyy" dates in the given day/month order."""
+    day_first = order == "dmy"
+
+    def normalize_date(value: Cell) -> Cell:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime | dt.date):
+            return iso_date(value)
+        if isinstance(value, bool):
+            raise InvalidValue("not a date")
+        if isinstance(value, int | float):
+            return _excel_serial(value)
+        if not isinstance(value, str):
+            raise InvalidValue("not a date")
+        text = " ".join(value.split())
+        if not text:
+            return None
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            try:  # already ISO: the common case, checked in C
+                return dt.date.fromisoformat(text).isoformat()
+            except ValueError:
+                pass
+        if not text[0].isdigit():
+            text = _WEEKDAY.sub("", text)
+        match = _NUMERIC_DATE.match(text)
+        if match:
+            a, sep, b, y, hh, mm, ss, ampm = match.groups()
+            first, second = int(a), int(b)
+            day, month = (first, second) if day_first or sep == "." else (second, first)
+            hour = int(hh or 0)
+            if ampm:
+                hour = hour % 12 + (12 if ampm.lower() == "pm" else 0)
+            if month > 12 and day <= 12:
+                order_used = "day-first" if (day_first or sep == ".") else "month-first"
+                raise InvalidValue(f"day and month do not fit this column's {order_used} dates")
+            return _build(_year(y), month, day, (hour, int(mm or 0), int(ss or 0)))
+        match = _ISO.match(text)
+        if match:
+            y, m, d, hh, mm, ss = match.groups()
+            clock = (int(hh or 0), int(mm or 0), int(ss or 0))
+            return _build(int(y), int(m), int(d), clock)
+        match = _DAY_MONTH_NAME.match(text)
+        if match:
+            d, name, y = match.groups()
+            return _build(_year(y), _month(name), int(d))
+        match = _MONTH_NAME_DAY.match(text)
+        if match:
+            name, d, y = match.groups()
+            return _build(int(y), _month(name), int(d))
+        match = _COMPACT.match(text)
+        if match:
+            return _build(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        raise InvalidValue("not a recognized date")
+
+    return normalize_date
+
+
+def _month(name: str) -> int:
+    month = _MONTHS.get(name.lower())
+    if month is None:
+        raise InvalidValue("not a recognized date")
+    return month
+
+
+def _excel_serial(serial: float) -> str:
+    if not 1 <= serial < 2958466:
+        raise InvalidValue("number out of range for a date")
+    if 60 <= serial < 61:
+        raise InvalidValue("Excel's non-existent 1900-02-29")
+    epoch = _EXCEL_EPOCH if serial >= 61 else dt.date(1899, 12, 31)
+    days = int(serial)
+    seconds = round((serial - days) * 86400)
+    moment = dt.datetime.combine(epoch, dt.time()) + dt.timedelta(days=days, seconds=seconds)
+    return iso_date(moment)
+
+
+# ------------------------------------------------------------------------------ numbers
+
+_CURRENCY = re.compile(r"[$€£¥₹₩₽¢\s\u00a0\u202f']|\b(?:usd|eur|gbp|chf|cad|aud)\b", re.I)
+_US_NUMBER = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^\d+\.\d+$")
+_PLAIN_NUMBER = re.compile(r"^\d+(\.\d+)?([eE][+-]?\d+)?$")
+
+
+def normalize_number(value: Cell) -> Cell:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidValue("not a number")
+    if isinstance(value, int | float):
+        return value
+    if not isinstance(value, str):
+        raise InvalidValue("not a number")
+    text = value.strip()
+    if not text:
+        return None
+    if text.isdigit() and text.isascii():
+        return int(text)
+    if _US_NUMBER.match(text):  # "1,234.50": the common case without the general parsing
+        plain = text.replace(",", "")
+        return float(plain) if "." in plain else int(plain)
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1]
+    text = _CURRENCY.sub("", text)
+    if text.endswith("-"):
+        negative, text = not negative, text[:-1]
+    if text.startswith(("-", "+")):
+        negative, text = (not negative if text[0] == "-" else negative), text[1:]
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1]
+    text = _decimal_point(text)
+    if not _PLAIN_NUMBER.match(text):
+        raise InvalidValue("not a number")
+    number: int | float = float(text) if ("." in text or "e" in text.lower()) else int(text)
+    if percent:
+        number = number / 100
+    return -number if negative else number
+
+
+def _decimal_point(text: str) -> str:
+    if "," in text and "." in text:
+        if text.rfind(",") > text.rfind("."):
+            return text.replace(".", "").replace(",", ".")
+        return text.replace(",", "")
+    if "," in text:
+        if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
+            return text.replace(",", "")
+        if text.count(",") == 1:
+            return text.replace(",", ".")
+    if text.count(".") > 1 and re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
+        return text.replace(".", "")  # "1.234.567": dots grouping thousands
+    return text
+
+
+def normalize_integer(value: Cell) -> Cell:
+    number = normalize_number(value)
+    if number is None:
+        return None
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise InvalidValue("not a whole number")
+        return int(number)
+    return number
+
+
+# ------------------------------------------------------------------------------- phones
+
+_EXTENSION = re.compile(r"(?:;ext=|\s*(?:ext\.?|extension|x|#)\s*)(\d{1,6})\s*$", re.I)
+_NOT_DIGIT = re.compile(r"\D")
+_PHONE_CHARS = re.compile(r"^[\d\s().+\-/]+$")
+
+
+def make_phone_normalizer(country_code: str | None) -> Normalizer:
+    def normalize_phone(value: Cell) -> Cell:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = _as_text(value)
+        if text is None:
+            return None
+        extension = ""
+        if not _PHONE_CHARS.match(text):  # only then can there be an extension to cut off
+            match = _EXTENSION.search(text)
+            if match:
+                extension = f";ext={match.group(1)}"
+                text = text[: match.start()]
+            if not _PHONE_CHARS.match(text):
+                raise InvalidValue("not a phone number")
+        international = text.lstrip().startswith(("+", "00"))
+        digits = _NOT_DIGIT.sub("", text)
+        if text.lstrip().startswith("00"):
+            digits = digits[2:]
+        if international:
+            if not 8 <= len(digits) <= 15:
+                raise InvalidValue("not a phone number (wrong number of digits)")
+            return f"+{digits}{extension}"
+        if country_code and len(digits) == 10:
+            return f"+{country_code}{digits}{extension}"
+        if country_code == "1" and len(digits) == 11 and digits[0] == "1":
+            return f"+{digits}{extension}"
+        if not 7 <= len(digits) <= 15:
+            raise InvalidValue("not a phone number (wrong number of digits)")
+        return f"{digits}{extension}"
+
+    return normalize_phone
+
+
+# -------------------------------------------------------------------------------- names
+
+PARTICLES = frozenset(
+    "van von der den de del della di da das dos du la le ter ten bin ibn al el".split()
+)
+SUFFIXES = {
+    "jr": "Jr.",
+    "sr": "Sr.",
+    "ii": "II",
+    "iii": "III",
+    "iv": "IV",
+    "v": "V",
+    "phd": "PhD",
+    "md": "MD",
+    "esq": "Esq.",
+}
+
+
+def _is_suffix(token: str) -> bool:
+    return token.lower().strip(".") in SUFFIXES
+
+
+def _capitalize_part(part: str) -> str:
+    if not part:
+        return part
+    if "'" in part or "\u2019" in part:
+        quote = "'" if "'" in part else "\u2019"
+        head, _, tail = part.partition(quote)
+        if len(head) == 1 and tail:
+            return head.title() + quote + _capitalize_part(tail)
+        return head[:1].title() + head[1:] + quote + tail  # "james's" -> "James's"
+    if part.startswith("mc") and len(part) > 2:
+        return "Mc" + part[2].title() + part[3:]
+    # title(), not upper(): "ß".upper() is "SS", which would read as all-caps next time.
+    return part[0].title() + part[1:]
+
+
+def _recase(text: str) -> str:
+    words = []
+    for position, word in enumerate(text.lower().split(" ")):
+        bare = word.strip(".")
+        if position > 0 and word in PARTICLES:
+            words.append(word)
+        elif position > 0 and bare in SUFFIXES:
+            words.append(SUFFIXES[bare])
+        else:
+            words.append("-".join(_capitalize_part(piece) for piece in word.split("-")))
+    return " ".join(words)
+
+
+def normalize_name(value: Cell) -> Cell:
+    """One name part (first, middle or last): whitespace, and casing if all upper/lower."""
+    text = _as_text(value)
+    if text is None:
+        return None
+    if text.isupper() or text.islower():
+        text = _recase(text)
+    return text
+
+
+def normalize_full_name(value: Cell) -> Cell:
+    """A full name, "Last, First [Middle]" turned into "First [Middle] Last"."""
+    text = _as_text(value)
+    if text is None:
+        return None
+    if "," in text:
+        parts = [p.strip() for p in text.split(",")]
+        if len(parts) == 2 and all(parts):
+            first, second = parts
+            text = f"{first} {second}" if _is_suffix(second) else f"{second} {first}"
+        elif len(parts) == 3 and all(parts) and _is_suffix(parts[2]):
+            text = f"{parts[1]} {parts[0]} {parts[2]}"
+    if text.isupper() or text.islower():
+        text = _recase(text)
+    return text
+
+
+def split_full_name(full: str) -> tuple[str, str | None, str | None]:
+    """(first, middle, last) of a normalized full name; particles stay with the last name."""
+    tokens = full.split()
+    suffix = tokens.pop() if len(tokens) > 2 and _is_suffix(tokens[-1]) else None
+    if len(tokens) == 1:
+        return tokens[0], None, suffix
+    start = len(tokens) - 1
+    while start > 1 and tokens[start - 1].lower() in PARTICLES:
+        start -= 1
+    last = " ".join(tokens[start:] + ([suffix] if suffix else []))
+    middle = " ".join(tokens[1:start]) or None
+    return tokens[0], middle, last
+
+
+def join_full_name(first: str | None, middle: str | None, last: str | None) -> str | None:
+    parts = [p for p in (first, middle, last) if p]
+    return " ".join(parts) or None
+
+
+def normalizer_for(
+    field_type: str, *, date_order: str = "mdy", phone_country_code: str | None = None
+) -> Normalizer:
+    """The normalizer for a configuration field type."""
+    if field_type == "date":
+        return make_date_normalizer(date_order)
+    if field_type == "phone":
+        return make_phone_normalizer(phone_country_code)
+    simple: dict[str, Normalizer] = {
+        "text": normalize_text,
+        "email": normalize_email,
+        "number": normalize_number,
+        "integer": normalize_integer,
+        "name": normalize_name,
+        "full_name": normalize_full_name,
+    }
+    return simple[field_type]

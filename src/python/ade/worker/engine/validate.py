@@ -1,0 +1,223 @@
+"""Turn a table's source cells into output rows, recording every problem as an issue.
+
+One RowProcessor per table is compiled from the mapping: for each configured field, the source
+cell index and normalizer. Rows go through a single list comprehension; only a row where some
+normalizer raised takes the slow path that finds the culprit. An invalid value keeps its raw
+text in the output (nothing is lost) and yields an issue. Required fields are checked after name
+derivation, so a required first name is satisfied by splitting a full name. A required field
+with no column at all is one table-level issue, not one per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ade.db.configuration_spec import ConfigurationSpec
+from ade.worker.engine.cells import Cell, Row, column_letter
+from ade.worker.engine.mapping import TableMapping
+from ade.worker.engine.normalize import (
+    InvalidValue,
+    Normalizer,
+    join_full_name,
+    normalize_text,
+    normalizer_for,
+    split_full_name,
+)
+from ade.worker.engine.tables import TableInfo
+
+IssueCode = Literal["invalid_value", "required_missing", "required_column_missing"]
+_VALUE_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem, located: row is the 1-based sheet row (None for a table-level issue)."""
+
+    table: int
+    sheet: str
+    row: int | None
+    column: str | None
+    field: str
+    value: str
+    code: IssueCode
+    message: str
+
+    def as_row(self) -> list[Cell]:
+        return [
+            self.table,
+            self.sheet,
+            self.row,
+            self.column,
+            self.field,
+            self.value,
+            self.code,
+            self.message,
+        ]
+
+
+ISSUE_COLUMNS = ["table", "sheet", "row", "column", "field", "value", "code", "message"]
+
+
+@dataclass
+class IssueTally:
+    """Issue counts by field and code, for the summary."""
+
+    by_field: dict[str, dict[str, int]] = field(default_factory=dict)
+    total: int = 0
+
+    def add(self, issue: Issue) -> None:
+        codes = self.by_field.setdefault(issue.field, {})
+        codes[issue.code] = codes.get(issue.code, 0) + 1
+        self.total += 1
+
+
+def _nothing(_: Cell) -> Cell:
+    return None
+
+
+def _shown(value: Cell) -> str:
+    text = "" if value is None else str(value)
+    return text[:_VALUE_LIMIT]
+
+
+class RowProcessor:
+    """Normalizes and validates the rows of one table."""
+
+    def __init__(
+        self,
+        spec: ConfigurationSpec,
+        table_number: int,
+        table: TableInfo,
+        mapping: TableMapping,
+        date_orders: dict[str, str],
+        on_issue: Callable[[Issue], None],
+    ) -> None:
+        self.table_number = table_number
+        self.sheet = table.sheet
+        self.on_issue = on_issue
+        self.fields = [item.name for item in spec.fields]
+        self._index = {name: i for i, name in enumerate(self.fields)}
+        self.plan: list[tuple[int, Normalizer]] = []
+        self.letters: list[str | None] = []
+        for item in spec.fields:
+            position = mapping.positions.get(item.name)
+            if position is None:
+                self.plan.append((0, _nothing))
+                self.letters.append(None)
+                continue
+            normalizer = normalizer_for(
+                item.type,
+                date_order=date_orders.get(item.name, spec.date_order),
+                phone_country_code=spec.default_phone_country_code,
+            )
+            self.plan.append((position, normalizer))
+            self.letters.append(column_letter(table.first_col + position))
+        self.rules: list[tuple[str, int, int, int | None, int]] = []
+        derivable: set[str] = set()
+        for rule in spec.derive_names:
+            middle = self._index[rule.middle_name] if rule.middle_name else None
+            self.rules.append(
+                (
+                    rule.direction,
+                    self._index[rule.full_name],
+                    self._index[rule.first_name],
+                    middle,
+                    self._index[rule.last_name],
+                )
+            )
+            if rule.full_name in mapping.positions and rule.direction != "join":
+                derivable.update(n for n in (rule.first_name, rule.last_name) if n)
+                if rule.middle_name:
+                    derivable.add(rule.middle_name)
+            parts_mapped = {rule.first_name, rule.last_name} & set(mapping.positions)
+            if parts_mapped and rule.direction != "split":
+                derivable.add(rule.full_name)
+        self.required: list[int] = []
+        self.missing_required: list[str] = []
+        for item in spec.fields:
+            if not item.required:
+                continue
+            if item.name in mapping.positions or item.name in derivable:
+                self.required.append(self._index[item.name])
+            else:
+                self.missing_required.append(item.name)
+
+    def table_issues(self) -> list[Issue]:
+        """Issues about the table as a whole (required fields with no column)."""
+        return [
+            Issue(
+                self.table_number,
+                self.sheet,
+                None,
+                None,
+                name,
+                "",
+                "required_column_missing",
+                f"required field {name!r} has no matching column in this table",
+            )
+            for name in self.missing_required
+        ]
+
+    def process(self, row_index: int, cells: Row) -> list[Cell]:
+        """The output row for one source row (0-based sheet index), reporting issues."""
+        try:
+            out = [normalize(cells[position]) for position, normalize in self.plan]
+        except InvalidValue:
+            out = self._slow(row_index, cells)
+        if self.rules:
+            self._derive(out)
+        for index in self.required:
+            if out[index] is None:
+                self.on_issue(
+                    Issue(
+                        self.table_number,
+                        self.sheet,
+                        row_index + 1,
+                        self.letters[index],
+                        self.fields[index],
+                        "",
+                        "required_missing",
+                        f"required field {self.fields[index]!r} is empty",
+                    )
+                )
+        return out
+
+    def _slow(self, row_index: int, cells: Row) -> list[Cell]:
+        out: list[Cell] = []
+        for index, (position, normalize) in enumerate(self.plan):
+            raw = cells[position]
+            try:
+                out.append(normalize(raw))
+            except InvalidValue as exc:
+                out.append(normalize_text(raw))
+                self.on_issue(
+                    Issue(
+                        self.table_number,
+                        self.sheet,
+                        row_index + 1,
+                        self.letters[index],
+                        self.fields[index],
+                        _shown(raw),
+                        "invalid_value",
+                        str(exc),
+                    )
+                )
+        return out
+
+    def _derive(self, out: list[Cell]) -> None:
+        for direction, full, first, middle, last in self.rules:
+            whole = out[full]
+            if isinstance(whole, str) and direction != "join":
+                if out[first] is None or out[last] is None:
+                    given, middle_part, family = split_full_name(whole)
+                    if out[first] is None:
+                        out[first] = given
+                    if out[last] is None:
+                        out[last] = family
+                    if middle is not None and out[middle] is None:
+                        out[middle] = middle_part
+            elif whole is None and direction != "split":
+                parts = [out[first], out[middle] if middle is not None else None, out[last]]
+                out[full] = join_full_name(*(p if isinstance(p, str) else None for p in parts))

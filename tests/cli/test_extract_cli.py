@@ -1,0 +1,158 @@
+"""`ade extract`: outputs, report, and one-line errors with the right exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from ade.cli.commands.extract import extract_command
+from tests.worker.engine.builders import write_csv, write_xlsx
+
+app = typer.Typer()
+app.command("extract")(extract_command)
+
+
+@app.command("noop")
+def _noop() -> None:
+    """A second command, so `extract` is a subcommand as it is under `ade`."""
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["extract", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+ROSTER = [
+    ["Name", "Email", "Hire Date"],
+    ["Lee, Ann", "ANN@X.ORG", "2024-01-02"],
+    ["Bob Roy", "nope", ""],
+]
+
+
+def test_extract_writes_what_a_run_stores_and_reports(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    out = tmp_path / "out"
+    code, stdout, stderr = invoke(str(source), "--output", str(out))
+    assert code == 0, stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "issues.csv",
+        "log.ndjson",
+        "normalized.xlsx",
+        "summary.json",
+        "tables",
+    ]
+    assert [p.name for p in (out / "tables").iterdir()] == ["1.csv"]
+    assert "1 table(s), 2 row(s), 1 issue(s)" in stdout
+    assert "full_name<-A 'Name'" in stdout
+    assert "issues email: invalid_value 1" in stdout
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["tables"][0]["range"] == "A1:C3"
+    events = [json.loads(line) for line in (out / "log.ndjson").read_text("utf-8").splitlines()]
+    assert events[0]["event"] == "run.started" and events[-1]["event"] == "run.finished"
+
+
+def test_rerun_replaces_previous_outputs(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    out = tmp_path / "out"
+    (out / "tables").mkdir(parents=True)
+    (out / "tables" / "7.csv").write_text("stale", "utf-8")
+    (out / "keep.txt").write_text("mine", "utf-8")
+    assert invoke(str(source), "-o", str(out))[0] == 0
+    assert invoke(str(source), "-o", str(out))[0] == 0
+    assert [p.name for p in (out / "tables").iterdir()] == ["1.csv"]
+    assert (out / "keep.txt").read_text("utf-8") == "mine"
+    log = (out / "log.ndjson").read_text("utf-8").splitlines()
+    assert sum(1 for line in log if '"run.started"' in line) == 1
+
+
+def test_config_and_sheet_options(tmp_path: Path) -> None:
+    config = tmp_path / "spec.json"
+    config.write_text(json.dumps({"fields": [{"name": "sku", "aliases": ["Item code"]}]}), "utf-8")
+    book = write_xlsx(
+        tmp_path / "b.xlsx",
+        {"One": [["Item code", "Qty"], ["A1", 2]], "Two": [["Item code", "Qty"], ["B2", 3]]},
+    )
+    code, stdout, stderr = invoke(
+        str(book), "-o", str(tmp_path / "o"), "-c", str(config), "--sheet", "Two"
+    )
+    assert code == 0, stderr
+    assert "sheet 'Two'" in stdout and "sheet 'One'" not in stdout
+    assert "sku<-A 'Item code'" in stdout
+
+
+def test_invalid_configuration_is_one_line_exit_1(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    config = tmp_path / "bad.json"
+    config.write_text('{"fields": [{"name": "a"}, {"name": "a"}]}', "utf-8")
+    code, stdout, stderr = invoke(str(source), "-o", str(tmp_path / "o"), "-c", str(config))
+    assert code == 1
+    assert stderr.count("\n") == 1
+    assert "duplicate field name 'a'" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_malformed_configuration_json_is_one_line_exit_1(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    config = tmp_path / "bad.json"
+    config.write_text('{"fields": [', "utf-8")
+    code, _, stderr = invoke(str(source), "-o", str(tmp_path / "o"), "-c", str(config))
+    assert code == 1
+    assert stderr.startswith("error: invalid configuration bad.json") and stderr.count("\n") == 1
+
+
+def test_missing_configuration_file_is_exit_1(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    code, _, stderr = invoke(str(source), "-o", str(tmp_path / "o"), "-c", str(tmp_path / "x.json"))
+    assert code == 1 and "configuration file not found" in stderr
+
+
+def test_missing_input_file_is_one_line_exit_1(tmp_path: Path) -> None:
+    code, _, stderr = invoke(str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o"))
+    assert code == 1
+    assert stderr == f"error: file_not_found: no such file: {tmp_path / 'nope.csv'}\n"
+
+
+def test_corrupt_input_is_one_line_exit_1(tmp_path: Path) -> None:
+    source = tmp_path / "broken.xlsx"
+    source.write_bytes(b"PK\x03\x04garbage")
+    code, _, stderr = invoke(str(source), "-o", str(tmp_path / "o"))
+    assert code == 1
+    assert stderr.startswith("error: unreadable_file: broken.xlsx")
+    assert stderr.count("\n") == 1
+
+
+def test_file_without_table_is_exit_1(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "notes.csv", [["only notes here"]])
+    code, _, stderr = invoke(str(source), "-o", str(tmp_path / "o"))
+    assert code == 1 and stderr.startswith("error: no_table_found")
+
+
+def test_output_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    target = tmp_path / "file.txt"
+    target.write_text("x", "utf-8")
+    code, _, stderr = invoke(str(source), "-o", str(target))
+    assert code == 2 and "not a directory" in stderr
+
+
+def test_missing_output_option_is_a_usage_error(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    assert invoke(str(source))[0] == 2
+
+
+def test_module_imports_no_heavy_libraries() -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ade.cli.commands.extract;"
+        "print(sorted(m for m in ('openpyxl','pydantic','sqlalchemy') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

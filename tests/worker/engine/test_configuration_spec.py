@@ -1,0 +1,74 @@
+"""The configuration model: precise validation errors and the shipped default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from ade.db.configuration_spec import ConfigurationSpec, default_configuration, parse_configuration
+
+
+def errors_of(data: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as caught:
+        ConfigurationSpec.model_validate(data)
+    return str(caught.value)
+
+
+def test_default_configuration_covers_a_people_roster() -> None:
+    spec = default_configuration()
+    names = {f.name for f in spec.fields}
+    assert {"first_name", "middle_name", "last_name", "full_name", "email", "phone"} <= names
+    assert {"date_of_birth", "hire_date", "employee_id"} <= names
+    assert spec.field("email").type == "email"
+    assert spec.derive_names and spec.derive_names[0].full_name == "full_name"
+
+
+def test_duplicate_field_names_are_reported_with_positions() -> None:
+    message = errors_of({"fields": [{"name": "email"}, {"name": "email"}]})
+    assert "fields[1]: duplicate field name 'email' (first defined at fields[0])" in message
+
+
+def test_alias_claimed_by_two_fields_is_reported() -> None:
+    message = errors_of(
+        {
+            "fields": [
+                {"name": "first_name", "aliases": ["Given"]},
+                {"name": "nickname", "aliases": ["given "]},
+            ]
+        }
+    )
+    assert "alias 'given ' of field 'nickname' is already claimed by field 'first_name'" in message
+
+
+def test_field_name_must_be_an_identifier() -> None:
+    assert "fields.0.name" in errors_of({"fields": [{"name": "First Name"}]})
+
+
+def test_unknown_type_and_unknown_keys_are_rejected() -> None:
+    assert "fields.0.type" in errors_of({"fields": [{"name": "a", "type": "colour"}]})
+    assert "extra" in errors_of({"fields": [{"name": "a"}], "surprise": 1}).lower()
+
+
+def test_derivation_must_reference_existing_fields_of_the_right_type() -> None:
+    message = errors_of(
+        {
+            "fields": [{"name": "name", "type": "text"}, {"name": "first_name"}],
+            "derive_names": [{"full_name": "name", "first_name": "first_name", "last_name": "x"}],
+        }
+    )
+    assert "derive_names[0].last_name: unknown field 'x'" in message
+    assert "must have type 'full_name'" in message
+
+
+def test_blank_alias_and_empty_field_list_are_rejected() -> None:
+    assert "has no letters or digits" in errors_of({"fields": [{"name": "a", "aliases": ["--"]}]})
+    assert "fields" in errors_of({"fields": []})
+
+
+def test_parse_configuration_reads_json() -> None:
+    spec = parse_configuration('{"fields": [{"name": "email", "type": "email"}]}')
+    assert spec.fields[0].type == "email"
+    with pytest.raises(ValidationError):
+        parse_configuration("{not json")

@@ -1,0 +1,241 @@
+"""Value normalization: names, emails, dates, numbers, phones; idempotence by hypothesis."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ade.worker.engine.normalize import (
+    InvalidValue,
+    day_month_evidence,
+    make_date_normalizer,
+    make_phone_normalizer,
+    normalize_email,
+    normalize_full_name,
+    normalize_integer,
+    normalize_name,
+    normalize_number,
+    normalize_text,
+    split_full_name,
+)
+
+mdy = make_date_normalizer("mdy")
+dmy = make_date_normalizer("dmy")
+phone = make_phone_normalizer(None)
+us_phone = make_phone_normalizer("1")
+
+
+def test_text_trims_and_collapses_whitespace_and_drops_control_characters() -> None:
+    assert normalize_text("  Human \t  Resources\n") == "Human Resources"
+    assert normalize_text("a\x01b") == "ab"
+    assert normalize_text("   ") is None
+    assert normalize_text(1001.0) == "1001"
+    assert normalize_text(dt.datetime(2024, 1, 2)) == "2024-01-02"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("o'neil", "O'Neil"),
+        ("O'NEIL", "O'Neil"),
+        ("mcdonald", "McDonald"),
+        ("MCDONALD", "McDonald"),
+        ("McDonald", "McDonald"),  # mixed case is intentional: kept
+        ("MacLeod", "MacLeod"),
+        ("macleod", "Macleod"),  # "Mac" is not guessed (Mack, Macy, Machado)
+        ("smith-jones", "Smith-Jones"),
+        ("ANNE-MARIE", "Anne-Marie"),
+        ("d'angelo", "D'Angelo"),
+        ("DeVito", "DeVito"),
+        ("  jean   luc ", "Jean Luc"),
+    ],
+)
+def test_name_casing(raw: str, expected: str) -> None:
+    assert normalize_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Smith, John", "John Smith"),
+        ("SMITH, JOHN PAUL", "John Paul Smith"),
+        ("o'neil, mary", "Mary O'Neil"),
+        ("John Smith, Jr.", "John Smith Jr."),
+        ("smith, john, jr", "John Smith Jr."),
+        ("ludwig van beethoven", "Ludwig van Beethoven"),
+        ("McDonald-Smith, Ann", "Ann McDonald-Smith"),
+        ("Ann Lee", "Ann Lee"),
+    ],
+)
+def test_full_name_last_comma_first(raw: str, expected: str) -> None:
+    assert normalize_full_name(raw) == expected
+
+
+def test_split_full_name_keeps_particles_and_suffix_with_last_name() -> None:
+    assert split_full_name("John Paul Smith") == ("John", "Paul", "Smith")
+    assert split_full_name("Ludwig van Beethoven") == ("Ludwig", None, "van Beethoven")
+    assert split_full_name("John Smith Jr.") == ("John", None, "Smith Jr.")
+    assert split_full_name("Madonna") == ("Madonna", None, None)
+
+
+def test_emails_are_lowercased_and_checked() -> None:
+    assert normalize_email("  John.Smith@Example.COM ") == "john.smith@example.com"
+    assert normalize_email("John <JOHN@x.org>") == "john@x.org"
+    assert normalize_email("mailto:a@b.co") == "a@b.co"
+    assert normalize_email("") is None
+    for bad in ["not-an-email", "a@b", "a@@b.com", "a@b.c"]:
+        with pytest.raises(InvalidValue):
+            normalize_email(bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (dt.datetime(2024, 3, 5), "2024-03-05"),
+        (dt.datetime(2024, 3, 5, 14, 30), "2024-03-05T14:30:00"),
+        (dt.date(2024, 3, 5), "2024-03-05"),
+        (45356, "2024-03-05"),  # Excel serial
+        (45356.5, "2024-03-05T12:00:00"),
+        ("2024-03-05", "2024-03-05"),
+        ("2024/3/5", "2024-03-05"),
+        ("2024-03-05T08:15:00Z", "2024-03-05T08:15:00"),
+        ("03/05/2024", "2024-03-05"),  # month first in an mdy column
+        ("3/5/24", "2024-03-05"),
+        ("3/5/75", "1975-03-05"),  # POSIX two-digit year pivot
+        ("05.03.2024", "2024-03-05"),  # dots are always day first
+        ("5 Mar 2024", "2024-03-05"),
+        ("05-Mar-24", "2024-03-05"),
+        ("March 5, 2024", "2024-03-05"),
+        ("Tue, March 5th, 2024", "2024-03-05"),
+        ("20240305", "2024-03-05"),
+    ],
+)
+def test_dates_to_iso(raw: object, expected: str) -> None:
+    assert mdy(raw) == expected  # type: ignore[arg-type]
+
+
+def test_day_month_order_follows_the_column() -> None:
+    assert dmy("03/05/2024") == "2024-05-03"
+    assert mdy("03/05/2024") == "2024-03-05"
+    assert dmy("25/12/2024") == "2024-12-25"
+    with pytest.raises(InvalidValue, match="month-first"):
+        mdy("25/12/2024")
+    assert day_month_evidence("25/12/2024") == "dmy"
+    assert day_month_evidence("12/25/2024") == "mdy"
+    assert day_month_evidence("03/04/2024") is None
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2024-02-30", "13/13/2024", 60, True, "31 Foo 2020"])
+def test_invalid_dates(bad: object) -> None:
+    with pytest.raises(InvalidValue):
+        mdy(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1,234", 1234),
+        ("1,234.50", 1234.5),
+        ("$1,234.50", 1234.5),
+        ("(1,234.50)", -1234.5),
+        ("1.234,50 €", 1234.5),
+        ("3,5", 3.5),
+        ("-7", -7),
+        ("12-", -12),
+        ("50%", 0.5),
+        ("1 234 567", 1234567),
+        (42, 42),
+        (2.5, 2.5),
+        ("  ", None),
+    ],
+)
+def test_numbers(raw: object, expected: object) -> None:
+    assert normalize_number(raw) == expected  # type: ignore[arg-type]
+
+
+def test_invalid_numbers_and_integers() -> None:
+    for bad in ["abc", "1.2.3x", "inf", "nan", True]:
+        with pytest.raises(InvalidValue):
+            normalize_number(bad)  # type: ignore[arg-type]
+    assert normalize_integer("1,000") == 1000
+    assert normalize_integer(12.0) == 12
+    with pytest.raises(InvalidValue, match="whole"):
+        normalize_integer("1.5")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("(555) 123-4567", "5551234567"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("0044 20 7946 0958", "+442079460958"),
+        ("555-123-4567 ext. 89", "5551234567;ext=89"),
+        (5551234567, "5551234567"),
+    ],
+)
+def test_phones(raw: object, expected: str) -> None:
+    assert phone(raw) == expected  # type: ignore[arg-type]
+
+
+def test_phone_default_country_code_and_invalid_phones() -> None:
+    assert us_phone("(555) 123-4567") == "+15551234567"
+    assert us_phone("1-555-123-4567") == "+15551234567"
+    for bad in ["12", "call me", "+1 23"]:
+        with pytest.raises(InvalidValue):
+            phone(bad)
+
+
+# ---------------------------------------------------------------- properties
+
+names = st.text(
+    alphabet=st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'-, .ßéÖ")),
+    max_size=30,
+)
+
+
+@given(names)
+def test_name_normalization_is_idempotent(raw: str) -> None:
+    once = normalize_name(raw)
+    assert normalize_name(once) == once
+
+
+@given(names)
+def test_full_name_normalization_is_idempotent(raw: str) -> None:
+    once = normalize_full_name(raw)
+    assert normalize_full_name(once) == once
+
+
+@given(st.text(max_size=40))
+def test_text_normalization_is_idempotent_and_never_has_runs_of_spaces(raw: str) -> None:
+    once = normalize_text(raw)
+    assert normalize_text(once) == once
+    assert once is None or isinstance(once, str) and ("  " not in once and once == once.strip())
+
+
+@given(st.dates(min_value=dt.date(1901, 1, 1), max_value=dt.date(2200, 12, 31)))
+def test_dates_round_trip_through_every_written_form(day: dt.date) -> None:
+    iso = day.isoformat()
+    assert mdy(day) == iso
+    assert mdy(iso) == iso
+    assert mdy(day.strftime("%m/%d/%Y")) == iso
+    assert dmy(day.strftime("%d/%m/%Y")) == iso
+    assert mdy(day.strftime("%d %b %Y")) == iso
+    assert mdy(mdy(iso)) == iso
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_grouped_integers_parse_back(number: int) -> None:
+    assert normalize_number(f"{number:,}") == number
+    assert normalize_number(normalize_number(f"{number:,}")) == number
+
+
+@given(st.text(alphabet="0123456789 ()-+.", min_size=1, max_size=20))
+def test_phone_normalization_is_idempotent(raw: str) -> None:
+    try:
+        once = phone(raw)
+    except InvalidValue:
+        return
+    assert phone(once) == once

@@ -1,0 +1,250 @@
+"""End to end: real files through `extract`, checking outputs, summary, issues and events."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from ade.db.configuration_spec import ConfigurationSpec
+from ade.worker.engine.errors import EngineError
+from ade.worker.engine.events import NdjsonLog
+from ade.worker.engine.pipeline import extract
+from tests.worker.engine.builders import read_table, run, summary_json, write_csv, write_xlsx
+
+
+def test_messy_csv_end_to_end(tmp_path: Path) -> None:
+    rows = [
+        ["Staff list"],
+        [],
+        ["Emp ID", "Name", "E-mail", "Phone", "DOB", "Start Date", "Unnamed: 6"],
+        [
+            "1001",
+            "SMITH, JOHN",
+            "John.Smith@Example.com",
+            "(555) 123-4567",
+            "25/12/1980",
+            "2020-01-05",
+            "x",
+        ],
+        ["1002", "o'neil, mary", "bad-email", "555.987.6543", "03/04/1975", "yesterday", ""],
+        [],
+        ["1003", "Ann McDonald-Smith", "", "", "", "", ""],
+        ["Total", "3", "", "", "", "", ""],
+    ]
+    path = write_csv(tmp_path / "staff.csv", rows, encoding="cp1252", delimiter=";")
+    out = tmp_path / "out"
+    summary, _ = run(path, out)
+    [table] = summary.tables
+    assert table["range"] == "A3:G7"
+    assert table["header_rows"] == [3]
+    assert table["rows"] == 3
+    assert table["end_reason"] == "totals"
+    reasons = {m["header"]: m["reason"] for m in table["mapping"]}
+    assert reasons["Unnamed: 6"] == "blank_header"
+    assert table["date_orders"]["date_of_birth"] == {"order": "dmy", "basis": "inferred"}
+    records = read_table(out, 1)
+    assert [r["Full Name"] for r in records] == ["John Smith", "Mary O'Neil", "Ann McDonald-Smith"]
+    assert [r["First Name"] for r in records] == ["John", "Mary", "Ann"]
+    assert [r["Last Name"] for r in records] == ["Smith", "O'Neil", "McDonald-Smith"]
+    assert records[0]["Email"] == "john.smith@example.com"
+    assert records[1]["Email"] == "bad-email"  # kept as written, with an issue
+    assert records[1]["Date of Birth"] == "1975-04-03"
+    assert records[1]["Hire Date"] == "yesterday"
+    issues = {(i["field"], i["row"], i["column"], i["value"]) for i in _issues_csv(out)}
+    assert ("email", "5", "C", "bad-email") in issues
+    assert ("hire_date", "5", "F", "yesterday") in issues
+    assert summary.issues.by_field == {
+        "email": {"invalid_value": 1},
+        "hire_date": {"invalid_value": 1},
+    }
+
+
+def _issues_csv(out: Path) -> list[dict[str, str]]:
+    with (out / "issues.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_workbook_with_every_layout(tmp_path: Path) -> None:
+    roster: list[list[Any]] = [
+        ["Quarterly roster", None, None, None, None, None],
+        [None, None, None, None, None, None],
+        [None, "Employee", None, "Contact", None, None],
+        [None, "First", "Last", "Email", "Phone", "Hire Date"],
+        [None, "ann", "LEE", "ANN@X.ORG", "555-010-1000", dt.datetime(2021, 5, 3)],
+        [None, "Bob", "Roy", "bob@x.org", "555-010-2000", 44197],
+        [None, "Total", None, None, None, None],
+    ]
+    side: list[list[Any]] = [
+        ["Name", "Email", None, "Dept", "Head count"],
+        ["Cy Doe", "cy@x.org", None, "Sales", 4],
+        ["Di Ek", "di@x.org", None, "Ops", 2],
+    ]
+    path = write_xlsx(
+        tmp_path / "book.xlsx",
+        {
+            "Read me": [["Fill in one row per person."]],
+            "Roster": roster,
+            "Side": side,
+            "Lists": [["Departments"], ["Sales"], ["Ops"]],
+        },
+        hidden={"Roster": ["F"]},
+        merges={"Roster": ["B3:C3", "D3:E3"]},
+    )
+    out = tmp_path / "out"
+    summary, events = run(path, out)
+    tables = summary.tables
+    assert [(t["sheet"], t["range"]) for t in tables] == [
+        ("Roster", "B3:F6"),
+        ("Side", "A1:B3"),
+        ("Side", "D1:E3"),
+    ]
+    roster_table = tables[0]
+    assert roster_table["header_rows"] == [3, 4]
+    assert roster_table["headers"][2] == "Contact Email"
+    assert roster_table["merged_header_cells"] == ["B3:C3", "D3:E3"]
+    assert roster_table["hidden_columns"] == ["F"]
+    assert roster_table["fields_mapped"] == {
+        "first_name": "B",
+        "last_name": "C",
+        "email": "D",
+        "phone": "E",
+        "hire_date": "F",
+    }
+    records = read_table(out, 1)
+    assert [r["Full Name"] for r in records] == ["Ann Lee", "Bob Roy"]
+    assert [r["Hire Date"] for r in records] == ["2021-05-03", "2021-01-01"]
+    assert records[0]["Email"] == "ann@x.org"
+    assert summary.sheets[0]["tables"] == [] and summary.sheets[3]["tables"] == []
+    workbook = load_workbook(out / "normalized.xlsx", read_only=True)
+    assert workbook.sheetnames == ["1 Roster", "2 Side", "3 Side", "Issues"]
+    data = summary_json(out)
+    assert data["tables_found"] == 3
+    assert [e["event"] for e in events][:2] == ["run.started", "sheet.started"]
+    assert events[-1]["event"] == "run.finished"
+    assert [e["seq"] for e in events] == list(range(len(events)))
+
+
+def test_issues_are_never_dropped(tmp_path: Path) -> None:
+    rows = [["First Name", "Last Name", "Email"]]
+    rows += [[f"p{i}", "" if i % 3 == 0 else "x", "nope"] for i in range(300)]
+    path = write_csv(tmp_path / "many.csv", rows)
+    out = tmp_path / "out"
+    summary, _ = run(path, out)
+    assert summary.issues.by_field["email"] == {"invalid_value": 300}
+    assert summary.issues.by_field["last_name"] == {"required_missing": 100}
+    assert len(_issues_csv(out)) == 400
+    sheet = load_workbook(out / "normalized.xlsx", read_only=True)["Issues"]
+    assert sum(1 for _ in sheet.iter_rows()) == 401
+
+
+def test_required_field_without_any_column_is_one_table_issue(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "e.csv", [["Email", "Phone"], ["a@b.co", "5551234567"]])
+    summary, _ = run(path, tmp_path / "out")
+    assert summary.tables[0]["missing_required"] == ["first_name", "last_name"]
+    assert summary.issues.by_field == {
+        "first_name": {"required_column_missing": 1},
+        "last_name": {"required_column_missing": 1},
+    }
+
+
+def test_full_name_is_joined_from_parts(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", [["Given", "Surname"], ["ann", "o'neil"]])
+    out = tmp_path / "out"
+    run(path, out)
+    assert read_table(out, 1)[0]["Full Name"] == "Ann O'Neil"
+
+
+def test_custom_configuration_and_sheet_selection(tmp_path: Path) -> None:
+    spec = ConfigurationSpec.model_validate(
+        {"fields": [{"name": "sku", "required": True}, {"name": "qty", "type": "integer"}]}
+    )
+    path = write_xlsx(
+        tmp_path / "s.xlsx",
+        {"A": [["SKU", "Qty"], ["x1", "3"]], "B": [["SKU", "Qty"], ["y", "1.5"]]},
+    )
+    summary, _ = run(path, tmp_path / "out", spec, sheets=["B"])
+    assert [t["sheet"] for t in summary.tables] == ["B"]
+    assert summary.issues.by_field == {"qty": {"invalid_value": 1}}
+
+
+def test_no_table_is_a_deterministic_failure_with_an_event(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "notes.csv", [["Just some notes"], ["nothing tabular"]])
+    events: list[dict[str, Any]] = []
+    with pytest.raises(EngineError) as caught:
+        extract(path, _spec(), tmp_path / "out", on_event=events.append)
+    assert caught.value.code == "no_table_found"
+    assert events[-1]["event"] == "run.failed"
+    assert events[-1]["code"] == "no_table_found"
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def _spec() -> ConfigurationSpec:
+    from ade.db.configuration_spec import default_configuration
+
+    return default_configuration()
+
+
+def test_corrupt_workbook_fails_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 this is not really a zip file")
+    with pytest.raises(EngineError) as caught:
+        extract(path, _spec(), tmp_path / "out")
+    assert caught.value.code == "unreadable_file"
+    assert not (tmp_path / "out" / "normalized.xlsx").exists()
+
+
+def test_event_log_is_appended_line_by_line(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "p.csv", [["First", "Last"], ["a", "b"]])
+    log_path = tmp_path / "log.ndjson"
+    with NdjsonLog(log_path) as log:
+        extract(path, _spec(), tmp_path / "out", on_event=log)
+        lines_after_first = log_path.read_text("utf-8").splitlines()
+    events = [json.loads(line) for line in lines_after_first]
+    assert [e["event"] for e in events] == [
+        "run.started",
+        "sheet.started",
+        "table.found",
+        "table.finished",
+        "sheet.finished",
+        "run.finished",
+    ]
+    assert events[2]["mapping"][0] == {
+        "column": "A",
+        "header": "First",
+        "field": "first_name",
+        "score": 1.0,
+        "reason": "mapped",
+    }
+
+
+cell_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from(',;"\n|\t'),
+    min_size=1,
+    max_size=12,
+).filter(lambda s: s.strip())
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.lists(cell_text, min_size=3, max_size=3), min_size=1, max_size=8))
+def test_csv_round_trip_of_text_fields(tmp_path: Path, body: list[list[str]]) -> None:
+    spec = ConfigurationSpec.model_validate(
+        {"fields": [{"name": "alpha"}, {"name": "beta"}, {"name": "gamma"}]}
+    )
+    case = tmp_path / f"case{abs(hash(str(body)))}"
+    case.mkdir()
+    path = write_csv(case / "in.csv", [["alpha", "beta", "gamma"], *body])
+    extract(path, spec, case / "out")
+    with (case / "out" / "tables" / "1.csv").open(newline="", encoding="utf-8") as handle:
+        written = list(csv.reader(handle))
+    expected = [[" ".join(v.split()) for v in row] for row in body]
+    assert written == [["alpha", "beta", "gamma"], *expected]

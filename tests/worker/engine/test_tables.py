@@ -1,0 +1,236 @@
+"""Table detection on in-memory rows: every layout the issue lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.worker.engine.builders import detect, info
+
+HEADER = ["Name", "Email", "Phone"]
+DATA = [
+    ["Ann Lee", "ann@x.org", "555-0101"],
+    ["Bob Roy", "bob@x.org", "555-0102"],
+]
+
+
+def test_header_on_row_one() -> None:
+    tables = detect([HEADER, *DATA])
+    assert len(tables) == 1
+    assert info(tables[0]).header_rows == [0]
+    assert info(tables[0]).cell_range == "A1:C3"
+    assert tables[0]["rows"] == DATA
+
+
+def test_title_and_preamble_rows_above_the_header() -> None:
+    rows: list[list[Any]] = [
+        ["Employee roster"],
+        ["Company:", "Acme"],
+        ["Exported 2024-05-01"],
+        [],
+        HEADER,
+        *DATA,
+    ]
+    tables = detect(rows)
+    assert len(tables) == 1
+    assert info(tables[0]).header_rows == [4]
+    assert tables[0]["rows"] == DATA
+
+
+def test_preamble_directly_above_header_without_blank_row() -> None:
+    rows = [["Report:", "Roster"], HEADER, *DATA]
+    [table] = detect(rows)
+    assert info(table).header_rows == [1]
+    assert info(table).headers == HEADER
+
+
+def test_stacked_tables_separated_by_blank_rows_each_with_its_header() -> None:
+    rows: list[list[Any]] = [
+        HEADER,
+        *DATA,
+        [],
+        ["Contractors"],
+        ["Name", "Company", "Rate"],
+        ["Cy Doe", "Temp Co", "55"],
+        [],
+        [],
+        HEADER,
+        ["Dee Fox", "dee@x.org", "555-0199"],
+    ]
+    tables = detect(rows)
+    assert [info(t).headers for t in tables] == [HEADER, ["Name", "Company", "Rate"], HEADER]
+    assert [len(t["rows"]) for t in tables] == [2, 1, 1]
+    assert [info(t).end_reason for t in tables] == ["blank_gap", "blank_gap", "end_of_sheet"]
+    assert info(tables[1]).cell_range == "A6:C7"
+
+
+def test_table_at_an_offset_column() -> None:
+    rows = [[], [None, None, *HEADER], *[[None, None, *r] for r in DATA]]
+    [table] = detect(rows)
+    assert (info(table).first_col, info(table).last_col) == (2, 4)
+    assert info(table).cell_range == "C2:E4"
+    assert table["rows"] == DATA
+
+
+def test_two_tables_side_by_side_separated_by_an_empty_column() -> None:
+    right_header = ["Dept", "Budget"]
+    rows: list[list[Any]] = [
+        [*HEADER, None, *right_header],
+        [*DATA[0], None, "Sales", "100"],
+        [*DATA[1], None, "Ops", "200"],
+        [None, None, None, None, "HR", "300"],
+    ]
+    left, right = detect(rows)
+    assert info(left).headers == HEADER and left["rows"] == DATA
+    assert info(right).headers == right_header
+    assert right["rows"] == [["Sales", "100"], ["Ops", "200"], ["HR", "300"]]
+    assert info(right).cell_range == "E1:F4"
+
+
+def test_blank_header_column_with_data_does_not_split_the_table() -> None:
+    rows: list[list[Any]] = [
+        ["Name", "", "Email"],
+        ["Ann", "x", "ann@x.org"],
+        ["Bob", "", "bob@x.org"],
+    ]
+    [table] = detect(rows)
+    assert info(table).headers == ["Name", "", "Email"]
+
+
+def test_empty_column_next_to_a_single_column_does_not_split() -> None:
+    rows = [["Name", "Email", None, "Notes"], ["Ann", "a@x.org", None, "vip"]]
+    [table] = detect(rows)
+    assert info(table).headers == ["Name", "Email", "", "Notes"]
+
+
+def test_totals_and_notes_below_a_table_are_excluded() -> None:
+    rows: list[list[Any]] = [
+        ["Name", "Hours"],
+        ["Ann", "10"],
+        ["Bob", "12"],
+        ["Total", "22"],
+        ["Note: hours are rounded"],
+    ]
+    [table] = detect(rows)
+    assert table["rows"] == [["Ann", "10"], ["Bob", "12"]]
+    assert info(table).end_reason == "totals"
+    assert info(table).footer_rows == [3]
+    assert info(table).cell_range == "A1:B3"
+
+
+def test_notes_row_after_a_gap_ends_the_table() -> None:
+    rows = [["Name", "Hours"], ["Ann", "10"], [], ["Source: payroll system, extracted nightly"]]
+    [table] = detect(rows)
+    assert table["rows"] == [["Ann", "10"]]
+
+
+def test_blank_lines_inside_data_do_not_end_the_table() -> None:
+    rows = [HEADER, DATA[0], [], [], DATA[1]]
+    [table] = detect(rows)
+    assert table["rows"] == DATA
+    assert info(table).blank_rows_skipped == 2
+
+
+def test_label_row_after_gap_that_names_known_fields_starts_a_new_table() -> None:
+    rows = [["Name", "Dept"], ["Ann", "Sales"], [], ["Name", "Team"], ["Bob", "Blue"]]
+    tables = detect(rows, known={"name", "team"})
+    assert len(tables) == 2
+
+
+def test_text_row_after_gap_in_text_table_continues_it() -> None:
+    rows = [["Name", "Dept"], ["Ann", "Sales"], [], ["Bob", "Ops"]]
+    [table] = detect(rows, known={"name", "dept"})
+    assert table["rows"] == [["Ann", "Sales"], ["Bob", "Ops"]]
+
+
+def test_label_row_contradicting_typed_columns_starts_a_new_table() -> None:
+    rows: list[list[Any]] = [
+        ["Item", "Qty"],
+        ["Pen", 3],
+        ["Ink", 4],
+        [],
+        ["City", "Country"],
+        ["Oslo", "NO"],
+    ]
+    tables = detect(rows)
+    assert [info(t).headers for t in tables] == [["Item", "Qty"], ["City", "Country"]]
+
+
+def test_repeated_header_inside_data_is_skipped() -> None:
+    rows = [HEADER, DATA[0], HEADER, DATA[1]]
+    [table] = detect(rows)
+    assert table["rows"] == DATA
+    assert info(table).repeated_headers_skipped == 1
+
+
+def test_two_row_header_with_sparse_group_row_is_combined() -> None:
+    rows: list[list[Any]] = [
+        ["Personal", None, "Contact", None],
+        ["First", "Last", "Email", "Phone"],
+        ["Ann", "Lee", "ann@x.org", "555-0101"],
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [0, 1]
+    assert info(table).headers == [
+        "Personal First",
+        "Personal Last",
+        "Contact Email",
+        "Contact Phone",
+    ]
+    assert info(table).header_parts[2] == ["Contact", "Email"]
+
+
+def test_two_row_header_with_filled_group_row_is_combined() -> None:
+    # What a merged "Contact" over two columns looks like once the reader fills the merge.
+    rows: list[list[Any]] = [
+        ["ID", "Contact", "Contact"],
+        ["ID", "Email", "Phone"],
+        ["7", "ann@x.org", "555-0101"],
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [0, 1]
+    assert info(table).headers == ["ID", "Contact Email", "Contact Phone"]
+
+
+def test_single_title_cell_above_header_is_not_a_group_row() -> None:
+    rows = [["Staff"], HEADER, *DATA]
+    [table] = detect(rows)
+    assert info(table).header_rows == [1]
+    assert info(table).headers == HEADER
+
+
+def test_placeholder_headers_are_kept_as_text_for_mapping() -> None:
+    rows = [["Name", "Unnamed: 1", "Column1", "-"], ["Ann", "a", "b", "c"]]
+    [table] = detect(rows)
+    assert info(table).headers == ["Name", "Unnamed: 1", "Column1", "-"]
+
+
+def test_instructions_sheet_has_no_table() -> None:
+    rows: list[list[Any]] = [
+        ["How to fill in this workbook"],
+        ["1. Enter one employee per row on the Roster sheet."],
+        ["2. Dates must be real dates."],
+        [],
+        ["Questions? Ask HR."],
+    ]
+    assert detect(rows) == []
+
+
+def test_one_column_lookup_list_is_not_a_table() -> None:
+    rows = [["Departments"], ["Sales"], ["Ops"], ["HR"]]
+    assert detect(rows) == []
+
+
+def test_merged_title_repeated_across_columns_is_not_a_header() -> None:
+    rows = [["Read me first"] * 5, ["Read me first"] * 5, ["Nothing else here"]]
+    assert detect(rows) == []
+
+
+def test_header_without_data_is_not_a_table() -> None:
+    assert detect([HEADER]) == []
+
+
+def test_detection_is_deterministic() -> None:
+    rows = [["Title"], [], HEADER, *DATA, ["Total", "2"], [], ["A", "B"], ["1x", "2y"]]
+    first = [(info(t).cell_range, t["rows"]) for t in detect(rows)]
+    second = [(info(t).cell_range, t["rows"]) for t in detect(rows)]
+    assert first == second and len(first) == 2
