@@ -1,0 +1,213 @@
+"""The engine child: a long-lived ``spawn``-ed process per worker slot that runs extractions.
+
+Why a child at all: a run must be stoppable at any moment (cancel, lost lease, shutdown) and the
+engine is CPU-bound Python that cannot be interrupted from a thread. Killing a process is the
+only reliable stop. Why long-lived: starting Python and importing openpyxl/pydantic costs far
+more than a tiny run, so one child serves run after run and is only replaced after a kill or
+a crash.
+
+Never orphaned: the child ignores SIGINT/SIGTERM (the parent decides when it stops), exits when
+its pipe to the parent closes, and a watchdog thread exits it if the parent dies (its parent
+pid changes), so a SIGKILL-ed worker leaves no engine behind.
+
+Protocol on the pipe (parent -> child): ``("run", input, spec, output_dir)`` or ``("stop",)``.
+Child -> parent: ``("event", dict)`` while running, then exactly one of ``("done", summary,
+engine_seconds)``, ``("engine_error", code, message)`` or ``("error", type, message)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from ade.worker.errors import EngineCrashed, Failure, RunFailed, RunInterrupted, one_line
+
+KILL_WAIT_SECONDS = 5.0
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
+def _resolve(reference: str) -> Callable[..., Any]:
+    module_name, _, name = reference.partition(":")
+    function: Callable[..., Any] = getattr(importlib.import_module(module_name), name)
+    return function
+
+
+def child_main(connection: Connection, engine_ref: str, parent_pid: int) -> None:
+    """Entry point of the child process (module-level so ``spawn`` can import it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    from ade.db.configuration_spec import ConfigurationSpec
+
+    engine = _resolve(engine_ref)
+    engine_error: type[BaseException] | None
+    try:
+        from ade.worker.engine.errors import EngineError
+
+        engine_error = EngineError
+    except ImportError:  # pragma: no cover - the engine package is part of the worker
+        engine_error = None
+
+    def on_event(event: dict[str, Any]) -> None:
+        connection.send(("event", event))
+
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] != "run":
+            return
+        _, input_path, spec_data, output_dir = message
+        started = time.perf_counter()
+        try:
+            spec = ConfigurationSpec.model_validate(spec_data)
+            summary = engine(input_path, spec, output_dir, on_event=on_event)
+            data = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary)
+            reply: tuple[Any, ...] = ("done", data, time.perf_counter() - started)
+        except BaseException as error:
+            if engine_error is not None and isinstance(error, engine_error):
+                reply = (
+                    "engine_error",
+                    getattr(error, "code", "engine_error"),
+                    getattr(error, "message", str(error)),
+                )
+            else:
+                reply = ("error", type(error).__name__, one_line(str(error)))
+        try:
+            connection.send(reply)
+        except (EOFError, OSError):
+            return
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    summary: dict[str, Any]
+    engine_seconds: float
+
+
+class EngineProcess:
+    """One slot's engine child, started on first use and replaced after a kill or crash."""
+
+    def __init__(self, engine_ref: str) -> None:
+        self._engine_ref = engine_ref
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            return
+        self.kill()
+        context = multiprocessing.get_context("spawn")
+        parent_end, child_end = context.Pipe()
+        process = context.Process(
+            target=child_main,
+            args=(child_end, self._engine_ref, os.getpid()),
+            name="ade-engine",
+            daemon=True,
+        )
+        process.start()
+        child_end.close()
+        self._process, self._connection = process, parent_end
+
+    def run(
+        self,
+        input_path: str,
+        spec: dict[str, Any],
+        output_dir: str,
+        on_event: Callable[[dict[str, Any]], None],
+        interrupted: Callable[[], str | None],
+        tick: Callable[[], None],
+        poll_seconds: float = 0.1,
+    ) -> EngineResult:
+        """Run one extraction; raise RunFailed (EngineError), EngineCrashed or RunInterrupted.
+
+        ``interrupted()`` is polled while waiting; a non-None reason kills the child at once.
+        ``tick()`` is called after every poll or message, so callers can flush events on time.
+        """
+        self.start()
+        assert self._connection is not None and self._process is not None
+        connection, process = self._connection, self._process
+        try:
+            connection.send(("run", input_path, spec, output_dir))
+        except (EOFError, OSError):
+            self.kill()
+            raise EngineCrashed("the engine process is gone") from None
+        while True:
+            tick()
+            reason = interrupted()
+            if reason is not None:
+                self.kill()
+                raise RunInterrupted(reason)
+            try:
+                ready = connection.poll(poll_seconds)
+                message = connection.recv() if ready else None
+            except (EOFError, OSError):
+                message, ready = None, True
+            if ready and message is None:
+                code = self._reap(process)
+                raise EngineCrashed(f"the engine process died (exit code {code})")
+            if message is None:
+                if not process.is_alive():
+                    code = self._reap(process)
+                    raise EngineCrashed(f"the engine process died (exit code {code})")
+                continue
+            kind = message[0]
+            if kind == "event":
+                on_event(message[1])
+            elif kind == "done":
+                return EngineResult(summary=message[1], engine_seconds=float(message[2]))
+            elif kind == "engine_error":
+                raise RunFailed(Failure(str(message[1]), str(message[2]), transient=False))
+            else:
+                raise RunFailed(
+                    Failure("internal_error", f"{message[1]}: {message[2]}", transient=False)
+                )
+
+    def _reap(self, process: BaseProcess) -> int | None:
+        process.join(KILL_WAIT_SECONDS)
+        code = process.exitcode
+        self.kill()
+        return code
+
+    def kill(self) -> None:
+        """Kill the child (if any) and wait for it, so it is never left running."""
+        process, self._process = self._process, None
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+        if process is None:
+            return
+        if process.is_alive():
+            process.kill()
+        process.join(KILL_WAIT_SECONDS)
+        if process.exitcode is not None:
+            process.close()
+
+    def close(self) -> None:
+        """Stop the child politely (end of service), killing it if it does not exit."""
+        if self._connection is not None and self._process is not None:
+            with contextlib.suppress(EOFError, OSError):
+                self._connection.send(("stop",))
+            self._process.join(1.0)
+        self.kill()

@@ -1,0 +1,81 @@
+"""The heartbeat: a thread per in-flight run that keeps its lease alive and watches for cancel.
+
+It runs beside every phase of a run (download, engine, upload), not only while the engine child
+works, so a large upload never lets the lease lapse. When the heartbeat finds the run is no
+longer ours (``cancelled`` by the API, or ``lost`` because the lease expired and another worker
+took over) it records why; the executor polls :attr:`Lease.interrupted` and stops the run.
+A database error during a heartbeat is logged and retried at the next beat: a short outage must
+not kill a healthy run, and if the lease really expires the next beat says ``lost``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+
+from sqlalchemy import Engine
+
+from ade.worker import queue
+
+log = logging.getLogger("ade.worker.lease")
+
+
+class Lease:
+    """Renews one run's claim every ``interval`` seconds until stopped."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        run_id: uuid.UUID,
+        worker_id: str,
+        *,
+        lease_seconds: float,
+        interval: float,
+    ) -> None:
+        self._engine = engine
+        self._run_id = run_id
+        self._worker_id = worker_id
+        self._lease_seconds = lease_seconds
+        self._interval = interval
+        self._stop = threading.Event()
+        self._reason: str | None = None
+        self._thread = threading.Thread(
+            target=self._beat, name=f"ade-heartbeat-{run_id}", daemon=True
+        )
+
+    def __enter__(self) -> Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def interrupted(self) -> str | None:
+        """``cancelled`` or ``lost`` once the heartbeat saw the run is no longer ours."""
+        return self._reason
+
+    def mark(self, reason: str) -> None:
+        """Record that a guarded write found the run not ours (same meaning as a heartbeat)."""
+        if self._reason is None:
+            self._reason = reason
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                result = queue.heartbeat(
+                    self._engine, self._run_id, self._worker_id, self._lease_seconds
+                )
+            except Exception as error:  # keep beating: the outage may be brief
+                log.warning("heartbeat for run %s failed: %s", self._run_id, error)
+                continue
+            if result != "ok" and not self._stop.is_set():
+                log.info("run %s is no longer ours: %s", self._run_id, result)
+                self.mark(result)
+                return

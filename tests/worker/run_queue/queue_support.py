@@ -1,0 +1,237 @@
+"""Helpers for the queue tests and the benchmark: a migrated database, a local store, seeded
+workspace/configuration/documents, runs enqueued, worker processes, and a gated engine.
+
+The gated engine (``gated_extract``) lets a test hold a run "mid-run" without any timing
+guess: it announces itself with a file in ``$ADE_TEST_GATE`` and waits for a ``release`` file
+before running the real engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, select
+
+from ade.db.column_types import utcnow
+from ade.db.configuration_spec import default_configuration
+from ade.db.engine import create_engine
+from ade.db.migrate import upgrade
+from ade.db.models import Configuration, Document, Run, RunEvent, Workspace
+from ade.storage import keys
+from ade.storage.base import BlobStore
+from ade.storage.factory import open_store
+from ade.storage.settings import load_settings as load_storage_settings
+from ade.worker.queue import enqueue_run
+from ade.worker.service import run_worker_process
+
+GATED_ENGINE = "tests.worker.run_queue.queue_support:gated_extract"
+GATE_ENV = "ADE_TEST_GATE"
+
+TINY_CSV = (
+    b"First Name,Last Name,Email\nAda,Lovelace,ADA@example.com\nAlan,Turing,alan@example.com\n"
+)
+
+
+def gated_extract(input_path: Any, spec: Any, output_dir: Any, on_event: Any = None) -> Any:
+    """The real engine, after waiting for ``$ADE_TEST_GATE/release``."""
+    from ade.worker.engine.pipeline import extract
+
+    gate = Path(os.environ[GATE_ENV])
+    (gate / f"started-{os.getpid()}-{uuid.uuid4().hex[:6]}").touch()
+    while not (gate / "release").exists():
+        time.sleep(0.02)
+    return extract(input_path, spec, output_dir, on_event=on_event)
+
+
+def migrate(url: str) -> None:
+    upgrade(url, echo=lambda _message: None)
+
+
+def local_store(root: Path) -> BlobStore:
+    return open_store(load_storage_settings(**local_storage_overrides(root)))
+
+
+def local_storage_overrides(root: Path) -> dict[str, Any]:
+    return {"storage_backend": "local", "storage_path": str(root)}
+
+
+@dataclass
+class Seed:
+    """A workspace with the default configuration, ready to take documents and runs."""
+
+    engine: Engine
+    store: BlobStore
+    workspace_id: uuid.UUID
+    configuration_id: uuid.UUID
+
+    @classmethod
+    def create(cls, url: str, store: BlobStore, spec: dict[str, Any] | None = None) -> Seed:
+        engine = create_engine(url)
+        workspace_id, configuration_id = uuid.uuid4(), uuid.uuid4()
+        if spec is None:
+            spec = default_configuration().model_dump(mode="json")
+        with engine.begin() as connection:
+            connection.execute(
+                insert(Workspace).values(
+                    id=workspace_id, slug=f"ws-{workspace_id.hex[:8]}", name="Test"
+                )
+            )
+            connection.execute(
+                insert(Configuration).values(
+                    id=configuration_id,
+                    workspace_id=workspace_id,
+                    name="default",
+                    status="active",
+                    spec=spec,
+                )
+            )
+        return cls(engine, store, workspace_id, configuration_id)
+
+    def document(self, content: bytes = TINY_CSV, name: str = "people.csv") -> uuid.UUID:
+        document_id = uuid.uuid4()
+        key = keys.document_key(self.workspace_id, document_id)
+        self.store.write(key, content)
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(Document).values(
+                    id=document_id,
+                    workspace_id=self.workspace_id,
+                    original_filename=name,
+                    content_type="text/csv",
+                    byte_size=len(content),
+                    sha256=hashlib.sha256(content).hexdigest(),
+                    blob_key=key,
+                )
+            )
+        return document_id
+
+    def enqueue(
+        self, document_id: uuid.UUID, count: int = 1, max_attempts: int = 3
+    ) -> list[uuid.UUID]:
+        with self.engine.begin() as connection:
+            return [
+                enqueue_run(
+                    connection,
+                    workspace_id=self.workspace_id,
+                    document_id=document_id,
+                    configuration_id=self.configuration_id,
+                    max_attempts=max_attempts,
+                )
+                for _ in range(count)
+            ]
+
+    def run(self, run_id: uuid.UUID) -> Any:
+        with self.engine.connect() as connection:
+            return connection.execute(select(Run).where(Run.id == run_id)).one()
+
+    def runs(self) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(Run)).all())
+
+    def set_status(self, run_id: uuid.UUID, status: str) -> None:
+        from sqlalchemy import update
+
+        with self.engine.begin() as connection:
+            connection.execute(update(Run).where(Run.id == run_id).values(status=status))
+
+    def event_types(self, run_id: uuid.UUID) -> list[str]:
+        with self.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(RunEvent.type).where(RunEvent.run_id == run_id).order_by(RunEvent.seq)
+                ).scalars()
+            )
+
+    def event_seqs(self, run_id: uuid.UUID) -> list[int]:
+        with self.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(RunEvent.seq).where(RunEvent.run_id == run_id).order_by(RunEvent.seq)
+                ).scalars()
+            )
+
+
+def worker_overrides(**extra: Any) -> dict[str, Any]:
+    """Short leases and backoff so queue tests stay quick (no timing assertions)."""
+    base: dict[str, Any] = {
+        "lease_seconds": 5.0,
+        "heartbeat_seconds": 0.25,
+        "poll_seconds": 0.02,
+        "poll_max_seconds": 0.2,
+        "sweep_seconds": 0.3,
+        "retry_base_seconds": 0.05,
+        "retry_max_seconds": 0.2,
+        "grace_seconds": 10.0,
+        "event_flush_seconds": 0.1,
+    }
+    base.update(extra)
+    return base
+
+
+def start_worker_process(
+    url: str,
+    storage: dict[str, Any],
+    *,
+    drain: bool = True,
+    **settings: Any,
+) -> BaseProcess:
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(
+        target=run_worker_process,
+        args=(url, worker_overrides(**settings), storage, drain),
+        name="ade-test-worker",
+    )
+    process.start()
+    return process
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    """Poll ``condition`` until truthy; the timeout only guards against a hung test."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def gate_started(gate: Path) -> list[Path]:
+    return sorted(gate.glob("started-*"))
+
+
+def child_pids(pid: int) -> Sequence[int]:
+    """Direct children of ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def utc_now() -> Any:
+    return utcnow()
