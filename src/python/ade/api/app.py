@@ -1,0 +1,69 @@
+"""The FastAPI application factory.
+
+``create_app()`` with no arguments reads everything from the environment (that is what
+``uvicorn ade.api.app:create_app --factory`` and ``ade api start`` use); tests pass the database
+URL, a blob store and settings explicitly. Engines and the store are built when the app is
+created and disposed on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ade.api import configurations, documents, health, runs, workspaces
+from ade.api.dependencies import build_services
+from ade.api.logs import configure_logging
+from ade.api.middleware import RequestContextMiddleware
+from ade.api.problems import install_handlers
+from ade.api.settings import ApiSettings, load_settings
+from ade.storage.base import BlobStore
+
+API_TITLE = "ADE API"
+
+
+def _version() -> str:
+    try:
+        from importlib import resources
+
+        return resources.files("ade").joinpath("VERSION").read_text("utf-8").strip()
+    except (OSError, ModuleNotFoundError, TypeError):
+        return "0.0.0"
+
+
+def create_app(
+    *,
+    database_url: str | None = None,
+    store: BlobStore | None = None,
+    settings: ApiSettings | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    settings = settings or load_settings()
+    if configure_logs:
+        configure_logging(settings.log_format, settings.log_level)
+    services = build_services(settings, database_url, store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            services.dispose()
+
+    app = FastAPI(
+        title=API_TITLE,
+        version=_version(),
+        description="Upload spreadsheets, run extractions, download clean tables.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    for module in (health, workspaces, documents, configurations, runs):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,135 @@
+"""Configurations: create (spec validated by ``ade.db.configuration_spec``), list, get,
+activate (exactly one active per workspace, atomically) and archive."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ade.api.auth import Scope
+from ade.api.dependencies import ReadSession, WriteSession
+from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor, page, paginate
+from ade.api.problems import ApiError
+from ade.api.run_queue import get_configuration
+from ade.api.schemas import ConfigurationCreate, ConfigurationOut, Page
+from ade.db.column_types import utcnow
+from ade.db.models import Configuration, ConfigurationStatus, Workspace
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace}/configurations", tags=["configurations"])
+
+Status = ConfigurationStatus
+
+
+def activate(session: Session, workspace_id: uuid.UUID, configuration: Configuration) -> None:
+    """Make ``configuration`` the only active one of its workspace (caller commits).
+
+    The workspace row is locked first (``FOR UPDATE`` on PostgreSQL; on SQLite the write
+    session's ``BEGIN IMMEDIATE`` already serializes writers), so two concurrent activations
+    run one after the other instead of colliding on the one-active unique index.
+    """
+    session.execute(select(Workspace.id).where(Workspace.id == workspace_id).with_for_update())
+    session.refresh(configuration)
+    if configuration.status == Status.ARCHIVED:
+        raise ApiError(409, "an archived configuration cannot be activated", code="archived")
+    now = utcnow()
+    session.execute(
+        update(Configuration)
+        .where(
+            Configuration.workspace_id == workspace_id,
+            Configuration.status == Status.ACTIVE,
+            Configuration.id != configuration.id,
+        )
+        .values(status=Status.DRAFT, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    configuration.status = Status.ACTIVE
+    configuration.updated_at = now
+
+
+@router.post("", status_code=201, response_model=ConfigurationOut)
+def create_configuration(
+    scope: Scope, session: WriteSession, body: ConfigurationCreate
+) -> ConfigurationOut:
+    now = utcnow()
+    configuration = Configuration(
+        id=uuid.uuid4(),
+        workspace_id=scope.workspace_id,
+        name=body.name,
+        status=Status.DRAFT,
+        spec=body.spec.model_dump(mode="json"),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(configuration)
+    session.flush()
+    if body.activate:
+        activate(session, scope.workspace_id, configuration)
+    session.commit()
+    return ConfigurationOut.model_validate(configuration)
+
+
+@router.get("", response_model=Page[ConfigurationOut])
+def list_configurations(
+    scope: Scope,
+    session: ReadSession,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    status: Annotated[ConfigurationStatus | None, Query()] = None,
+) -> Page[ConfigurationOut]:
+    query = select(Configuration).where(Configuration.workspace_id == scope.workspace_id)
+    if status is not None:
+        query = query.where(Configuration.status == status)
+    rows, more = page(
+        session.scalars(
+            paginate(query, Configuration.created_at, Configuration.id, cursor, limit)
+        ).all(),
+        limit,
+    )
+    return Page[ConfigurationOut](
+        items=[ConfigurationOut.model_validate(row) for row in rows],
+        next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
+    )
+
+
+@router.get("/{configuration_id}", response_model=ConfigurationOut)
+def get_configuration_route(
+    scope: Scope, session: ReadSession, configuration_id: uuid.UUID
+) -> ConfigurationOut:
+    return ConfigurationOut.model_validate(
+        get_configuration(session, scope.workspace_id, configuration_id)
+    )
+
+
+@router.post("/{configuration_id}/activate", response_model=ConfigurationOut)
+def activate_configuration(
+    scope: Scope, session: WriteSession, configuration_id: uuid.UUID
+) -> ConfigurationOut:
+    configuration = get_configuration(session, scope.workspace_id, configuration_id)
+    activate(session, scope.workspace_id, configuration)
+    session.commit()
+    return ConfigurationOut.model_validate(configuration)
+
+
+@router.post("/{configuration_id}/archive", response_model=ConfigurationOut)
+def archive_configuration(
+    scope: Scope, session: WriteSession, configuration_id: uuid.UUID
+) -> ConfigurationOut:
+    """Archive a configuration; the active one cannot be archived (activate another first),
+    so a workspace never silently loses the configuration its uploads default to."""
+    configuration = get_configuration(session, scope.workspace_id, configuration_id)
+    if configuration.status == Status.ACTIVE:
+        raise ApiError(
+            409,
+            "the active configuration cannot be archived: activate another one first",
+            code="configuration-active",
+        )
+    if configuration.status != Status.ARCHIVED:
+        configuration.status = Status.ARCHIVED
+        configuration.updated_at = utcnow()
+        session.commit()
+    return ConfigurationOut.model_validate(configuration)

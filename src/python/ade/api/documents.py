@@ -1,0 +1,191 @@
+"""Documents: streamed upload, list, get, streamed download (with Range), soft delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from starlette.responses import StreamingResponse
+
+from ade.api.auth import Principal, Scope
+from ade.api.dependencies import ReadSession, Services, ServicesDep, Store, WriteSession
+from ade.api.downloads import blob_response
+from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor, page, paginate
+from ade.api.run_queue import enqueue_run, get_document
+from ade.api.schemas import DocumentOut, Page, RunOut, UploadOut
+from ade.api.uploads import MULTIPART_OVERHEAD, StoredUpload, store_upload_sync, too_large
+from ade.db.column_types import utcnow
+from ade.db.models import Document, Run
+from ade.storage.keys import document_key
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace}/documents", tags=["documents"])
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The file, streamed: multipart/form-data with a `file` part, or the raw "
+        "bytes with any other content type (name it with ?filename=).",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _record_upload(
+    services: Services,
+    principal: Principal,
+    document_id: uuid.UUID,
+    upload: StoredUpload,
+    process: bool,
+) -> UploadOut:
+    with services.write_sessions() as session:
+        document = Document(
+            id=document_id,
+            workspace_id=principal.workspace_id,
+            original_filename=upload.filename,
+            content_type=upload.content_type,
+            byte_size=upload.info.size,
+            sha256=upload.info.sha256,
+            blob_key=upload.info.key,
+            created_at=utcnow(),
+        )
+        session.add(document)
+        session.flush()  # no ORM relationships: the document row must exist before its run
+        run: Run | None = None
+        if process:
+            run = enqueue_run(session, principal.workspace_id, document, None)
+        session.commit()
+        return UploadOut(
+            document=DocumentOut.model_validate(document),
+            run=RunOut.model_validate(run) if run is not None else None,
+        )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UploadOut,
+    openapi_extra=_UPLOAD_BODY,
+    responses={413: {"description": "Larger than the upload limit; nothing stored."}},
+)
+async def upload_document(
+    request: Request,
+    scope: Scope,
+    services: ServicesDep,
+    process: Annotated[
+        bool, Query(description="Queue a run with the active configuration.")
+    ] = False,
+    filename: Annotated[
+        str | None, Query(max_length=1000, description="File name for raw (non-multipart) bodies.")
+    ] = None,
+) -> UploadOut:
+    limit = services.settings.api_max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+        raise too_large(limit)  # refuse before reading a byte
+    document_id = uuid.uuid4()
+    key = document_key(scope.workspace_id, document_id)
+    upload = await run_in_threadpool(
+        store_upload_sync,
+        request.stream(),
+        request.headers.get("content-type"),
+        filename,
+        services.store,
+        key,
+        limit,
+    )
+    try:
+        return await run_in_threadpool(
+            _record_upload, services, scope, document_id, upload, process
+        )
+    except BaseException:
+        await run_in_threadpool(services.store.delete, key)  # no orphan blob on a failed insert
+        raise
+
+
+@router.get("", response_model=Page[DocumentOut])
+def list_documents(
+    scope: Scope,
+    session: ReadSession,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    name: Annotated[
+        str | None, Query(max_length=200, description="Case-insensitive substring of the name.")
+    ] = None,
+) -> Page[DocumentOut]:
+    query = select(Document).where(
+        Document.workspace_id == scope.workspace_id, Document.deleted_at.is_(None)
+    )
+    if name:
+        query = query.where(
+            Document.original_filename.ilike(f"%{_escape_like(name)}%", escape="\\")
+        )
+    rows, more = page(
+        session.scalars(paginate(query, Document.created_at, Document.id, cursor, limit)).all(),
+        limit,
+    )
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return Page[DocumentOut](
+        items=[DocumentOut.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
+
+
+@router.get("/{document_id}", response_model=DocumentOut)
+def get_document_route(scope: Scope, session: ReadSession, document_id: uuid.UUID) -> DocumentOut:
+    return DocumentOut.model_validate(get_document(session, scope.workspace_id, document_id))
+
+
+@router.get(
+    "/{document_id}/content",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The original bytes."},
+        206: {"description": "The requested byte range."},
+        416: {"description": "Range not satisfiable."},
+    },
+)
+async def download_document(
+    scope: Scope,
+    services: ServicesDep,
+    store: Store,
+    document_id: uuid.UUID,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+) -> StreamingResponse:
+    def load() -> Document:
+        with services.read_sessions() as session:
+            return get_document(session, scope.workspace_id, document_id)
+
+    document = await run_in_threadpool(load)
+    return await blob_response(
+        store,
+        document.blob_key,
+        size=document.byte_size,
+        content_type=document.content_type,
+        filename=document.original_filename,
+        range_header=range_header,
+        etag=document.sha256,
+    )
+
+
+@router.delete("/{document_id}", status_code=204, response_class=Response)
+def delete_document(scope: Scope, session: WriteSession, document_id: uuid.UUID) -> Response:
+    """Soft delete: the document disappears from the API; runs that used it keep working."""
+    document = get_document(session, scope.workspace_id, document_id)
+    document.deleted_at = utcnow()
+    session.commit()
+    return Response(status_code=204)

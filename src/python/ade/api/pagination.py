@@ -1,0 +1,66 @@
+"""Keyset (cursor) pagination, newest first, over ``(created_at, id)``.
+
+A cursor is the opaque, URL-safe encoding of the last row of a page. Unlike offsets, it stays
+correct while rows are inserted (new rows land before the cursor and are never repeated or
+skipped), and each page is one index range scan whatever the page number.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from ade.api.problems import ApiError
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    raw = json.dumps({"t": created_at.isoformat(), "id": str(row_id)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Parse a cursor; anything that is not one of ours is a 400, never a 500."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        created_at = datetime.fromisoformat(data["t"])
+        row_id = uuid.UUID(data["id"])
+        if created_at.tzinfo is None:
+            raise ValueError("naive timestamp")
+    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error):
+        raise ApiError(400, "invalid cursor: pass the next_cursor of a previous page") from None
+    return created_at, row_id
+
+
+def paginate(
+    query: Select[Any],
+    created_at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[uuid.UUID],
+    cursor: str | None,
+    limit: int,
+) -> Select[Any]:
+    """Order newest first, start after ``cursor``, fetch one extra row to know if more exist."""
+    if cursor:
+        after_time, after_id = decode_cursor(cursor)
+        query = query.where(
+            or_(created_at < after_time, and_(created_at == after_time, row_id < after_id))
+        )
+    return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
+
+
+def page(rows: Sequence[T], limit: int) -> tuple[list[T], bool]:
+    """Split the ``limit + 1`` fetched rows into the page and "is there a next page"."""
+    return list(rows[:limit]), len(rows) > limit

@@ -1,0 +1,221 @@
+"""Runs: create (queued for a worker), list, get, cancel, download outputs, read the event log.
+
+The event log is served from the ``run_events`` table, whose ``seq`` counts 1, 2, 3... per run:
+``?after=N`` resumes exactly after the last line a client saw, as NDJSON, or as a live
+Server-Sent Events stream (``/events/stream``) that follows the run until it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from starlette.responses import StreamingResponse
+
+from ade.api.auth import Principal, Scope
+from ade.api.dependencies import ReadSession, Services, ServicesDep, Store, WriteSession
+from ade.api.downloads import blob_response
+from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor, page, paginate
+from ade.api.problems import ApiError
+from ade.api.run_queue import cancel_run, enqueue_run, get_document, get_run
+from ade.api.schemas import Page, RunCreate, RunOut
+from ade.db.models import TERMINAL_RUN_STATUSES, Run, RunEvent, RunStatus
+from ade.storage.errors import BlobNotFound
+from ade.storage.keys import run_output_key, run_table_key
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace}/runs", tags=["runs"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EVENT_BATCH = 500
+SSE_POLL_SECONDS = 0.5
+
+
+@router.post("", status_code=201, response_model=RunOut)
+def create_run(scope: Scope, session: WriteSession, body: RunCreate) -> RunOut:
+    document = get_document(session, scope.workspace_id, body.document_id)
+    run = enqueue_run(session, scope.workspace_id, document, body.configuration_id)
+    session.commit()
+    return RunOut.model_validate(run)
+
+
+@router.get("", response_model=Page[RunOut])
+def list_runs(
+    scope: Scope,
+    session: ReadSession,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    status: Annotated[RunStatus | None, Query()] = None,
+    document_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> Page[RunOut]:
+    query = select(Run).where(Run.workspace_id == scope.workspace_id)
+    if status is not None:
+        query = query.where(Run.status == status)
+    if document_id is not None:
+        query = query.where(Run.document_id == document_id)
+    rows, more = page(
+        session.scalars(paginate(query, Run.created_at, Run.id, cursor, limit)).all(), limit
+    )
+    return Page[RunOut](
+        items=[RunOut.model_validate(row) for row in rows],
+        next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
+    )
+
+
+@router.get("/{run_id}", response_model=RunOut)
+def get_run_route(scope: Scope, session: ReadSession, run_id: uuid.UUID) -> RunOut:
+    return RunOut.model_validate(get_run(session, scope.workspace_id, run_id))
+
+
+@router.post("/{run_id}/cancel", response_model=RunOut)
+def cancel_run_route(scope: Scope, session: WriteSession, run_id: uuid.UUID) -> RunOut:
+    """Cancel a queued or running run; 409 if it already finished."""
+    run = get_run(session, scope.workspace_id, run_id)
+    return RunOut.model_validate(cancel_run(session, run))
+
+
+@router.get(
+    "/{run_id}/output",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {XLSX: {}, "text/csv": {}}, "description": "The run's output."},
+        409: {"description": "The run has not succeeded."},
+    },
+)
+async def download_output(
+    scope: Scope,
+    services: ServicesDep,
+    store: Store,
+    run_id: uuid.UUID,
+    format: Annotated[Literal["xlsx", "csv"], Query(description="Workbook or one table.")] = "xlsx",
+    table: Annotated[int, Query(ge=1, le=100_000, description="Table number for CSV.")] = 1,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+) -> StreamingResponse:
+    def load() -> Run:
+        with services.read_sessions() as session:
+            return get_run(session, scope.workspace_id, run_id)
+
+    run = await run_in_threadpool(load)
+    if run.status != RunStatus.SUCCEEDED:
+        raise ApiError(
+            409, f"run is {run.status}; output exists once it succeeded", code="no-output"
+        )
+    if format == "xlsx":
+        key = run.output_blob_key or run_output_key(scope.workspace_id, run.id)
+        size = run.output_byte_size
+        if size is None:
+            size = (await run_in_threadpool(store.stat, key)).size
+        media, name = XLSX, f"run-{run.id}.xlsx"
+    else:
+        key = run_table_key(scope.workspace_id, run.id, table)
+        try:
+            size = (await run_in_threadpool(store.stat, key)).size
+        except BlobNotFound:
+            raise ApiError(404, f"run has no table {table}", code="not-found") from None
+        media, name = "text/csv; charset=utf-8", f"run-{run.id}-table-{table}.csv"
+    return await blob_response(
+        store, key, size=size, content_type=media, filename=name, range_header=range_header
+    )
+
+
+def _event_dict(event: RunEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "type": event.type,
+        "created_at": event.created_at.isoformat(),
+        "payload": event.payload,
+    }
+
+
+def _fetch_events(
+    services: Services, principal: Principal, run_id: uuid.UUID, after: int, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """Events after ``after`` plus whether the run has ended (read in one transaction)."""
+    with services.read_sessions() as session:
+        run = get_run(session, principal.workspace_id, run_id)
+        events = session.scalars(
+            select(RunEvent)
+            .where(RunEvent.run_id == run.id, RunEvent.seq > after)
+            .order_by(RunEvent.seq)
+            .limit(limit)
+        ).all()
+        return [_event_dict(event) for event in events], run.status in TERMINAL_RUN_STATUSES
+
+
+@router.get(
+    "/{run_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}, "description": "One event a line."}},
+)
+async def read_events(
+    scope: Scope,
+    services: ServicesDep,
+    run_id: uuid.UUID,
+    after: Annotated[int, Query(ge=0, le=2**31, description="Last seq already seen.")] = 0,
+) -> StreamingResponse:
+    """The event log as NDJSON, from ``seq > after``: poll with the last seq you saw."""
+    first, _ended = await run_in_threadpool(
+        _fetch_events, services, scope, run_id, after, EVENT_BATCH
+    )
+
+    async def lines() -> AsyncIterator[bytes]:
+        batch = first
+        while batch:
+            for event in batch:
+                yield (json.dumps(event) + "\n").encode()
+            if len(batch) < EVENT_BATCH:
+                return
+            batch, _ = await run_in_threadpool(
+                _fetch_events, services, scope, run_id, batch[-1]["seq"], EVENT_BATCH
+            )
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    return f"id: {event['seq']}\nevent: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+
+
+@router.get(
+    "/{run_id}/events/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Live events (SSE)."}},
+)
+async def stream_events(
+    scope: Scope,
+    services: ServicesDep,
+    run_id: uuid.UUID,
+    after: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+) -> StreamingResponse:
+    """Server-Sent Events: every event after ``after`` (or ``Last-Event-ID`` on reconnect),
+    then new ones as the run writes them, until it ends."""
+    if last_event_id is not None and last_event_id.isdigit():
+        after = max(after, int(last_event_id))
+    first, ended = await run_in_threadpool(
+        _fetch_events, services, scope, run_id, after, EVENT_BATCH
+    )
+
+    async def events() -> AsyncIterator[bytes]:
+        batch, done, seen = first, ended, after
+        while True:
+            for event in batch:
+                seen = event["seq"]
+                yield _sse(event)
+            if done and len(batch) < EVENT_BATCH:
+                yield b"event: end\ndata: {}\n\n"
+                return
+            if len(batch) < EVENT_BATCH:
+                await asyncio.sleep(SSE_POLL_SECONDS)
+            batch, done = await run_in_threadpool(
+                _fetch_events, services, scope, run_id, seen, EVENT_BATCH
+            )
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )

@@ -1,0 +1,105 @@
+"""Response and request bodies (pydantic), i.e. the API's public JSON shapes.
+
+Responses are built from ORM rows with ``from_attributes``; internal columns (blob keys,
+claim bookkeeping, key hashes) are deliberately absent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ade.db.configuration_spec import ConfigurationSpec
+
+T = TypeVar("T")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class WorkspaceOut(Out):
+    id: uuid.UUID
+    slug: str
+    name: str
+    created_at: datetime
+
+
+class DocumentOut(Out):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    filename: str = Field(validation_alias="original_filename")
+    content_type: str
+    byte_size: int
+    sha256: str
+    created_at: datetime
+
+
+class ConfigurationOut(Out):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    name: str
+    status: Literal["draft", "active", "archived"]
+    spec: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class RunOut(Out):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    document_id: uuid.UUID
+    configuration_id: uuid.UUID
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    attempt_count: int
+    max_attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error_code: str | None
+    error_message: str | None
+    output_byte_size: int | None
+    output_sha256: str | None
+    summary: dict[str, Any] | None
+
+
+class UploadOut(BaseModel):
+    document: DocumentOut
+    run: RunOut | None = None
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= to get the next page; null on the last page."
+    )
+
+
+class ConfigurationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    spec: ConfigurationSpec
+    activate: bool = Field(default=False, description="Make it the workspace's active one.")
+
+
+class RunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: uuid.UUID
+    configuration_id: uuid.UUID | None = Field(
+        default=None, description="Default: the workspace's active configuration."
+    )
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    database: str
+    storage: str

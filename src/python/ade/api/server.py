@@ -1,0 +1,71 @@
+"""``serve()``: run the API under uvicorn, after checking the database is migrated.
+
+uvicorn gets the factory's import string (``ade.api.app:create_app``, ``factory=True``) so
+``workers > 1`` works: each worker process builds its own app, engines and store. The database
+URL reaches the workers through ``ADE_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from ade.db.engine import display_url, resolve_database_url
+
+APP_FACTORY = "ade.api.app:create_app"
+
+
+class NotReady(Exception):
+    """The service cannot start; the message is one line."""
+
+
+def check_database(database_url: str | None = None) -> None:
+    """Raise :class:`NotReady` unless the database is reachable and at the code's head."""
+    from ade.db.errors import DatabaseError
+    from ade.db.migrate import current
+
+    try:
+        state = current(database_url)
+    except DatabaseError as error:
+        raise NotReady(str(error)) from None
+    if not state.at_head:
+        where = ", ".join(state.current) if state.current else "an empty database (<base>)"
+        raise NotReady(
+            f"database {display_url(resolve_database_url(database_url))} is not migrated"
+            f" (at {where}, head is {', '.join(state.heads)}): run `ade api migrate` first"
+        )
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    database_url: str | None = None,
+) -> None:
+    """Check the database, then serve until SIGINT/SIGTERM (graceful shutdown by uvicorn)."""
+    import uvicorn
+
+    from ade.api.logs import uvicorn_log_config
+    from ade.api.settings import load_settings
+    from ade.storage.factory import open_store
+
+    check_database(database_url)
+    if database_url is not None:
+        os.environ["ADE_DATABASE_URL"] = database_url
+    settings = load_settings()
+    open_store()  # invalid storage settings: fail here, with one line, not in every worker
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler that
+    # was installed before it started; a no-op handler makes a clean stop exit with status 0.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # ade.api's middleware logs one line per request, with its id
+        log_level=settings.log_level,
+        log_config=uvicorn_log_config(settings.log_format, settings.log_level),
+        proxy_headers=True,
+        server_header=False,
+    )

@@ -1,0 +1,141 @@
+"""Configurations: validated creation, one active per workspace, archive."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ade.db.models import Configuration
+from tests.api.conftest import Api
+
+SPEC = {"fields": [{"name": "email", "type": "email", "aliases": ["E-mail"]}]}
+
+
+def create(
+    api: Api, name: str = "mine", spec: dict[str, Any] | None = None, **extra
+) -> dict[str, Any]:
+    response = api.client.post(
+        api.a.url("/configurations"),
+        headers=api.a.headers,
+        json={"name": name, "spec": spec or SPEC, **extra},
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def active_ids(api: Api) -> list[str]:
+    items = api.client.get(
+        api.a.url("/configurations"), headers=api.a.headers, params={"status": "active"}
+    ).json()["items"]
+    return [item["id"] for item in items]
+
+
+def test_new_workspace_has_the_default_configuration_active(api: Api) -> None:
+    items = api.client.get(api.a.url("/configurations"), headers=api.a.headers).json()["items"]
+    assert [(item["name"], item["status"]) for item in items] == [("people-roster", "active")]
+
+
+def test_create_get_and_spec_defaults(api: Api) -> None:
+    created = create(api)
+    assert created["status"] == "draft"
+    assert created["spec"]["match_threshold"] == 0.75  # normalized, defaults filled
+    got = api.client.get(api.a.url(f"/configurations/{created['id']}"), headers=api.a.headers)
+    assert got.json() == created
+
+
+def test_bad_specs_get_a_useful_422(api: Api) -> None:
+    cases = [
+        ({"fields": []}, "fields"),
+        ({"fields": [{"name": "Bad Name"}]}, "fields.0.name"),
+        ({"fields": [{"name": "a", "type": "colour"}]}, "fields.0.type"),
+        ({"fields": [{"name": "a"}, {"name": "a"}]}, "duplicate field name"),
+        (
+            {"fields": [{"name": "a", "aliases": ["X"]}, {"name": "b", "aliases": ["x"]}]},
+            "already claimed",
+        ),
+        ({"fields": [{"name": "a"}], "unknown_option": 1}, "unknown_option"),
+        ({"fields": [{"name": "a"}], "match_threshold": 7}, "match_threshold"),
+    ]
+    for spec, expected in cases:
+        response = api.client.post(
+            api.a.url("/configurations"), headers=api.a.headers, json={"name": "x", "spec": spec}
+        )
+        assert response.status_code == 422, spec
+        problem = response.json()
+        text = problem["detail"] + " " + str(problem["errors"])
+        assert expected in text, (expected, problem)
+    missing_name = api.client.post(
+        api.a.url("/configurations"), headers=api.a.headers, json={"spec": SPEC}
+    )
+    assert missing_name.status_code == 422
+
+
+def test_activate_keeps_exactly_one_active(api: Api) -> None:
+    first, second = create(api, "one"), create(api, "two", activate=True)
+    assert second["status"] == "active"
+    assert active_ids(api) == [second["id"]]
+    activated = api.client.post(
+        api.a.url(f"/configurations/{first['id']}/activate"), headers=api.a.headers
+    )
+    assert activated.json()["status"] == "active"
+    assert active_ids(api) == [first["id"]]
+    # idempotent
+    api.client.post(api.a.url(f"/configurations/{first['id']}/activate"), headers=api.a.headers)
+    assert active_ids(api) == [first["id"]]
+    # b's active configuration is unaffected
+    b_active = api.client.get(
+        api.b.url("/configurations"), headers=api.b.headers, params={"status": "active"}
+    ).json()["items"]
+    assert len(b_active) == 1
+
+
+def test_concurrent_activations_leave_one_active(postgres_api: Api) -> None:
+    api = postgres_api
+    configs = [create(api, f"c{i}")["id"] for i in range(6)]
+    results: list[int] = []
+
+    def activate(config_id: str) -> None:
+        response = api.client.post(
+            api.a.url(f"/configurations/{config_id}/activate"), headers=api.a.headers
+        )
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=activate, args=(c,)) for c in configs * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * len(threads)
+    with api.session() as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(Configuration)
+            .where(Configuration.status == "active", Configuration.workspace_id == api.a.id)
+        )
+    assert count == 1
+    assert len(active_ids(api)) == 1
+
+
+def test_archive(api: Api) -> None:
+    config = create(api)
+    archived = api.client.post(
+        api.a.url(f"/configurations/{config['id']}/archive"), headers=api.a.headers
+    )
+    assert archived.json()["status"] == "archived"
+    again = api.client.post(
+        api.a.url(f"/configurations/{config['id']}/activate"), headers=api.a.headers
+    )
+    assert again.status_code == 409
+    [active] = active_ids(api)
+    refused = api.client.post(api.a.url(f"/configurations/{active}/archive"), headers=api.a.headers)
+    assert refused.status_code == 409
+    document = api.upload(api.a).json()["document"]["id"]
+    run = api.client.post(
+        api.a.url("/runs"),
+        headers=api.a.headers,
+        json={"document_id": document, "configuration_id": config["id"]},
+    )
+    assert run.status_code == 409
