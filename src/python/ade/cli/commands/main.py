@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import typer
 
-from ade.cli.commands import db, storage
+from ade.cli.commands import api, apikey, db, storage, worker, workspace
+from ade.cli.commands.extract import extract_command
+from ade.cli.commands.start import start
 from ade.cli.commands.version import ade_version
 
 app = typer.Typer(
@@ -20,8 +22,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.command("start")(start)
 app.add_typer(db.app, name="db")
+app.add_typer(api.app, name="api")
+app.add_typer(worker.app, name="worker")
 app.add_typer(storage.app, name="storage")
+app.add_typer(workspace.app, name="workspace")
+app.add_typer(apikey.app, name="apikey")
+app.command("extract")(extract_command)
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,104 @@
+"""`ade start`: the one-machine workflow: migrate, then run the API and a worker together.
+
+The two services run as child processes (`ade api start`, `ade worker start`), exactly as they
+would on separate machines, under a small supervisor: Ctrl-C or SIGTERM stops both cleanly, and
+if either one dies the other is stopped too and `ade start` exits non-zero, so a process manager
+(systemd, a container runtime) sees the failure instead of a half-working system.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+GRACE_SECONDS = 30.0
+
+
+def _ade_command(*args: str) -> list[str]:
+    """Re-run this same `ade` (console script, PEX or source tree) as a child process."""
+    return [sys.executable, "-m", "ade.cli.commands.main", *args]
+
+
+def _child_env(database_url: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    # Children import ade exactly as this process did, wherever that is (PEX, venv, sources).
+    env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+    if database_url:
+        env["ADE_DATABASE_URL"] = database_url
+    return env
+
+
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env)  # noqa: S603 (our own command line, no shell)
+
+
+def _stop(children: dict[str, subprocess.Popen[bytes]], grace: float) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for name, child in children.items():
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            typer.echo(f"ade start: {name} did not stop within {grace:.0f}s; killing it", err=True)
+            child.kill()
+            child.wait()
+
+
+def start(
+    host: Annotated[str, typer.Option(help="Interface the API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the API listens on.")] = 8000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Runs the worker processes at once.")] = 1,
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="Overrides ADE_DATABASE_URL.", show_default=False),
+    ] = None,
+    grace: Annotated[
+        float, typer.Option(min=0, help="Seconds the services get to finish on shutdown.")
+    ] = GRACE_SECONDS,
+) -> None:
+    """Migrate the database, then run the API and a worker until stopped (Ctrl-C)."""
+    from ade.cli.commands.db import migrate_command
+
+    migrate_command("head", False, database_url)
+
+    env = _child_env(database_url)
+    commands = {
+        "api": _ade_command("api", "start", "--host", host, "--port", str(port)),
+        "worker": _ade_command("worker", "start", "--concurrency", str(concurrency)),
+    }
+    children = {name: _spawn(command, env) for name, command in commands.items()}
+
+    stop_requested: list[int] = []
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop_requested.append(signum)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    failed: str | None = None
+    while not stop_requested:
+        for name, child in children.items():
+            if child.poll() is not None:
+                failed = f"{name} exited with code {child.returncode}"
+                break
+        if failed:
+            break
+        time.sleep(0.2)
+
+    if failed:
+        typer.echo(f"ade start: {failed}; stopping the other service", err=True)
+    else:
+        typer.echo("ade start: stopping the API and the worker", err=True)
+    _stop(children, grace)
+    if failed:
+        raise typer.Exit(code=1)
