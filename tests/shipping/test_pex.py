@@ -1,0 +1,28 @@
+"""dist/ade.pex runs with nothing but a Python 3.11: clean environment, empty HOME."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.shipping.artifacts import clean_env, pex, run, version
+
+
+def test_pex_help_migrate_and_storage_check(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(home, {"ADE_DATA_DIR": str(tmp_path / "data")})
+    ade = pex()
+
+    assert "Usage:" in run([ade, "--help"], env, cwd=tmp_path).stdout
+    assert run([ade, "--version"], env, cwd=tmp_path).stdout.strip() == f"ade {version()}"
+
+    database = tmp_path / "elsewhere" / "ade.sqlite"
+    database.parent.mkdir()
+    run([ade, "db", "migrate", "--database-url", f"sqlite:///{database}"], env, cwd=tmp_path)
+    current = run([ade, "db", "current", "--database-url", f"sqlite:///{database}"], env)
+    assert "(head)" in current.stdout
+
+    blobs = tmp_path / "blobs"
+    checked = run([ade, "storage", "check"], {**env, "ADE_STORAGE_PATH": str(blobs)}, cwd=tmp_path)
+    assert "writable" in checked.stdout + checked.stderr
+    assert blobs.is_dir()
