@@ -26,3 +26,42 @@ def test_pex_help_migrate_and_storage_check(tmp_path: Path) -> None:
     checked = run([ade, "storage", "check"], {**env, "ADE_STORAGE_PATH": str(blobs)}, cwd=tmp_path)
     assert "writable" in checked.stdout + checked.stderr
     assert blobs.is_dir()
+
+
+def test_pex_serves_the_api(tmp_path: Path) -> None:
+    """uvicorn loads the app by name: this proves the PEX carries what no import shows."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = clean_env(home, {"ADE_DATA_DIR": str(tmp_path / "data")})
+    ade = pex()
+    run([ade, "db", "migrate"], env, cwd=tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [str(ade), "api", "start", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.communicate()[0]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
+                    assert reply.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the PEX's API never answered /health"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
