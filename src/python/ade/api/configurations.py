@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ade.api.auth import Scope
 from ade.api.dependencies import ReadSession, WriteSession
-from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor, page, paginate
+from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fetch_page
 from ade.api.problems import ApiError
 from ade.api.run_queue import get_configuration
 from ade.api.schemas import ConfigurationCreate, ConfigurationOut, Page
@@ -84,15 +84,11 @@ def list_configurations(
     query = select(Configuration).where(Configuration.workspace_id == scope.workspace_id)
     if status is not None:
         query = query.where(Configuration.status == status)
-    rows, more = page(
-        session.scalars(
-            paginate(query, Configuration.created_at, Configuration.id, cursor, limit)
-        ).all(),
-        limit,
+    rows, next_cursor = fetch_page(
+        session, query, Configuration.created_at, Configuration.id, cursor, limit
     )
     return Page[ConfigurationOut](
-        items=[ConfigurationOut.model_validate(row) for row in rows],
-        next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
+        items=[ConfigurationOut.model_validate(row) for row in rows], next_cursor=next_cursor
     )
 
 

@@ -13,7 +13,7 @@ from starlette.responses import StreamingResponse
 from ade.api.auth import Principal, Scope
 from ade.api.dependencies import ReadSession, Services, ServicesDep, Store, WriteSession
 from ade.api.downloads import blob_response
-from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor, page, paginate
+from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fetch_page
 from ade.api.run_queue import enqueue_run, get_document
 from ade.api.schemas import DocumentOut, Page, RunOut, UploadOut
 from ade.api.uploads import MULTIPART_OVERHEAD, StoredUpload, store_upload_sync, too_large
@@ -135,11 +135,7 @@ def list_documents(
         query = query.where(
             Document.original_filename.ilike(f"%{_escape_like(name)}%", escape="\\")
         )
-    rows, more = page(
-        session.scalars(paginate(query, Document.created_at, Document.id, cursor, limit)).all(),
-        limit,
-    )
-    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    rows, next_cursor = fetch_page(session, query, Document.created_at, Document.id, cursor, limit)
     return Page[DocumentOut](
         items=[DocumentOut.model_validate(row) for row in rows], next_cursor=next_cursor
     )

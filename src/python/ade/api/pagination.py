@@ -13,14 +13,26 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ade.api.problems import ApiError
 
+
+class _Keyed(Protocol):
+    """A row that pages by ``(created_at, id)``: every listed table has both."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
 T = TypeVar("T")
+R = TypeVar("R", bound=_Keyed)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -64,3 +76,18 @@ def paginate(
 def page(rows: Sequence[T], limit: int) -> tuple[list[T], bool]:
     """Split the ``limit + 1`` fetched rows into the page and "is there a next page"."""
     return list(rows[:limit]), len(rows) > limit
+
+
+def fetch_page(
+    session: Session,
+    query: Select[R],
+    created_at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[uuid.UUID],
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[R], str | None]:
+    """One page of ``query``'s rows, newest first, and the cursor of the next page (or None)."""
+    rows, more = page(
+        session.scalars(paginate(query, created_at, row_id, cursor, limit)).all(), limit
+    )
+    return rows, encode_cursor(rows[-1].created_at, rows[-1].id) if more else None

@@ -21,7 +21,7 @@ from starlette.responses import StreamingResponse
 from ade.api.auth import Principal, Scope
 from ade.api.dependencies import ReadSession, Services, ServicesDep, Store, WriteSession
 from ade.api.downloads import blob_response
-from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor, page, paginate
+from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fetch_page
 from ade.api.problems import ApiError
 from ade.api.run_queue import cancel_run, enqueue_run, get_document, get_run
 from ade.api.schemas import Page, RunCreate, RunOut
@@ -58,13 +58,8 @@ def list_runs(
         query = query.where(Run.status == status)
     if document_id is not None:
         query = query.where(Run.document_id == document_id)
-    rows, more = page(
-        session.scalars(paginate(query, Run.created_at, Run.id, cursor, limit)).all(), limit
-    )
-    return Page[RunOut](
-        items=[RunOut.model_validate(row) for row in rows],
-        next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None,
-    )
+    rows, next_cursor = fetch_page(session, query, Run.created_at, Run.id, cursor, limit)
+    return Page[RunOut](items=[RunOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/{run_id}", response_model=RunOut)
