@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ade.api.problems import ApiError, not_found
@@ -24,10 +24,7 @@ from ade.db.models import (
     Run,
     RunStatus,
 )
-
-NOTIFY_CHANNEL = "ade_runs"
-"""The channel the worker LISTENs on (``ade.worker.queue.NOTIFY_CHANNEL``; the API may not
-import the worker, so the name is repeated here)."""
+from ade.db.run_notifications import notify_runs
 
 
 def get_document(session: Session, workspace_id: uuid.UUID, document_id: uuid.UUID) -> Document:
@@ -93,18 +90,9 @@ def enqueue_run(
         created_at=now,
     )
     session.add(run)
-    wake_workers(session, run.id)
+    # Idle PostgreSQL workers claim it at once instead of at their next poll.
+    notify_runs(session.connection(), str(run.id))
     return run
-
-
-def wake_workers(session: Session, run_id: uuid.UUID) -> None:
-    """``NOTIFY ade_runs`` on PostgreSQL (delivered at commit) so idle workers claim the run
-    at once instead of at their next poll; SQLite workers just poll."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": NOTIFY_CHANNEL, "payload": str(run_id)},
-        )
 
 
 def cancel_run(session: Session, run: Run) -> Run:

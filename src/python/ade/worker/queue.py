@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from ade.db.column_types import utcnow
 from ade.db.models import Configuration, Document, Run, RunEvent, RunStatus
-
-NOTIFY_CHANNEL = "ade_runs"
+from ade.db.run_notifications import notify_runs
 
 HeartbeatResult = Literal["ok", "cancelled", "lost"]
 
@@ -60,15 +59,6 @@ class Event:
     payload: dict[str, Any]
     at: datetime | None = None
     """When it happened (default: when it is written)."""
-
-
-def notify(connection: Connection, payload: str = "") -> None:
-    """``NOTIFY ade_runs`` on PostgreSQL (delivered at commit); nothing on SQLite."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": NOTIFY_CHANNEL, "payload": payload},
-        )
 
 
 def _mine(run_id: uuid.UUID, worker_id: str) -> list[ColumnElement[bool]]:
@@ -225,7 +215,7 @@ def transition(
             return _why_not_mine(connection, run_id)
         _insert_events(connection, run_id, events)
         if wake:
-            notify(connection, str(run_id))
+            notify_runs(connection, str(run_id))
     return "ok"
 
 
@@ -372,7 +362,7 @@ def sweep_expired(engine: Engine) -> SweepResult:
             .returning(Run.id)
         ).all()
         if requeued:
-            notify(connection)
+            notify_runs(connection)
     return SweepResult(requeued=len(requeued), failed=len(failed))
 
 
@@ -414,7 +404,7 @@ def enqueue_run(
             created_at=now,
         )
     )
-    notify(connection, str(run_id))
+    notify_runs(connection, str(run_id))
     return run_id
 
 

@@ -16,7 +16,7 @@ import threading
 
 from sqlalchemy import URL
 
-from ade.worker.queue import NOTIFY_CHANNEL
+from ade.db.run_notifications import RUNS_CHANNEL
 
 log = logging.getLogger("ade.worker.wakeup")
 
@@ -74,12 +74,12 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10) as conn:
-                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    conn.execute(f"LISTEN {RUNS_CHANNEL}")
                     # Anything committed before LISTEN took effect is found by the next poll.
                     self._waker.wake()
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=0.5, stop_after=1):
                             self._waker.wake()
             except Exception as error:
-                log.warning("LISTEN %s failed, polling only for now: %s", NOTIFY_CHANNEL, error)
+                log.warning("LISTEN %s failed, polling only for now: %s", RUNS_CHANNEL, error)
                 self._stop.wait(2.0)
