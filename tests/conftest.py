@@ -1,9 +1,10 @@
-"""Fixtures shared by every test area: real databases.
+"""Fixtures shared by every test area: real databases and a real S3 endpoint.
 
 - ``postgres_server`` (session): a real PostgreSQL (embedded, or ``ADE_TEST_DATABASE_URL``).
 - ``postgres_url``: a fresh, empty PostgreSQL database for one test.
 - ``sqlite_url``: a SQLite file URL in the test's tmp_path (the file does not exist yet).
 - ``unused_tcp_port``: a local port nothing listens on.
+- ``moto`` (session): moto's S3 server over HTTP; ``aws_env``: the fake credentials it accepts.
 
 tests.support.postgres (psycopg, SQLAlchemy) is imported inside the fixtures, so test areas
 that never ask for a database do not pay for it.
@@ -20,6 +21,7 @@ import pytest
 
 if TYPE_CHECKING:
     from tests.support.postgres import PostgresServer
+    from tests.support.s3 import MotoS3
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +52,20 @@ def unused_tcp_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[MotoS3]:
+    from tests.support.s3 import moto_server
+
+    with moto_server() as s3:
+        yield s3
+
+
+@pytest.fixture()
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.s3 import AWS_TEST_ENV
+
+    for name, value in AWS_TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)

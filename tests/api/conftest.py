@@ -23,7 +23,7 @@ from ade.db.migrate import upgrade
 from ade.storage.base import BlobStore
 from ade.storage.local import LocalBlobStore
 from ade.storage.settings import StorageSettings
-from tests.support.s3 import AWS_TEST_ENV, REGION, MotoS3, moto_server
+from tests.support.s3 import REGION, MotoS3
 
 UPLOAD_LIMIT = 1024 * 1024  # small, so 413 tests are cheap
 
@@ -86,19 +86,6 @@ def make_tenant(database_url: str, name: str, slug: str) -> Tenant:
             )
     finally:
         engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def moto() -> Iterator[MotoS3]:
-    with moto_server() as s3:
-        yield s3
-
-
-@pytest.fixture()
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in AWS_TEST_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 def s3_store(moto: MotoS3) -> BlobStore:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,23 +12,10 @@ import pytest
 
 from ade.storage.base import BlobStore
 from ade.storage.settings import StorageSettings
-from tests.support.s3 import AWS_TEST_ENV, REGION, MotoS3, moto_server
+from tests.support.s3 import AWS_TEST_ENV, REGION, MotoS3
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
-
-
-@pytest.fixture(scope="session")
-def moto() -> Iterator[MotoS3]:
-    with moto_server() as s3:
-        yield s3
-
-
-@pytest.fixture()
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in AWS_TEST_ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 @pytest.fixture(scope="session")
