@@ -1,5 +1,21 @@
 """BUILD-file prelude (`[GLOBAL] build_file_prelude_globs`): names shared by BUILD files."""
 
+# The layering rule, one rule set per kind of layer; each layer's BUILD applies one of them with
+# `__dependencies_rules__(...)`. `/**` is the declaring folder (the layer itself).
+
+# ade.db and ade.storage: themselves and third-party code, never another ADE package.
+LIBRARY_LAYER = ("*", "/**", "//3rdparty/**", "!*")
+
+# ade.api and ade.worker: shared code only through ade.db and ade.storage, never each other.
+SERVICE_LAYER = (
+    "*",
+    "/**",
+    "//src/python/ade/db/**",
+    "//src/python/ade/storage/**",
+    "!//src/python/ade/**",
+    "*",
+)
+
 
 def ade_artifact(name, description, **extra):  # type: ignore[no-untyped-def]
     """The `provides=` of every ADE distribution: one place for the metadata they share.
