@@ -170,19 +170,31 @@ class RowProcessor:
             self._derive(out)
         for index in self.required:
             if out[index] is None:
-                self.on_issue(
-                    Issue(
-                        self.table_number,
-                        self.sheet,
-                        row_index + 1,
-                        self.letters[index],
-                        self.fields[index],
-                        "",
-                        "required_missing",
-                        f"required field {self.fields[index]!r} is empty",
-                    )
+                self._report(
+                    row_index,
+                    index,
+                    "",
+                    "required_missing",
+                    f"required field {self.fields[index]!r} is empty",
                 )
         return out
+
+    def _report(
+        self, row_index: int, index: int, value: str, code: IssueCode, message: str
+    ) -> None:
+        """One issue at (row, mapped column ``index``) of this table."""
+        self.on_issue(
+            Issue(
+                self.table_number,
+                self.sheet,
+                row_index + 1,
+                self.letters[index],
+                self.fields[index],
+                value,
+                code,
+                message,
+            )
+        )
 
     def _slow(self, row_index: int, cells: Row) -> list[Cell]:
         out: list[Cell] = []
@@ -192,18 +204,7 @@ class RowProcessor:
                 out.append(normalize(raw))
             except InvalidValue as exc:
                 out.append(normalize_text(raw))
-                self.on_issue(
-                    Issue(
-                        self.table_number,
-                        self.sheet,
-                        row_index + 1,
-                        self.letters[index],
-                        self.fields[index],
-                        _shown(raw),
-                        "invalid_value",
-                        str(exc),
-                    )
-                )
+                self._report(row_index, index, _shown(raw), "invalid_value", str(exc))
         return out
 
     def _derive(self, out: list[Cell]) -> None:
