@@ -18,6 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
+
+# No timing thresholds in tests: Hypothesis' default 200 ms deadline per example turns a busy
+# 2-core CI machine into flaky failures, so property tests here judge behaviour only.
+settings.register_profile("ade", deadline=None)
+settings.load_profile("ade")
 
 if TYPE_CHECKING:
     from tests.support.postgres import PostgresServer
