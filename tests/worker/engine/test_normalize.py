@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ade.worker.engine.normalize import (
     InvalidValue,
+    Normalizer,
     day_month_evidence,
     make_date_normalizer,
     make_phone_normalizer,
@@ -172,6 +173,7 @@ def test_invalid_numbers_and_integers() -> None:
         ("(555) 123-4567", "5551234567"),
         ("+44 20 7946 0958", "+442079460958"),
         ("0044 20 7946 0958", "+442079460958"),
+        ("0 044 20 7946 0958", "+442079460958"),  # the "00" prefix, however it is spaced
         ("555-123-4567 ext. 89", "5551234567;ext=89"),
         (5551234567, "5551234567"),
     ],
@@ -183,7 +185,8 @@ def test_phones(raw: object, expected: str) -> None:
 def test_phone_default_country_code_and_invalid_phones() -> None:
     assert us_phone("(555) 123-4567") == "+15551234567"
     assert us_phone("1-555-123-4567") == "+15551234567"
-    for bad in ["12", "call me", "+1 23"]:
+    # "0.000000" once became "0000000", which read as international the second time round
+    for bad in ["12", "call me", "+1 23", "0.000000", "+0 20 7946 0958"]:
         with pytest.raises(InvalidValue):
             phone(bad)
 
@@ -232,10 +235,14 @@ def test_grouped_integers_parse_back(number: int) -> None:
     assert normalize_number(normalize_number(f"{number:,}")) == number
 
 
-@given(st.text(alphabet="0123456789 ()-+.", min_size=1, max_size=20))
-def test_phone_normalization_is_idempotent(raw: str) -> None:
+@given(
+    st.text(alphabet="0123456789 ()-+.", min_size=1, max_size=20),
+    st.sampled_from([phone, us_phone]),
+)
+@example("0.000000", phone)  # the case Hypothesis found in CI
+def test_phone_normalization_is_idempotent(raw: str, normalize: Normalizer) -> None:
     try:
-        once = phone(raw)
+        once = normalize(raw)
     except InvalidValue:
         return
-    assert phone(once) == once
+    assert normalize(once) == once

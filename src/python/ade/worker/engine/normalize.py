@@ -337,12 +337,15 @@ def make_phone_normalizer(country_code: str | None) -> Normalizer:
                 text = text[: match.start()]
             if not _PHONE_CHARS.match(text):
                 raise InvalidValue("not a phone number")
-        international = text.lstrip().startswith(("+", "00"))
         digits = _NOT_DIGIT.sub("", text)
-        if text.lstrip().startswith("00"):
-            digits = digits[2:]
+        # "+" or a leading "00" (however the digits are spaced or punctuated) dials abroad.
+        # Deciding on the digits, not the text, keeps the result stable: "0.000000" must not
+        # become a national "0000000" that reads as international the second time round.
+        international = text.lstrip().startswith("+") or digits.startswith("00")
         if international:
-            if not 8 <= len(digits) <= 15:
+            if not text.lstrip().startswith("+"):
+                digits = digits[2:]
+            if not 8 <= len(digits) <= 15 or digits.startswith("0"):  # no country code has 0
                 raise InvalidValue("not a phone number (wrong number of digits)")
             return f"+{digits}{extension}"
         if country_code and len(digits) == 10:
