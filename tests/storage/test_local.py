@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -108,13 +111,42 @@ def test_root_that_is_a_file_is_misconfigured(tmp_path: Path) -> None:
         store.check()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores permissions")
-def test_read_only_root_is_misconfigured(tmp_path: Path) -> None:
-    root = tmp_path / "ro"
-    root.mkdir()
-    root.chmod(0o500)
+def _as_unprivileged_user(check: Callable[[], None]) -> str:
+    """Run ``check`` in a forked child that is "nobody" when the tests run as root (root ignores
+    permissions); return what it raised, as ``"Type: message"``, or "" if it raised nothing."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: report through the pipe, never return into pytest
+        outcome = ""
+        try:
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            check()
+        except BaseException as error:
+            outcome = f"{type(error).__name__}: {error}"
+        os.write(write_end, outcome.encode())
+        os._exit(0)
+    os.close(write_end)
+    with open(read_end, "rb") as pipe:
+        outcome = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return outcome
+
+
+def test_read_only_root_is_misconfigured() -> None:
+    # A folder "nobody" can reach: pytest's own tmp_path is private to the user running it.
+    base = Path(tempfile.mkdtemp(prefix="ade-ro-"))
     try:
-        with pytest.raises(StorageMisconfigured, match="Permission denied"):
-            LocalBlobStore(root).check()
+        base.chmod(0o755)
+        root = base / "ro"
+        root.mkdir()
+        root.chmod(0o555)
+        outcome = _as_unprivileged_user(LocalBlobStore(root).check)
+        assert outcome.startswith("StorageMisconfigured:")
+        assert "Permission denied" in outcome
+        assert list(root.iterdir()) == []  # the failed probe left nothing behind
     finally:
-        root.chmod(0o700)
+        (base / "ro").chmod(0o755)
+        shutil.rmtree(base)

@@ -9,12 +9,14 @@ that were stored, not the bytes a caller believes it sent.
 from __future__ import annotations
 
 import hashlib
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import IO, Protocol, TypeAlias, runtime_checkable
 
+from ade.storage import file_copy
 from ade.storage.errors import BlobTooLarge
 
 CHUNK_SIZE = 1024 * 1024
@@ -153,6 +155,8 @@ class HashingReader:
         instead of their sum, and reusing buffers avoids an allocation plus 256 page faults
         per MiB. Other sources are copied chunk by chunk.
         """
+        if not self._buffer and self._copy_file_in_kernel(out):
+            return
         readinto = getattr(self._source, "readinto", None)
         if readinto is None or self._buffer:
             for chunk in self.chunks():
@@ -191,6 +195,42 @@ class HashingReader:
                     # wait so the caller never closes ``out`` under a running write
                     with suppress(BaseException):
                         pending.result()
+
+    def _copy_file_in_kernel(self, out: IO[bytes]) -> bool:
+        """Copy a plain-file source into a plain-file ``out`` in the kernel; False if either
+        is not one (or the kernel cannot copy between them), with nothing consumed or written.
+
+        See :mod:`ade.storage.file_copy`: about 4x faster than the user-space loop for a large
+        file, and the digest is read back from what was written.
+        """
+        source = file_copy.regular_file_source(self._source)
+        out_fd = file_copy.writable_regular_file(out)
+        if source is None or out_fd is None or self._eof:
+            return False
+        src_fd, src_offset = source
+        try:
+            remaining = os.fstat(src_fd).st_size - src_offset
+            if self._limit is not None and self._size + remaining > self._limit:
+                raise BlobTooLarge(self._key, self._limit)  # known before writing a byte
+            out.flush()
+            out_offset = out.tell()
+            limit = None if self._limit is None else self._limit - self._size
+            try:
+                count = file_copy.copy_and_hash(
+                    src_fd, src_offset, out_fd, out_offset, self._hash, limit
+                )
+            except file_copy.Unsupported:
+                return False
+            if limit is not None and count > limit:  # the file grew while it was copied
+                raise BlobTooLarge(self._key, self._limit)  # type: ignore[arg-type]
+            out.seek(out_offset + count)
+            self._source.seek(src_offset + count)  # type: ignore[attr-defined]
+        except BaseException as error:
+            self.error = error
+            raise
+        self._size += count
+        self._eof = True
+        return True
 
     def chunks(self) -> Iterator[bytes]:
         """Yield the source's chunks as they come (no re-buffering)."""

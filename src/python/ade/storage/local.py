@@ -113,7 +113,7 @@ class LocalBlobStore(BlobStore):
             raise _os_error(error, what) from None
         tmp = Path(tmp_name)
         try:
-            with open(fd, "wb") as out:
+            with open(fd, "w+b") as out:  # readable too: a file copy reads back what it hashes
                 reader.copy_to(out)  # BufferedWriter: loops over short writes for us
                 out.flush()
                 os.fsync(out.fileno())
