@@ -71,14 +71,14 @@ def _child(args: argparse.Namespace) -> None:
         def unsupported(*_: object, **__: object) -> int:
             raise file_copy.Unsupported("benchmark baseline")
 
-        file_copy.copy_and_hash = unsupported  # type: ignore[assignment]
+        file_copy.copy_and_hash = unsupported
     size = 0
     started = time.perf_counter()
     if args.op == "hash":  # the floor of any checksummed write: sha256 of the bytes, no copy
         digest = hashlib.sha256()
         buffer = memoryview(bytearray(MiB))
-        with open(args.src, "rb", buffering=0) as source:
-            while count := source.readinto(buffer):
+        with open(args.src, "rb", buffering=0) as raw:
+            while count := raw.readinto(buffer):
                 digest.update(buffer[:count])
                 size += count
     elif args.op == "write":
