@@ -47,6 +47,11 @@ def _source(tmp_path: Path, size: int) -> tuple[Path, bytes]:
     return path, data
 
 
+def _refuse_cross_device(*_: Any) -> int:
+    """What an old kernel, or a pair of filesystems it will not copy between, answers."""
+    raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+
 def _stored(store: LocalBlobStore, key: str) -> bytes:
     with store.open(key) as chunks:
         return b"".join(chunks)
@@ -122,32 +127,34 @@ def test_file_that_grows_past_the_limit_during_the_copy_is_refused(
 
 
 def test_kernel_without_file_copies_falls_back_to_copying_in_python(
-    store: LocalBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_segments: int
+    store: LocalBlobStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    small_segments: int,
+    copies: list[int],
 ) -> None:
-    """What an old kernel or a filesystem pair it cannot copy between answers: EXDEV/ENOSYS."""
-
-    def refuse(*_: Any) -> int:
-        raise OSError(errno.EXDEV, "Invalid cross-device link")
-
-    monkeypatch.setattr(os, "copy_file_range", refuse)
-    monkeypatch.setattr(os, "sendfile", refuse)
+    monkeypatch.setattr(os, "copy_file_range", _refuse_cross_device)
+    monkeypatch.setattr(os, "sendfile", _refuse_cross_device)
     path, data = _source(tmp_path, 3 * small_segments)
     with open(path, "rb") as source:
         info = store.write("a", source)
+    assert copies == []  # no kernel copy completed
     assert _stored(store, "a") == data
     assert info.sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_sendfile_takes_over_when_copy_file_range_refuses(
-    store: LocalBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_segments: int
+    store: LocalBlobStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    small_segments: int,
+    copies: list[int],
 ) -> None:
-    def refuse(*_: Any) -> int:
-        raise OSError(errno.EXDEV, "Invalid cross-device link")
-
-    monkeypatch.setattr(os, "copy_file_range", refuse)
+    monkeypatch.setattr(os, "copy_file_range", _refuse_cross_device)
     path, data = _source(tmp_path, 3 * small_segments + 7)
     with open(path, "rb") as source:
         info = store.write("a", source)
+    assert copies == [len(data)]  # still copied in the kernel
     assert _stored(store, "a") == data
     assert info.size == len(data)
 
