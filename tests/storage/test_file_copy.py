@@ -82,6 +82,18 @@ def test_partly_read_file_is_stored_from_where_its_reader_stands(
     assert info.sha256 == hashlib.sha256(data[10:]).hexdigest()
 
 
+@pytest.mark.skipif(not Path("/proc/version").exists(), reason="needs Linux's /proc")
+def test_file_that_claims_size_zero_but_has_content_is_stored_whole(
+    store: LocalBlobStore, copies: list[int]
+) -> None:
+    expected = Path("/proc/version").read_bytes()  # st_size 0, content ~150 bytes
+    with open("/proc/version", "rb") as source:
+        info = store.write("version", source)
+    assert copies == []
+    assert expected and _stored(store, "version") == expected
+    assert info.size == len(expected)
+
+
 def test_empty_file(store: LocalBlobStore, tmp_path: Path) -> None:
     path, _ = _source(tmp_path, 0)
     with open(path, "rb") as source:

@@ -50,7 +50,10 @@ def regular_file_source(source: object) -> tuple[int, int] | None:
         return None
     try:
         fd = source.fileno()
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        # A zero size may be a lie: /proc and /sys files report 0 and still have content, and
+        # the kernel copy trusts the size. The user-space loop reads them correctly.
+        if not stat.S_ISREG(status.st_mode) or status.st_size == 0:
             return None
         return fd, source.tell()
     except (OSError, ValueError):  # closed, unseekable, or not backed by a descriptor
