@@ -30,7 +30,7 @@ def child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def start_server(
-    tmp_path: Path, database_url: str, **env: str
+    tmp_path: Path, database_url: str, *args: str, **env: str
 ) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [
@@ -42,6 +42,7 @@ def start_server(
             "0",
             "--database-url",
             database_url,
+            *args,
         ],
         env=child_env(tmp_path, **env),
         stdout=subprocess.PIPE,
@@ -111,6 +112,62 @@ def test_real_server_upload_download_and_clean_sigterm(tmp_path: Path, sqlite_ur
     # the key was stored only as a hash
     db_bytes = Path(sqlite_url.removeprefix("sqlite:///")).read_bytes()
     assert key.encode() not in db_bytes
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie: an orphan's exit status waits for init, which reaps it later."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _children(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid`` (from /proc: no extra dependency)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+        except OSError:  # the process ended while we looked
+            continue
+        if fields.get("PPid", "").strip() == str(pid) and fields.get("State", "")[:1] != "Z":
+            found.add(int(status.parent.name))
+    return found
+
+
+def test_several_workers_serve_and_stop_together(tmp_path: Path, sqlite_url: str) -> None:
+    migrate(sqlite_url)
+    process, base = start_server(tmp_path, sqlite_url, "--workers", "2")
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            deadline = time.monotonic() + 60
+            while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            workers = _children(process.pid)
+            assert len(workers) >= 2, "uvicorn did not start two worker processes"
+            # With several workers uvicorn prints "running on" once the parent has bound the
+            # socket; each worker listens only after its own start-up, so wait for an answer.
+            while time.monotonic() < deadline:
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.ConnectError:
+                    time.sleep(0.1)
+            statuses = {client.get("/ready").status_code for _ in range(20)}
+            assert statuses == {200}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output
+    assert len(set(re.findall(r"Started server process \[(\d+)\]", output))) == 2
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, workers)), "a worker outlived the server"
 
 
 def test_start_refuses_an_unmigrated_database(tmp_path: Path, sqlite_url: str) -> None:
