@@ -17,6 +17,7 @@ from ade.cli.commands import api as api_cli
 from ade.cli.commands import apikey as apikey_cli
 from ade.cli.commands import workspace as workspace_cli
 from tests.api.conftest import migrate
+from tests.support.processes import alive, children, mapped_files
 
 runner = CliRunner()
 
@@ -87,6 +88,10 @@ def test_real_server_upload_download_and_clean_sigterm(tmp_path: Path, sqlite_ur
                     break
                 time.sleep(0.05)
             assert client.get("/ready").status_code == 200
+            # uvicorn picks these when importable; a missing requirement would silently cost
+            # about a third of the request rate (benchmarks/api_load.py)
+            loaded = mapped_files(process.pid)
+            assert "/httptools/" in loaded and "/uvloop/" in loaded, loaded
             headers = {"X-API-Key": key}
             content = os.urandom(3 * 1024 * 1024 + 17)
             upload = client.post(
@@ -114,39 +119,15 @@ def test_real_server_upload_download_and_clean_sigterm(tmp_path: Path, sqlite_ur
     assert key.encode() not in db_bytes
 
 
-def _alive(pid: int) -> bool:
-    """Running, not a zombie: an orphan's exit status waits for init, which reaps it later."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
-def _children(pid: int) -> set[int]:
-    """Live processes whose parent is ``pid`` (from /proc: no extra dependency)."""
-    found = set()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(
-                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
-            )
-        except OSError:  # the process ended while we looked
-            continue
-        if fields.get("PPid", "").strip() == str(pid) and fields.get("State", "")[:1] != "Z":
-            found.add(int(status.parent.name))
-    return found
-
-
 def test_several_workers_serve_and_stop_together(tmp_path: Path, sqlite_url: str) -> None:
     migrate(sqlite_url)
     process, base = start_server(tmp_path, sqlite_url, "--workers", "2")
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
             deadline = time.monotonic() + 60
-            while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+            while len(children(process.pid)) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
-            workers = _children(process.pid)
+            workers = children(process.pid)
             assert len(workers) >= 2, "uvicorn did not start two worker processes"
             # With several workers uvicorn prints "running on" once the parent has bound the
             # socket; each worker listens only after its own start-up, so wait for an answer.
@@ -165,9 +146,9 @@ def test_several_workers_serve_and_stop_together(tmp_path: Path, sqlite_url: str
     assert "Traceback" not in output
     assert len(set(re.findall(r"Started server process \[(\d+)\]", output))) == 2
     deadline = time.monotonic() + 10
-    while any(map(_alive, workers)) and time.monotonic() < deadline:
+    while any(map(alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(map(_alive, workers)), "a worker outlived the server"
+    assert not any(map(alive, workers)), "a worker outlived the server"
 
 
 def test_start_refuses_an_unmigrated_database(tmp_path: Path, sqlite_url: str) -> None:

@@ -1,0 +1,36 @@
+"""What /proc says about a test's child processes (Linux only; no extra dependency)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie: an orphan's exit status waits for init, which reaps it later."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def children(pid: int) -> set[int]:
+    """Live processes whose parent is ``pid`` (from /proc: no extra dependency)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+        except OSError:  # the process ended while we looked
+            continue
+        if fields.get("PPid", "").strip() == str(pid) and fields.get("State", "")[:1] != "Z":
+            found.add(int(status.parent.name))
+    return found
+
+
+def mapped_files(pid: int) -> str:
+    """The paths of every file mapped into the process (its shared libraries among them), one
+    per line: how a test tells which C extensions a server really loaded."""
+    lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    return "\n".join(sorted({line.split(None, 5)[5] for line in lines if len(line.split()) == 6}))
