@@ -17,6 +17,15 @@ SERVICE_LAYER = (
 )
 
 
+# Type stubs are in the app resolve so mypy sees them beside the code, and dependency inference
+# pairs them with the libraries they describe; artifacts must not carry them to users (a wheel
+# would otherwise declare `Requires-Dist: boto3-stubs`). `!!` removes them from a whole closure.
+WITHOUT_TYPE_STUBS = (
+    "!!//3rdparty/python:reqs#boto3-stubs",
+    "!!//3rdparty/python:reqs#types-openpyxl",
+)
+
+
 def ade_artifact(name, description, **extra):  # type: ignore[no-untyped-def]
     """The `provides=` of every ADE distribution: one place for the metadata they share.
 

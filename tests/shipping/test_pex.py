@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from pathlib import Path
 
 from tests.shipping.artifacts import clean_env, pex, run, version
+from tests.support.processes import mapped_files
 
 
 def test_pex_help_migrate_and_storage_check(tmp_path: Path) -> None:
@@ -62,6 +65,17 @@ def test_pex_serves_the_api(tmp_path: Path) -> None:
             except OSError:
                 assert time.monotonic() < deadline, "the PEX's API never answered /health"
                 time.sleep(0.2)
+        # the fast HTTP parser and event loop are in the PEX too (uvicorn imports them by name)
+        loaded = mapped_files(server.pid)  # venv mode execs in place: same pid
+        assert "/httptools/" in loaded and "/uvloop/" in loaded, loaded
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_pex_carries_no_type_stubs() -> None:
+    with zipfile.ZipFile(pex()) as archive:
+        info = json.loads(archive.read("PEX-INFO"))
+    requirements = [r.lower() for r in info["requirements"]]
+    assert any(r.startswith("boto3") for r in requirements)  # the libraries themselves are in
+    assert [r for r in requirements if "stubs" in r or r.startswith("types-")] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -82,3 +83,16 @@ def test_ade_db_offers_postgresql_as_an_extra() -> None:
     assert "postgresql" in meta["Provides-Extra"]
     psycopg = [r for r in meta["Requires-Dist"] if r.startswith("psycopg")]
     assert psycopg and all("extra ==" in r for r in psycopg), psycopg
+
+
+def _is_type_stubs(requirement: str) -> bool:
+    name = re.split(r"[ \[;(<>=!~]", requirement, maxsplit=1)[0].lower()
+    return name.startswith("types-") or name.endswith("-stubs")
+
+
+@pytest.mark.parametrize("distribution", sorted(OWNED))
+def test_wheel_does_not_require_type_stubs(distribution: str) -> None:
+    """Stubs serve mypy in this repo; a user installing a wheel must not download them."""
+    requires = _metadata(wheel(distribution)).get("Requires-Dist", [])
+    assert requires  # every ADE wheel needs something; an empty list would prove nothing
+    assert [r for r in requires if _is_type_stubs(r)] == []
