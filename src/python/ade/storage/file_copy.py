@@ -1,18 +1,18 @@
 """Copy a regular file into the local store inside the kernel, hashing the bytes that landed.
 
-Copying through Python moves every byte through user space twice (read, then write) and costs a
-page fault per 4 KiB of fresh buffer; on the 2-core VM of the README's benchmark that made a
-1 GiB local write take 4 s although sha256 itself runs at about 1.3 GB/s there. Here
+Copying through Python moves every byte across the kernel boundary twice (read into a buffer,
+then write it out); on the 2-core VM of the README's benchmark a 1 GiB local write took 1.7-4 s
+that way although sha256 itself runs at 0.9-1.3 GB/s there. Here
 ``copy_file_range`` (or ``sendfile`` where the two files sit on different filesystems) copies in
 the kernel, one segment at a time, on a helper thread that also starts each segment's writeback;
 meanwhile this thread hashes each finished segment by reading it back from the destination. The
 write then costs about one sha256 pass, and the digest is that of the stored bytes (also when
 the source changes during the copy), which is the store's guarantee.
 
-Only plain binary files (``open(path, "rb")``) take this path; everything else (pipes, sockets,
-``io.BytesIO``, spooled uploads, iterators) goes through :meth:`HashingReader.copy_to`'s
-user-space loop. Where the kernel cannot copy between the two files at all, nothing is written
-and the caller falls back to that loop.
+Only plain binary files (``open(path, "rb")``) of non-zero size take this path; everything else
+(pipes, sockets, ``io.BytesIO``, spooled uploads, iterators, ``/proc`` files) goes through
+:meth:`HashingReader.copy_to`'s user-space loop. Where the kernel cannot copy between the two
+files at all, nothing is written and the caller falls back to that loop.
 """
 
 from __future__ import annotations
