@@ -138,37 +138,28 @@ def test_file_that_grows_past_the_limit_during_the_copy_is_refused(
     assert list((tmp_path / "storage").iterdir()) == []
 
 
-def test_kernel_without_file_copies_falls_back_to_copying_in_python(
+@pytest.mark.parametrize(
+    ("refusing", "copied_in_kernel"),
+    [(["copy_file_range"], True), (["copy_file_range", "sendfile"], False)],
+    ids=["sendfile takes over", "the Python loop takes over"],
+)
+def test_when_the_kernel_refuses_another_path_stores_the_same_bytes(
     store: LocalBlobStore,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     small_segments: int,
     copies: list[int],
+    refusing: list[str],
+    copied_in_kernel: bool,
 ) -> None:
-    monkeypatch.setattr(os, "copy_file_range", _refuse_cross_device)
-    monkeypatch.setattr(os, "sendfile", _refuse_cross_device)
-    path, data = _source(tmp_path, 3 * small_segments)
-    with open(path, "rb") as source:
-        info = store.write("a", source)
-    assert copies == []  # no kernel copy completed
-    assert _stored(store, "a") == data
-    assert info.sha256 == hashlib.sha256(data).hexdigest()
-
-
-def test_sendfile_takes_over_when_copy_file_range_refuses(
-    store: LocalBlobStore,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    small_segments: int,
-    copies: list[int],
-) -> None:
-    monkeypatch.setattr(os, "copy_file_range", _refuse_cross_device)
+    for call in refusing:
+        monkeypatch.setattr(os, call, _refuse_cross_device)
     path, data = _source(tmp_path, 3 * small_segments + 7)
     with open(path, "rb") as source:
         info = store.write("a", source)
-    assert copies == [len(data)]  # still copied in the kernel
+    assert copies == ([len(data)] if copied_in_kernel else [])
     assert _stored(store, "a") == data
-    assert info.size == len(data)
+    assert (info.size, info.sha256) == (len(data), hashlib.sha256(data).hexdigest())
 
 
 def test_a_disk_error_midway_fails_the_write_and_keeps_the_old_blob(
