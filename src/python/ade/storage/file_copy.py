@@ -23,7 +23,7 @@ import os
 import queue
 import stat
 import threading
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 SEGMENT_SIZE = 32 * 1024 * 1024
 """Bytes per kernel copy: large enough that a syscall is cheap beside it, small enough that
@@ -40,8 +40,17 @@ class Unsupported(Exception):
     """The kernel cannot copy between these two files; nothing was written."""
 
 
-def regular_file_source(source: object) -> tuple[int, int] | None:
-    """``(fd, offset)`` of a source that is a plain binary file, else None.
+class FileSource(NamedTuple):
+    """A plain binary file ready for a kernel copy: where to copy from, and how much is there."""
+
+    file: io.BufferedReader | io.BufferedRandom | io.FileIO
+    fd: int
+    offset: int
+    remaining: int
+
+
+def regular_file_source(source: object) -> FileSource | None:
+    """``source`` as a :class:`FileSource` if it is a plain binary file, else None.
 
     The offset is the file object's logical position (``tell()`` accounts for its read-ahead
     buffer), so a partly consumed file is copied from where its reader stands.
@@ -55,7 +64,8 @@ def regular_file_source(source: object) -> tuple[int, int] | None:
         # the kernel copy trusts the size. The user-space loop reads them correctly.
         if not stat.S_ISREG(status.st_mode) or status.st_size == 0:
             return None
-        return fd, source.tell()
+        offset = source.tell()
+        return FileSource(source, fd, offset, status.st_size - offset)
     except (OSError, ValueError):  # closed, unseekable, or not backed by a descriptor
         return None
 
