@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from ade.worker.service import Worker
 from ade.worker.settings import load_settings
 from tests.api.conftest import Api
+from tests.support.worker_settings import worker_overrides
 
 PEOPLE = (
     "First Name,Last Name,E-mail,Phone\n"
@@ -18,17 +19,7 @@ PEOPLE = (
     "Alan,Turing,alan@example.com,(555) 987 6543\n"
 )
 
-FAST = {
-    "lease_seconds": 5.0,
-    "heartbeat_seconds": 0.2,
-    "poll_seconds": 0.02,
-    "poll_max_seconds": 0.2,
-    "sweep_seconds": 0.3,
-    "retry_base_seconds": 0.05,
-    "retry_max_seconds": 0.2,
-    "grace_seconds": 10.0,
-    "event_flush_seconds": 0.1,
-}
+FAST = worker_overrides(heartbeat_seconds=0.2)
 
 
 def test_upload_process_drain_download(backend_api: Api) -> None:

@@ -17,35 +17,26 @@ from ade.cli.commands import api as api_cli
 from ade.cli.commands import apikey as apikey_cli
 from ade.cli.commands import workspace as workspace_cli
 from tests.api.conftest import migrate
+from tests.support.db_cli import child_env
 from tests.support.processes import alive, children, mapped_files
+from tests.support.waiting import wait_for
 
 runner = CliRunner()
 
 
-def child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ADE_")}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    env["ADE_DATA_DIR"] = str(tmp_path / "data")
-    env.update(extra)
-    return env
+API_START = [sys.executable, "-m", "ade.cli.commands.api", "start", "--port", "0"]
+
+
+def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return child_env({"ADE_DATA_DIR": str(tmp_path / "data"), **extra})
 
 
 def start_server(
     tmp_path: Path, database_url: str, *args: str, **env: str
 ) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ade.cli.commands.api",
-            "start",
-            "--port",
-            "0",
-            "--database-url",
-            database_url,
-            *args,
-        ],
-        env=child_env(tmp_path, **env),
+        [*API_START, "--database-url", database_url, *args],
+        env=server_env(tmp_path, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -119,24 +110,24 @@ def test_real_server_upload_download_and_clean_sigterm(tmp_path: Path, sqlite_ur
     assert key.encode() not in db_bytes
 
 
+def _answers(client: httpx.Client, path: str) -> bool:
+    try:
+        return client.get(path).status_code == 200
+    except httpx.ConnectError:
+        return False
+
+
 def test_several_workers_serve_and_stop_together(tmp_path: Path, sqlite_url: str) -> None:
     migrate(sqlite_url)
     process, base = start_server(tmp_path, sqlite_url, "--workers", "2")
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
-            deadline = time.monotonic() + 60
-            while len(children(process.pid)) < 2 and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_for(lambda: len(children(process.pid)) >= 2, "uvicorn's two worker processes")
             workers = children(process.pid)
             assert len(workers) >= 2, "uvicorn did not start two worker processes"
             # With several workers uvicorn prints "running on" once the parent has bound the
             # socket; each worker listens only after its own start-up, so wait for an answer.
-            while time.monotonic() < deadline:
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.ConnectError:
-                    time.sleep(0.1)
+            wait_for(lambda: _answers(client, "/health"), "a worker to answer /health")
             statuses = {client.get("/ready").status_code for _ in range(20)}
             assert statuses == {200}
     finally:
@@ -145,25 +136,13 @@ def test_several_workers_serve_and_stop_together(tmp_path: Path, sqlite_url: str
     assert process.returncode == 0, output
     assert "Traceback" not in output
     assert len(set(re.findall(r"Started server process \[(\d+)\]", output))) == 2
-    deadline = time.monotonic() + 10
-    while any(map(alive, workers)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(map(alive, workers)), "a worker outlived the server"
+    wait_for(lambda: not any(map(alive, workers)), "the workers to exit", timeout=10)
 
 
 def test_start_refuses_an_unmigrated_database(tmp_path: Path, sqlite_url: str) -> None:
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ade.cli.commands.api",
-            "start",
-            "--port",
-            "0",
-            "--database-url",
-            sqlite_url,
-        ],
-        env=child_env(tmp_path),
+        [*API_START, "--database-url", sqlite_url],
+        env=server_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=60,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,42 +14,19 @@ from pathlib import Path
 import pytest
 
 from tests.support.db_cli import child_env
+from tests.support.processes import alive, children, cmdline
 
 STARTUP_LIMIT_S = 120  # generous: a loaded 2-core CI machine imports slowly; not a timing assertion
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def _children(pid: int) -> dict[int, str]:
-    """Direct children of `pid` and their command lines, from /proc."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    result = {}
-    for child in map(int, children):
-        try:
-            result[child] = (
-                Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            )
-        except FileNotFoundError:
-            continue
-    return result
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "State:\tZ" not in status
+def _services(pid: int) -> dict[int, str]:
+    """The supervisor's live children and their command lines."""
+    return {child: cmdline(child) for child in children(pid)}
 
 
 @pytest.fixture()
-def supervisor(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    port = _free_port()
+def supervisor(tmp_path: Path, unused_tcp_port: int) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    port = unused_tcp_port
     process = subprocess.Popen(
         [
             sys.executable,
@@ -72,7 +48,7 @@ def supervisor(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
         assert process.poll() is None, f"ade start exited early:\n{process.communicate()[0]}"
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                if response.status == 200 and len(_children(process.pid)) == 2:
+                if response.status == 200 and len(_services(process.pid)) == 2:
                     break
         except OSError:
             pass
@@ -92,26 +68,26 @@ def test_sigterm_stops_api_and_worker_cleanly(
     supervisor: tuple[subprocess.Popen[str], int], tmp_path: Path
 ) -> None:
     process, _ = supervisor
-    children = _children(process.pid)
-    assert any(" api start" in cmd for cmd in children.values()), children
-    assert any(" worker start" in cmd for cmd in children.values()), children
+    services = _services(process.pid)
+    assert any(" api start" in cmd for cmd in services.values()), services
+    assert any(" worker start" in cmd for cmd in services.values()), services
     assert (tmp_path / "data" / "db" / "ade.sqlite").is_file(), "ade start did not migrate"
 
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
-    assert not any(_alive(pid) for pid in children), "a service outlived ade start"
+    assert not any(alive(pid) for pid in services), "a service outlived ade start"
 
 
 def test_either_service_dying_stops_both_with_failure(
     supervisor: tuple[subprocess.Popen[str], int],
 ) -> None:
     process, _ = supervisor
-    children = _children(process.pid)
-    worker = next(pid for pid, cmd in children.items() if " worker start" in cmd)
+    services = _services(process.pid)
+    worker = next(pid for pid, cmd in services.items() if " worker start" in cmd)
     os.kill(worker, signal.SIGKILL)
 
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 1, output
     assert "worker exited" in output
-    assert not any(_alive(pid) for pid in children), "the API outlived the dead worker"
+    assert not any(alive(pid) for pid in services), "the API outlived the dead worker"

@@ -31,9 +31,8 @@ def test_pex_help_migrate_and_storage_check(tmp_path: Path) -> None:
     assert blobs.is_dir()
 
 
-def test_pex_serves_the_api(tmp_path: Path) -> None:
+def test_pex_serves_the_api(tmp_path: Path, unused_tcp_port: int) -> None:
     """uvicorn loads the app by name: this proves the PEX carries what no import shows."""
-    import socket
     import subprocess
     import time
     import urllib.request
@@ -43,9 +42,7 @@ def test_pex_serves_the_api(tmp_path: Path) -> None:
     env = clean_env(home, {"ADE_DATA_DIR": str(tmp_path / "data")})
     ade = pex()
     run([ade, "db", "migrate"], env, cwd=tmp_path)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = unused_tcp_port
     server = subprocess.Popen(
         [str(ade), "api", "start", "--port", str(port)],
         env=env,

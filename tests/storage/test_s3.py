@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 from typing import TYPE_CHECKING
 
 import pytest
@@ -91,17 +90,11 @@ def test_not_found_maps_to_blob_not_found(store: S3BlobStore) -> None:
         store.open("a/missing", 5, 10)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_unreachable_endpoint_is_unavailable(aws_env: None) -> None:
+def test_unreachable_endpoint_is_unavailable(aws_env: None, unused_tcp_port: int) -> None:
     settings = StorageSettings(
         storage_backend="s3",
         s3_bucket="some-bucket",
-        s3_endpoint_url=f"http://127.0.0.1:{_closed_port()}",
+        s3_endpoint_url=f"http://127.0.0.1:{unused_tcp_port}",
         s3_region=REGION,
         s3_max_attempts=1,
         s3_connect_timeout_seconds=1,

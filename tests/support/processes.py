@@ -29,6 +29,14 @@ def children(pid: int) -> set[int]:
     return found
 
 
+def cmdline(pid: int) -> str:
+    """The process's command line, arguments joined by spaces ("" once it has gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
 def mapped_files(pid: int) -> str:
     """The paths of every file mapped into the process (its shared libraries among them), one
     per line: how a test tells which C extensions a server really loaded."""

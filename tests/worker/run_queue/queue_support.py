@@ -1,4 +1,4 @@
-"""Helpers for the queue tests and the benchmark: a migrated database, a local store, seeded
+"""Helpers for the queue tests: a migrated database, a local store, seeded
 workspace/configuration/documents, runs enqueued, worker processes, and a gated engine.
 
 The gated engine (``gated_extract``) lets a test hold a run "mid-run" without any timing
@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from ade.db.column_types import utcnow
 from ade.db.configuration_spec import default_configuration
 from ade.db.engine import create_engine
 from ade.db.migrate import upgrade
@@ -32,6 +30,7 @@ from ade.storage.factory import open_store
 from ade.storage.settings import load_settings as load_storage_settings
 from ade.worker.queue import enqueue_run
 from ade.worker.service import run_worker_process
+from tests.support.worker_settings import worker_overrides
 
 GATED_ENGINE = "tests.worker.run_queue.queue_support:gated_extract"
 GATE_ENV = "ADE_TEST_GATE"
@@ -160,23 +159,6 @@ class Seed:
             )
 
 
-def worker_overrides(**extra: Any) -> dict[str, Any]:
-    """Short leases and backoff so queue tests stay quick (no timing assertions)."""
-    base: dict[str, Any] = {
-        "lease_seconds": 5.0,
-        "heartbeat_seconds": 0.25,
-        "poll_seconds": 0.02,
-        "poll_max_seconds": 0.2,
-        "sweep_seconds": 0.3,
-        "retry_base_seconds": 0.05,
-        "retry_max_seconds": 0.2,
-        "grace_seconds": 10.0,
-        "event_flush_seconds": 0.1,
-    }
-    base.update(extra)
-    return base
-
-
 def start_worker_process(
     url: str,
     storage: dict[str, Any],
@@ -194,44 +176,5 @@ def start_worker_process(
     return process
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
-    """Poll ``condition`` until truthy; the timeout only guards against a hung test."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
 def gate_started(gate: Path) -> list[Path]:
     return sorted(gate.glob("started-*"))
-
-
-def child_pids(pid: int) -> Sequence[int]:
-    """Direct children of ``pid`` (Linux /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def utc_now() -> Any:
-    return utcnow()

@@ -10,16 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import alive, children
+from tests.support.waiting import wait_for
 from tests.worker.run_queue.queue_support import (
     GATE_ENV,
     GATED_ENGINE,
     Seed,
-    child_pids,
     gate_started,
     local_storage_overrides,
-    pid_alive,
     start_worker_process,
-    wait_for,
 )
 
 
@@ -58,12 +57,12 @@ def test_killed_worker_is_taken_over_after_its_lease_expires(
     doomed = start_worker_process(db_url, storage, engine=GATED_ENGINE, lease_seconds=2.0)
     wait_for(lambda: gate_started(gate), "the engine to start")
     assert doomed.pid is not None
-    engines = child_pids(doomed.pid)
+    engines = children(doomed.pid)
     assert engines
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.join(30)
     # Its engine child notices the dead parent and exits: no orphan.
-    wait_for(lambda: not any(pid_alive(pid) for pid in engines), "the engine child to exit")
+    wait_for(lambda: not any(alive(pid) for pid in engines), "the engine child to exit")
     row = seed.run(run_id)
     assert row.status == "running"  # still leased to the dead worker
     (gate / "release").touch()
@@ -90,13 +89,13 @@ def test_sigterm_finishes_the_run_within_the_grace_period(
     )
     wait_for(lambda: gate_started(gate), "the engine to start")
     assert process.pid is not None
-    engines = child_pids(process.pid)
+    engines = children(process.pid)
     os.kill(process.pid, signal.SIGTERM)
     (gate / "release").touch()
     process.join(120)
     assert process.exitcode == 0
     assert seed.run(run_id).status == "succeeded"
-    assert not [pid for pid in engines if pid_alive(pid)]
+    assert not [pid for pid in engines if alive(pid)]
 
 
 def test_sigterm_releases_the_run_after_the_grace_period(
@@ -109,12 +108,12 @@ def test_sigterm_releases_the_run_after_the_grace_period(
     )
     wait_for(lambda: gate_started(gate), "the engine to start")
     assert process.pid is not None
-    engines = child_pids(process.pid)
+    engines = children(process.pid)
     assert engines
     os.kill(process.pid, signal.SIGTERM)
     process.join(120)
     assert process.exitcode == 0
-    assert not [pid for pid in engines if pid_alive(pid)]
+    assert not [pid for pid in engines if alive(pid)]
     row = seed.run(run_id)
     assert (row.status, row.attempt_count, row.claimed_by) == ("queued", 0, None)
     assert "worker.released" in seed.event_types(run_id)

@@ -15,13 +15,13 @@ from ade.storage.settings import load_settings as load_storage_settings
 from ade.worker.service import Worker
 from ade.worker.settings import load_settings
 from tests.support.s3 import AWS_TEST_ENV
+from tests.support.waiting import wait_for
+from tests.support.worker_settings import worker_overrides
 from tests.worker.run_queue.queue_support import (
     GATE_ENV,
     GATED_ENGINE,
     Seed,
     gate_started,
-    wait_for,
-    worker_overrides,
 )
 
 
