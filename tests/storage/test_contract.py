@@ -136,6 +136,14 @@ def test_stat_and_exists(store: BlobStore) -> None:
     assert store.exists(KEY)
     assert not store.exists("documents/ws")  # a prefix is not a blob
     assert store.stat(KEY).size == 3
+    assert store.size(KEY) == 3
+
+
+def test_size_of_a_prefix_or_a_missing_key_is_not_found(store: BlobStore) -> None:
+    store.write(KEY, b"abc")
+    for missing in ("documents/ws", "documents/ws/missing"):
+        with pytest.raises(BlobNotFound):
+            store.size(missing)
 
 
 def test_missing_blob_raises_not_found(store: BlobStore) -> None:

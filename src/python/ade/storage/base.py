@@ -115,10 +115,6 @@ class HashingReader:
 
             self._pull = pull
 
-    @property
-    def size(self) -> int:
-        return self._size
-
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
 
@@ -300,6 +296,11 @@ class BlobStore(ABC):
     @abstractmethod
     def stat(self, key: str) -> BlobInfo:
         """Size and sha256 of a blob; raises :class:`BlobNotFound`."""
+
+    @abstractmethod
+    def size(self, key: str) -> int:
+        """Size of a blob in bytes, without reading it (unlike :meth:`stat`, which may hash
+        it); raises :class:`BlobNotFound`."""
 
     @abstractmethod
     def exists(self, key: str) -> bool: ...

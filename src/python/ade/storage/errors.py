@@ -20,10 +20,6 @@ class StorageError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(_one_line(message))
 
-    @property
-    def message(self) -> str:
-        return str(self)
-
 
 class InvalidKey(StorageError, ValueError):
     """A blob key (or id used to build one) is malformed or would escape the store."""

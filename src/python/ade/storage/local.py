@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -73,10 +74,6 @@ class LocalBlobStore(BlobStore):
     def __init__(self, root: Path, max_object_bytes: int | None = None) -> None:
         self._root = Path(os.path.abspath(root))
         self._max_object_bytes = max_object_bytes
-
-    @property
-    def root(self) -> Path:
-        return self._root
 
     @property
     def location(self) -> str:
@@ -182,6 +179,18 @@ class LocalBlobStore(BlobStore):
         except OSError as error:
             raise _os_error(error, f"stat {key}") from None
         return BlobInfo(key=key, size=size, sha256=digest)
+
+    def size(self, key: str) -> int:
+        path = self._path(key)
+        try:
+            status = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise BlobNotFound(key) from None
+        except OSError as error:
+            raise _os_error(error, f"stat {key}") from None
+        if not stat.S_ISREG(status.st_mode):
+            raise BlobNotFound(key)  # a folder of other keys, not a blob
+        return status.st_size
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

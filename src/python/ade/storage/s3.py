@@ -162,10 +162,6 @@ class S3BlobStore(BlobStore):
         self._transfer.max_in_memory_upload_chunks = settings.s3_max_concurrency
 
     @property
-    def client(self) -> S3Client:
-        return self._client
-
-    @property
     def bucket(self) -> str:
         return self._bucket
 
@@ -305,7 +301,7 @@ class S3BlobStore(BlobStore):
         check_range(offset, length)
         full = self._full(key)
         if length == 0:
-            self.stat_size(key)  # still report a missing blob
+            self.size(key)  # still report a missing blob
             return ChunkStream(iter(()), lambda: None)
         kwargs: dict[str, Any] = {}
         if offset or length is not None:
@@ -327,10 +323,12 @@ class S3BlobStore(BlobStore):
 
         return ChunkStream(chunks(), body.close)
 
-    def stat(self, key: str) -> BlobInfo:
-        full = self._full(key)
+    def _head(self, key: str) -> Any:
         with self._errors(key):
-            head = self._client.head_object(Bucket=self._bucket, Key=full)
+            return self._client.head_object(Bucket=self._bucket, Key=self._full(key))
+
+    def stat(self, key: str) -> BlobInfo:
+        head = self._head(key)
         digest = head.get("Metadata", {}).get(SHA256_METADATA)
         if digest is None:
             # An object written by another tool: compute the digest by reading it.
@@ -345,17 +343,13 @@ class S3BlobStore(BlobStore):
 
     def exists(self, key: str) -> bool:
         try:
-            self.stat_size(key)
+            self.size(key)
         except BlobNotFound:
             return False
         return True
 
-    def stat_size(self, key: str) -> int:
-        """Size only (one HEAD request, no digest fallback)."""
-        full = self._full(key)
-        with self._errors(key):
-            head = self._client.head_object(Bucket=self._bucket, Key=full)
-        return int(head["ContentLength"])
+    def size(self, key: str) -> int:
+        return int(self._head(key)["ContentLength"])
 
     def delete(self, key: str) -> None:
         full = self._full(key)
