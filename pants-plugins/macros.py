@@ -12,6 +12,7 @@ SERVICE_LAYER = (
     "/**",
     "//src/python/ade/db/**",
     "//src/python/ade/storage/**",
+    "//src/python/ade:version",  # the VERSION data file every artifact shares (not code)
     "!//src/python/ade/**",
     "*",
 )

@@ -10,7 +10,9 @@ from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from ade.cli.commands.main import app as cli_app
 from tests.api.conftest import Api
 
 SETTINGS = settings(
@@ -51,6 +53,9 @@ def test_openapi_is_served_with_docs(api: Api) -> None:
     schema = api.client.get("/api/openapi.json").json()
     assert "/api/v1/workspaces/{workspace}/documents" in schema["paths"]
     assert api.client.get("/api/docs").status_code == 200
+    # the API states the release `ade --version` prints (an installed wheel once said 0.0.0)
+    printed = CliRunner().invoke(cli_app, ["--version"]).stdout.split()
+    assert printed == ["ade", schema["info"]["version"]]
 
 
 def test_no_5xx_for_random_requests(api: Api) -> None:

@@ -19,18 +19,10 @@ from ade.api.logs import configure_logging
 from ade.api.middleware import RequestContextMiddleware
 from ade.api.problems import install_handlers
 from ade.api.settings import ApiSettings, load_settings
+from ade.api.version import ade_version
 from ade.storage.base import BlobStore
 
 API_TITLE = "ADE API"
-
-
-def _version() -> str:
-    try:
-        from importlib import resources
-
-        return resources.files("ade").joinpath("VERSION").read_text("utf-8").strip()
-    except (OSError, ModuleNotFoundError, TypeError):
-        return "0.0.0"
 
 
 def create_app(
@@ -54,7 +46,7 @@ def create_app(
 
     app = FastAPI(
         title=API_TITLE,
-        version=_version(),
+        version=ade_version(),
         description="Upload spreadsheets, run extractions, download clean tables.",
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import typer
 
+from ade.api.version import ade_version
 from ade.cli.commands import api, apikey, db, storage, worker, workspace
 from ade.cli.commands.extract import extract_command
 from ade.cli.commands.start import start
-from ade.cli.commands.version import ade_version
 
 app = typer.Typer(
     name="ade",

@@ -1,4 +1,8 @@
-"""ADE's version, from the one `src/python/ade/VERSION` file that also versions every wheel."""
+"""ADE's version, from the one `src/python/ade/VERSION` file that also versions every wheel.
+
+It lives in ade.api because the API states it in its OpenAPI document and the CLI, which may use
+every package, prints it for `ade --version`; the services may not import the CLI.
+"""
 
 from __future__ import annotations
 
