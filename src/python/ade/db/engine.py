@@ -182,10 +182,15 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool, begin: str) -> None:
         connection.exec_driver_sql(begin)
 
 
+def driver_message(error: BaseException) -> str:
+    """The driver's own words for a database error (not SQLAlchemy's wrapper), on one line."""
+    original = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    return " ".join(str(original).split()) or type(original).__name__
+
+
 def connection_error(error: BaseException, url: URL) -> DatabaseUnavailable:
     """Turn a driver error raised while connecting into a one-line, password-free message."""
-    original = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    text = " ".join(str(original).split()) or type(original).__name__
+    text = driver_message(error)
     # Drivers quote host, user and database, never the password; scrub it anyway, defensively.
     if url.password:
         text = text.replace(str(url.password), "***")

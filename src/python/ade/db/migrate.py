@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy import URL, Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from ade.db.engine import connect, create_engine, resolve_database_url, sqlite_file
+from ade.db.engine import (
+    connect,
+    create_engine,
+    driver_message,
+    resolve_database_url,
+    sqlite_file,
+)
 from ade.db.errors import (
     DatabaseError,
     DatabaseNewerThanCode,
@@ -54,11 +60,6 @@ ADVISORY_LOCK_KEY = 0x0ADE_DB_0001
 
 def _stderr(message: str) -> None:
     sys.stderr.write(message + "\n")
-
-
-def _one_line(error: BaseException) -> str:
-    original = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    return " ".join(str(original).split()) or type(original).__name__
 
 
 # -- locating the packaged migrations ------------------------------------------------------
@@ -132,10 +133,6 @@ def _is_known(revision: str) -> bool:
         return load_script().get_revision(revision) is not None
     except Exception:
         return False
-
-
-def _read_current(connection: Connection) -> tuple[str, ...]:
-    return read_current(connection)
 
 
 def _ensure_known(current: Sequence[str]) -> None:
@@ -214,7 +211,7 @@ def _session(database_url: str | URL | None) -> Iterator[tuple[URL, Connection]]
             try:
                 yield url, connection
             except DBAPIError as error:
-                raise MigrationFailed(f"database error: {_one_line(error)}") from None
+                raise MigrationFailed(f"database error: {driver_message(error)}") from None
     finally:
         engine.dispose()
 
@@ -228,7 +225,7 @@ def _run_alembic(action: Callable[[], None]) -> None:
     except DatabaseError:
         raise
     except CommandError as error:
-        raise MigrationFailed(f"alembic: {_one_line(error)}") from None
+        raise MigrationFailed(f"alembic: {driver_message(error)}") from None
 
 
 # -- public operations ----------------------------------------------------------------------
@@ -237,7 +234,7 @@ def _run_alembic(action: Callable[[], None]) -> None:
 def status(database_url: str | URL | None = None) -> RevisionStatus:
     """The database's current revision(s) and this code's head(s)."""
     with _session(database_url) as (_url, connection):
-        current = _read_current(connection)
+        current = read_current(connection)
     return RevisionStatus(current=current, heads=heads())
 
 
@@ -274,13 +271,13 @@ def upgrade(
 
     target = _resolve(revision)
     with _session(database_url) as (url, connection):
-        before = _read_current(connection)
+        before = read_current(connection)
         _ensure_known(before)
         if target is not None and set(before) == set(target):
             echo(_already(before))
             return []
         with migration_lock(connection):
-            before = _read_current(connection)  # another process may have migrated meanwhile
+            before = read_current(connection)  # another process may have migrated meanwhile
             _ensure_known(before)
             if target is not None and set(before) == set(target):
                 echo(_already(before))
@@ -337,8 +334,9 @@ def _apply(
             connection.commit()
     except (DBAPIError, MigrationFailed) as error:
         left_at = applied[-1:] if applied else list(before)
+        reason = driver_message(error)
         raise MigrationFailed(
-            f"migration failed, database left at revision {_label(left_at)}: {_one_line(error)}"
+            f"migration failed, database left at revision {_label(left_at)}: {reason}"
         ) from None
     return applied
 
@@ -349,7 +347,7 @@ def downgrade(
     """Downgrade to ``revision`` (``base`` drops everything); return the steps reverted."""
     _resolve(revision)
     with _session(database_url) as (url, connection), migration_lock(connection):
-        before = _read_current(connection)
+        before = read_current(connection)
         _ensure_known(before)
         if not before:
             echo("database is empty (at <base>); nothing to downgrade")
@@ -376,7 +374,7 @@ def stamp(
     """
     _resolve(revision)
     with _session(database_url) as (url, connection), migration_lock(connection):
-        before = _read_current(connection)
+        before = read_current(connection)
         try:
             _ensure_known(before)
             purge = False
@@ -389,7 +387,7 @@ def stamp(
             command.stamp(config, revision, purge=purge)
 
         _apply(connection, url, lambda _message: None, run, before)
-        after = _read_current(connection)
+        after = read_current(connection)
     echo(f"stamped database at {_label(after)} (was {_label(before)})")
 
 
@@ -413,7 +411,7 @@ def check(database_url: str | URL | None = None) -> None:
     from ade.db.models import metadata
 
     with _session(database_url) as (_url, connection):
-        before = _read_current(connection)
+        before = read_current(connection)
         _ensure_known(before)
         if set(before) != set(heads()):
             raise MigrationFailed(
