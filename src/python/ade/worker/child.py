@@ -30,6 +30,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from ade.worker.engine.errors import EngineError
 from ade.worker.errors import EngineCrashed, Failure, RunFailed, RunInterrupted, one_line
 
 KILL_WAIT_SECONDS = 5.0
@@ -56,13 +57,6 @@ def child_main(connection: Connection, engine_ref: str, parent_pid: int) -> None
     from ade.db.configuration_spec import ConfigurationSpec
 
     engine = _resolve(engine_ref)
-    engine_error: type[BaseException] | None
-    try:
-        from ade.worker.engine.errors import EngineError
-
-        engine_error = EngineError
-    except ImportError:  # pragma: no cover - the engine package is part of the worker
-        engine_error = None
 
     def on_event(event: dict[str, Any]) -> None:
         connection.send(("event", event))
@@ -82,12 +76,8 @@ def child_main(connection: Connection, engine_ref: str, parent_pid: int) -> None
             data = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary)
             reply: tuple[Any, ...] = ("done", data, time.perf_counter() - started)
         except BaseException as error:
-            if engine_error is not None and isinstance(error, engine_error):
-                reply = (
-                    "engine_error",
-                    getattr(error, "code", "engine_error"),
-                    getattr(error, "message", str(error)),
-                )
+            if isinstance(error, EngineError):
+                reply = ("engine_error", error.code, error.message)
             else:
                 reply = ("error", type(error).__name__, one_line(str(error)))
         try:
@@ -109,10 +99,6 @@ class EngineProcess:
         self._engine_ref = engine_ref
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
 
     def start(self) -> None:
         if self._process is not None and self._process.is_alive():

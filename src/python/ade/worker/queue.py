@@ -140,17 +140,7 @@ def heartbeat(
     engine: Engine, run_id: uuid.UUID, worker_id: str, lease_seconds: float
 ) -> HeartbeatResult:
     """Extend the lease; report ``cancelled`` (by the API) or ``lost`` (no longer ours)."""
-    now = utcnow()
-    with engine.begin() as connection:
-        renewed = connection.execute(
-            update(Run)
-            .where(*_mine(run_id, worker_id))
-            .values(claim_expires_at=now + timedelta(seconds=lease_seconds))
-            .returning(Run.id)
-        ).first()
-        if renewed is not None:
-            return "ok"
-        return _why_not_mine(connection, run_id)
+    return append_events(engine, run_id, worker_id, (), lease_seconds)
 
 
 def _insert_events(connection: Connection, run_id: uuid.UUID, events: Sequence[Event]) -> None:

@@ -59,7 +59,6 @@ class Worker:
         self._store = store
         self._stop = threading.Event()
         self._abandon = threading.Event()
-        self._drained = threading.Event()
         self._waker = Waker()
         self.outcomes: dict[str, int] = {}
         self._outcomes_lock = threading.Lock()
@@ -174,7 +173,7 @@ class Worker:
         try:
             # Start the engine child before claiming: a claimed run should not wait for it.
             executor.engine.start()
-            while not self._stop.is_set() and not self._drained.is_set():
+            while not self._stop.is_set():
                 try:
                     run = queue.claim(db, self.worker_id, settings.lease_seconds)
                 except Exception as error:
@@ -188,9 +187,7 @@ class Worker:
                         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
                     continue
                 if self.drain and self._queue_empty(db):
-                    self._drained.set()
-                    self._stop.set()
-                    self._waker.wake()
+                    self.stop()
                     break
                 self._waker.wait(backoff.next())
         finally:

@@ -47,9 +47,6 @@ class WorkerSettings(BaseSettings):
     retry_max_seconds: float = Field(default=600.0, ge=0)
     """Backoff cap."""
 
-    max_attempts: int = Field(default=3, ge=1, le=100)
-    """Default ``max_attempts`` for runs enqueued through :func:`ade.worker.queue.enqueue_run`."""
-
     grace_seconds: float = Field(default=30.0, ge=0)
     """On SIGTERM/SIGINT: time in-flight runs get to finish before they are released."""
 

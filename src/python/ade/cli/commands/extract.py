@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from ade.db.configuration_spec import ConfigurationSpec
     from ade.worker.engine.pipeline import Summary
 
-# Names this command writes; only these are cleared from DIR before a run.
-_OUTPUT_FILES = ("normalized.xlsx", "issues.csv", "summary.json", "log.ndjson")
+# The engine's output names come from ade.worker.engine.output; this one is the CLI's own.
+_LOG_NAME = "log.ndjson"
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -52,9 +52,12 @@ def _load_config(path: Path | None) -> ConfigurationSpec:
 
 
 def _clear_previous(output: Path) -> None:
-    for name in _OUTPUT_FILES:
+    """Remove what an earlier run wrote to DIR (only those names, nothing else)."""
+    from ade.worker.engine.output import ISSUES_NAME, SUMMARY_NAME, TABLES_DIR, XLSX_NAME
+
+    for name in (XLSX_NAME, ISSUES_NAME, SUMMARY_NAME, _LOG_NAME):
         (output / name).unlink(missing_ok=True)
-    tables = output / "tables"
+    tables = output / TABLES_DIR
     if tables.is_dir():
         for old in tables.glob("*.csv"):
             if old.stem.isdigit():
@@ -121,7 +124,7 @@ def extract_command(
         _clear_previous(output)
     except OSError as exc:
         raise _fail(f"cannot use output directory {output}: {exc.strerror}") from None
-    with NdjsonLog(output / "log.ndjson") as log:
+    with NdjsonLog(output / _LOG_NAME) as log:
         try:
             summary = extract(file, spec, output, on_event=log, sheets=sheet or None)
         except EngineError as exc:

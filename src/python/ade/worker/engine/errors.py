@@ -28,6 +28,3 @@ class EngineError(Exception):
         super().__init__(f"{code}: {one_line}")
         self.code: ErrorCode = code
         self.message = one_line
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}

@@ -231,7 +231,7 @@ def _run(
     summary: Summary,
 ) -> None:
     matcher = FieldMatcher(spec)
-    for sheet in open_sheets(path, sheets):
+    for sheet in open_sheets(path, sheets, file_format=summary.format):
         emitter.emit("sheet.started", sheet=sheet.name, **sheet.details)
         scan = SheetScan()
         runs: dict[int, _TableRun] = {}

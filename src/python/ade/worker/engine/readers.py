@@ -91,9 +91,14 @@ def detect_format(path: Path) -> str:
     return "csv"
 
 
-def open_sheets(path: Path, sheets: Sequence[str] | None = None) -> Iterator[Sheet]:
-    """Yield the sheets of `path` (all, or the named ones in the order given)."""
-    if detect_format(path) == "xlsx":
+def open_sheets(
+    path: Path, sheets: Sequence[str] | None = None, *, file_format: str | None = None
+) -> Iterator[Sheet]:
+    """Yield the sheets of `path` (all, or the named ones in the order given).
+
+    `file_format` is what :func:`detect_format` returned, for callers that already know it.
+    """
+    if (file_format or detect_format(path)) == "xlsx":
         yield from _xlsx_sheets(path, sheets)
     else:
         yield from _csv_sheets(path, sheets)

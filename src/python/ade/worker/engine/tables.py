@@ -107,7 +107,6 @@ class TableInfo:
     merged_header_cells: list[str] = field(default_factory=list)
     first_data_row: int | None = None
     last_row: int = 0
-    row_count: int = 0
     blank_rows_skipped: int = 0
     repeated_headers_skipped: int = 0
     footer_rows: list[int] = field(default_factory=list)
@@ -285,7 +284,6 @@ class _Detector:
         if info.first_data_row is None:
             info.first_data_row = index
         info.last_row = index
-        info.row_count += 1
         yield (info, index, cells)
 
     @staticmethod
