@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from ade.cli.commands import api as api_cli
@@ -24,7 +25,8 @@ from tests.support.waiting import wait_for
 runner = CliRunner()
 
 
-API_START = [sys.executable, "-m", "ade.cli.commands.api", "start", "--port", "0"]
+API_START_NO_PORT = [sys.executable, "-m", "ade.cli.commands.api", "start"]
+API_START = [*API_START_NO_PORT, "--port", "0"]
 
 
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -32,10 +34,14 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def start_server(
-    tmp_path: Path, database_url: str, *args: str, **env: str
+    tmp_path: Path,
+    database_url: str,
+    *args: str,
+    command: list[str] = API_START,
+    **env: str,
 ) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [*API_START, "--database-url", database_url, *args],
+        [*command, "--database-url", database_url, *args],
         env=server_env(tmp_path, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -198,3 +204,60 @@ def test_admin_commands_on_unmigrated_database(sqlite_url: str) -> None:
     result = runner.invoke(workspace_cli.app, ["list", "--database-url", sqlite_url])
     assert result.exit_code == 1
     assert "not migrated" in result.stderr and result.stderr.count("\n") == 1
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    return output
+
+
+def test_listener_comes_from_the_environment(
+    tmp_path: Path, sqlite_url: str, unused_tcp_port: int
+) -> None:
+    """ADE_API_HOST/ADE_API_PORT are used when no flag is given (they once were ignored)."""
+    migrate(sqlite_url)
+    process, base = start_server(
+        tmp_path,
+        sqlite_url,
+        command=API_START_NO_PORT,
+        ADE_API_HOST="127.0.0.1",
+        ADE_API_PORT=str(unused_tcp_port),
+    )
+    try:
+        assert base == f"http://127.0.0.1:{unused_tcp_port}"
+        with httpx.Client(base_url=base, timeout=30) as client:
+            wait_for(lambda: _answers(client, "/health"), "the API to answer /health")
+    finally:
+        _stop(process)
+
+
+def test_port_flag_beats_the_environment(
+    tmp_path: Path, sqlite_url: str, unused_tcp_port: int
+) -> None:
+    migrate(sqlite_url)
+    process, base = start_server(tmp_path, sqlite_url, ADE_API_PORT=str(unused_tcp_port))
+    try:
+        assert not base.endswith(f":{unused_tcp_port}"), base  # --port 0: a random port
+    finally:
+        _stop(process)
+
+
+def test_workers_come_from_the_environment(tmp_path: Path, sqlite_url: str) -> None:
+    migrate(sqlite_url)
+    process, base = start_server(tmp_path, sqlite_url, ADE_API_WORKERS="2")
+    try:
+        wait_for(lambda: len(children(process.pid)) >= 2, "uvicorn's two worker processes")
+        with httpx.Client(base_url=base, timeout=30) as client:
+            wait_for(lambda: _answers(client, "/health"), "a worker to answer /health")
+    finally:
+        output = _stop(process)
+    assert len(set(re.findall(r"Started server process \[(\d+)\]", output))) == 2
+
+
+def test_invalid_listener_environment_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADE_API_PORT", "70000")
+    result = runner.invoke(api_cli.app, ["start", "--database-url", "mysql://x/y"])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "ADE_API_PORT" in result.stderr

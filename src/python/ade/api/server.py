@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import signal
+from typing import TYPE_CHECKING
 
 from ade.db.engine import display_url, resolve_database_url
+
+if TYPE_CHECKING:
+    from ade.api.settings import ApiSettings
 
 APP_FACTORY = "ade.api.app:create_app"
 
@@ -36,23 +40,23 @@ def check_database(database_url: str | None = None) -> None:
         )
 
 
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    workers: int = 1,
-    database_url: str | None = None,
-) -> None:
-    """Check the database, then serve until SIGINT/SIGTERM (graceful shutdown by uvicorn)."""
+def serve(settings: ApiSettings | None = None, database_url: str | None = None) -> None:
+    """Check the database, then serve until SIGINT/SIGTERM (graceful shutdown by uvicorn).
+
+    Listens on ``settings.api_host``/``api_port`` with ``settings.api_workers`` processes;
+    without ``settings`` they are read from the environment (``ADE_API_*``).
+    """
     import uvicorn
 
     from ade.api.logs import uvicorn_log_config
     from ade.api.settings import load_settings
     from ade.storage.factory import open_store
 
+    if settings is None:
+        settings = load_settings()
     check_database(database_url)
     if database_url is not None:
         os.environ["ADE_DATABASE_URL"] = database_url
-    settings = load_settings()
     open_store()  # invalid storage settings: fail here, with one line, not in every worker
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler that
     # was installed before it started; a no-op handler makes a clean stop exit with status 0.
@@ -60,9 +64,9 @@ def serve(
     uvicorn.run(
         APP_FACTORY,
         factory=True,
-        host=host,
-        port=port,
-        workers=workers,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
         access_log=False,  # ade.api's middleware logs one line per request, with its id
         log_level=settings.log_level,
         log_config=uvicorn_log_config(settings.log_format, settings.log_level),

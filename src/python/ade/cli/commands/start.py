@@ -35,6 +35,23 @@ def _child_env(database_url: str | None) -> dict[str, str]:
     return env
 
 
+def child_commands(
+    host: str | None = None, port: int | None = None, concurrency: int | None = None
+) -> dict[str, list[str]]:
+    """The two services' command lines; only options the user gave are passed on, so the
+    children read the rest from the environment (ADE_API_HOST, ADE_API_PORT,
+    ADE_WORKER_CONCURRENCY...) or fall back to their built-in defaults."""
+    api = ["api", "start"]
+    if host is not None:
+        api += ["--host", host]
+    if port is not None:
+        api += ["--port", str(port)]
+    worker = ["worker", "start"]
+    if concurrency is not None:
+        worker += ["--concurrency", str(concurrency)]
+    return {"api": _ade_command(*api), "worker": _ade_command(*worker)}
+
+
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env)  # noqa: S603 (our own command line, no shell)
 
@@ -54,9 +71,24 @@ def _stop(children: dict[str, subprocess.Popen[bytes]], grace: float) -> None:
 
 
 def start(
-    host: Annotated[str, typer.Option(help="Interface the API listens on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port the API listens on.")] = 8000,
-    concurrency: Annotated[int, typer.Option(min=1, help="Runs the worker processes at once.")] = 1,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface the API listens on (default ADE_API_HOST or 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=65535, help="Port the API listens on (default ADE_API_PORT or 8000)."
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Runs the worker processes at once (default ADE_WORKER_CONCURRENCY or 1).",
+        ),
+    ] = None,
     database_url: Annotated[
         str | None,
         typer.Option("--database-url", help="Overrides ADE_DATABASE_URL.", show_default=False),
@@ -71,10 +103,7 @@ def start(
     migrate_command("head", False, database_url)
 
     env = _child_env(database_url)
-    commands = {
-        "api": _ade_command("api", "start", "--host", host, "--port", str(port)),
-        "worker": _ade_command("worker", "start", "--concurrency", str(concurrency)),
-    }
+    commands = child_commands(host=host, port=port, concurrency=concurrency)
     children = {name: _spawn(command, env) for name, command in commands.items()}
 
     stop_requested: list[int] = []
