@@ -111,3 +111,10 @@ def test_unknown_workspace_is_404(api: Api) -> None:
         assert_problem(
             api.client.get(f"/api/v1/workspaces/{ws}/documents", headers=api.a.headers), 404
         )
+
+
+def test_workspace_path_may_be_the_id_in_any_uuid_spelling(api: Api) -> None:
+    workspace_id = uuid.UUID(api.a.id)
+    for spelling in (str(workspace_id), str(workspace_id).upper(), workspace_id.hex):
+        response = api.client.get(f"/api/v1/workspaces/{spelling}/documents", headers=api.a.headers)
+        assert response.status_code == 200, (spelling, response.text)

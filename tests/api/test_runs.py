@@ -10,6 +10,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from ade.db.column_types import utcnow
@@ -207,3 +208,52 @@ def test_output_downloads_and_events(api: Api) -> None:
     ids = [int(line[4:]) for line in text.splitlines() if line.startswith("id: ")]
     assert ids == [696, 697, 698, 699, 700]
     assert text.endswith("event: end\ndata: {}\n\n")
+
+
+def test_cancel_is_committed_by_the_route_not_the_helper(api: Api) -> None:
+    from ade.api.run_queue import cancel_run, get_run
+
+    run = new_run(api)
+    with api.session() as session:
+        cancelled = cancel_run(session, get_run(session, uuid.UUID(api.a.id), uuid.UUID(run["id"])))
+        assert cancelled.status == "cancelled"
+        session.rollback()  # the caller decides: nothing was committed
+    url = api.a.url(f"/runs/{run['id']}")
+    assert api.client.get(url, headers=api.a.headers).json()["status"] == "queued"
+    response = api.client.post(api.a.url(f"/runs/{run['id']}/cancel"), headers=api.a.headers)
+    assert response.status_code == 200
+    assert api.client.get(url, headers=api.a.headers).json()["status"] == "cancelled"
+
+
+def test_cancelling_a_finished_run_changes_nothing(api: Api) -> None:
+    run = new_run(api)
+    complete(api, api.a, run["id"], xlsx=b"PK", tables=[])
+    before = api.client.get(api.a.url(f"/runs/{run['id']}"), headers=api.a.headers).json()
+    response = api.client.post(api.a.url(f"/runs/{run['id']}/cancel"), headers=api.a.headers)
+    assert response.status_code == 409
+    after = api.client.get(api.a.url(f"/runs/{run['id']}"), headers=api.a.headers).json()
+    assert after == before and after["status"] == "succeeded"
+
+
+def test_downloads_never_hash_the_blob(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sizes come from BlobStore.size (os.stat / HEAD), not stat(), which reads the blob."""
+    run = new_run(api)
+    complete(api, api.a, run["id"], xlsx=b"PK\x03\x04", tables=[b"a,b\n1,2\n"])
+    with api.session() as session:  # an output written before output_byte_size existed
+        session.execute(
+            update(Run).where(Run.id == uuid.UUID(run["id"])).values(output_byte_size=None)
+        )
+        session.commit()
+
+    def no_stat(key: str) -> None:
+        raise AssertionError(f"stat({key!r}) hashes the whole blob")
+
+    monkeypatch.setattr(api.store, "stat", no_stat)
+    url = api.a.url(f"/runs/{run['id']}/output")
+    csv = api.client.get(url, headers=api.a.headers, params={"format": "csv", "table": 1})
+    assert csv.status_code == 200 and csv.content == b"a,b\n1,2\n"
+    assert csv.headers["content-length"] == "8"
+    xlsx = api.client.get(url, headers=api.a.headers)
+    assert xlsx.status_code == 200 and xlsx.content == b"PK\x03\x04"
+    missing = api.client.get(url, headers=api.a.headers, params={"format": "csv", "table": 2})
+    assert missing.status_code == 404

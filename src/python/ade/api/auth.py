@@ -93,7 +93,7 @@ async def workspace_scope(
     workspace: Annotated[str, Path(description="Workspace slug or id.", max_length=100)],
 ) -> Principal:
     """The caller's principal if the path names the caller's workspace (slug or id), else 404."""
-    if workspace in (principal.workspace_slug, str(principal.workspace_id)):
+    if workspace == principal.workspace_slug:
         return principal
     try:
         if uuid.UUID(workspace) == principal.workspace_id:

@@ -82,10 +82,5 @@ def write_session(services: ServicesDep) -> Iterator[Session]:
         yield session
 
 
-async def get_store(services: ServicesDep) -> BlobStore:
-    return services.store
-
-
 ReadSession = Annotated[Session, Depends(read_session)]
 WriteSession = Annotated[Session, Depends(write_session)]
-Store = Annotated[BlobStore, Depends(get_store)]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from starlette.responses import StreamingResponse
 
 from ade.api.auth import Principal, Scope
-from ade.api.dependencies import ReadSession, Services, ServicesDep, Store, WriteSession
+from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
 from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fetch_page
 from ade.api.run_queue import enqueue_run, get_document
@@ -158,7 +158,6 @@ def get_document_route(scope: Scope, session: ReadSession, document_id: uuid.UUI
 async def download_document(
     scope: Scope,
     services: ServicesDep,
-    store: Store,
     document_id: uuid.UUID,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
 ) -> StreamingResponse:
@@ -168,7 +167,7 @@ async def download_document(
 
     document = await run_in_threadpool(load)
     return await blob_response(
-        store,
+        services.store,
         document.blob_key,
         size=document.byte_size,
         content_type=document.content_type,

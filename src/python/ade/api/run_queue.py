@@ -96,7 +96,8 @@ def enqueue_run(
 
 
 def cancel_run(session: Session, run: Run) -> Run:
-    """Cancel a queued or running run (see module docstring); 409 if it already ended.
+    """Cancel (not commit) a queued or running run (see module docstring); 409 if it already
+    ended.
 
     A conditional UPDATE, so a worker finishing at the same moment wins or loses cleanly:
     a run that just succeeded is never overwritten with "cancelled".
@@ -114,7 +115,6 @@ def cancel_run(session: Session, run: Run) -> Run:
         )
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     session.refresh(run)
     if getattr(result, "rowcount", 0) == 0:
         raise ApiError(409, f"run already {run.status}", code="run-finished")

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from starlette.responses import StreamingResponse
 
 from ade.api.auth import Principal, Scope
-from ade.api.dependencies import ReadSession, Services, ServicesDep, Store, WriteSession
+from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
 from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fetch_page
 from ade.api.problems import ApiError
@@ -70,8 +70,9 @@ def get_run_route(scope: Scope, session: ReadSession, run_id: uuid.UUID) -> RunO
 @router.post("/{run_id}/cancel", response_model=RunOut)
 def cancel_run_route(scope: Scope, session: WriteSession, run_id: uuid.UUID) -> RunOut:
     """Cancel a queued or running run; 409 if it already finished."""
-    run = get_run(session, scope.workspace_id, run_id)
-    return RunOut.model_validate(cancel_run(session, run))
+    run = cancel_run(session, get_run(session, scope.workspace_id, run_id))
+    session.commit()  # not reached on 409: nothing changed, the session rolls back
+    return RunOut.model_validate(run)
 
 
 @router.get(
@@ -85,7 +86,6 @@ def cancel_run_route(scope: Scope, session: WriteSession, run_id: uuid.UUID) -> 
 async def download_output(
     scope: Scope,
     services: ServicesDep,
-    store: Store,
     run_id: uuid.UUID,
     format: Annotated[Literal["xlsx", "csv"], Query(description="Workbook or one table.")] = "xlsx",
     table: Annotated[int, Query(ge=1, le=100_000, description="Table number for CSV.")] = 1,
@@ -96,6 +96,7 @@ async def download_output(
             return get_run(session, scope.workspace_id, run_id)
 
     run = await run_in_threadpool(load)
+    store = services.store
     if run.status != RunStatus.SUCCEEDED:
         raise ApiError(
             409, f"run is {run.status}; output exists once it succeeded", code="no-output"
@@ -104,12 +105,12 @@ async def download_output(
         key = run.output_blob_key or run_output_key(scope.workspace_id, run.id)
         size = run.output_byte_size
         if size is None:
-            size = (await run_in_threadpool(store.stat, key)).size
+            size = await run_in_threadpool(store.size, key)
         media, name = XLSX, f"run-{run.id}.xlsx"
     else:
         key = run_table_key(scope.workspace_id, run.id, table)
         try:
-            size = (await run_in_threadpool(store.stat, key)).size
+            size = await run_in_threadpool(store.size, key)
         except BlobNotFound:
             raise ApiError(404, f"run has no table {table}", code="not-found") from None
         media, name = "text/csv; charset=utf-8", f"run-{run.id}-table-{table}.csv"
