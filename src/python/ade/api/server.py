@@ -11,8 +11,6 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
-from ade.db.engine import display_url, resolve_database_url
-
 if TYPE_CHECKING:
     from ade.api.settings import ApiSettings
 
@@ -26,18 +24,12 @@ class NotReady(Exception):
 def check_database(database_url: str | None = None) -> None:
     """Raise :class:`NotReady` unless the database is reachable and at the code's head."""
     from ade.db.errors import DatabaseError
-    from ade.db.migrate import current
+    from ade.db.migrate import require_head
 
     try:
-        state = current(database_url)
+        require_head(database_url, migrate_with="ade api migrate")
     except DatabaseError as error:
         raise NotReady(str(error)) from None
-    if not state.at_head:
-        where = ", ".join(state.current) if state.current else "an empty database (<base>)"
-        raise NotReady(
-            f"database {display_url(resolve_database_url(database_url))} is not migrated"
-            f" (at {where}, head is {', '.join(state.heads)}): run `ade api migrate` first"
-        )
 
 
 def serve(settings: ApiSettings | None = None, database_url: str | None = None) -> None:

@@ -31,5 +31,9 @@ class MigrationFailed(DatabaseError):
     """A migration step or schema command failed; the message says where the database is."""
 
 
+class NotMigrated(DatabaseError):
+    """The database is behind this code's migrations; a service must not start on it."""
+
+
 class SchemaDrift(DatabaseError):
     """The models and the migrated schema differ (``ade db check``)."""

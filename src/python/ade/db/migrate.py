@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from ade.db.engine import (
     connect,
     create_engine,
+    display_url,
     driver_message,
     resolve_database_url,
     sqlite_file,
@@ -43,6 +44,7 @@ from ade.db.errors import (
     DatabaseError,
     DatabaseNewerThanCode,
     MigrationFailed,
+    NotMigrated,
     SchemaDrift,
     UnknownRevision,
 )
@@ -236,6 +238,20 @@ def status(database_url: str | URL | None = None) -> RevisionStatus:
     with _session(database_url) as (_url, connection):
         current = read_current(connection)
     return RevisionStatus(current=current, heads=heads())
+
+
+def require_head(database_url: str | URL | None = None, *, migrate_with: str) -> URL:
+    """Raise :class:`NotMigrated` (naming ``migrate_with``, the command that fixes it) unless
+    the database is at this code's head; return its URL. What services check before starting."""
+    url = resolve_database_url(database_url)
+    state = current(url)
+    if not state.at_head:
+        where = ", ".join(state.current) if state.current else "an empty database (<base>)"
+        raise NotMigrated(
+            f"database {display_url(url)} is not migrated (at {where}, head is"
+            f" {', '.join(state.heads)}): run `{migrate_with}` first"
+        )
+    return url
 
 
 def current(database_url: str | URL | None = None) -> RevisionStatus:

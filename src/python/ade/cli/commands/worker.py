@@ -42,7 +42,7 @@ def start(
     """
     import logging
 
-    from ade.db.engine import display_url, resolve_database_url
+    from ade.db.engine import display_url
     from ade.db.errors import DatabaseError
     from ade.storage.errors import StorageError
     from ade.worker.settings import WorkerSettingsError, load_settings
@@ -54,15 +54,9 @@ def start(
     try:
         overrides = {} if concurrency is None else {"concurrency": concurrency}
         settings = load_settings(**overrides)
-        url = resolve_database_url(database_url)
-        from ade.db.migrate import current
+        from ade.db.migrate import require_head
 
-        position = current(url)
-        if not position.at_head:
-            raise _fail(
-                f"database {display_url(url)} is not at the schema this worker needs"
-                f" ({', '.join(position.heads)}): run `ade db migrate` first"
-            )
+        url = require_head(database_url, migrate_with="ade db migrate")
         from ade.storage.factory import open_store
 
         store = open_store()
