@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ade.api.auth import Scope
 from ade.api.dependencies import ReadSession, WriteSession
-from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fetch_page
+from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
 from ade.api.problems import ApiError
 from ade.api.run_queue import get_configuration
 from ade.api.schemas import ConfigurationCreate, ConfigurationOut, Page
@@ -77,8 +77,8 @@ def create_configuration(
 def list_configurations(
     scope: Scope,
     session: ReadSession,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
     status: Annotated[ConfigurationStatus | None, Query()] = None,
 ) -> Page[ConfigurationOut]:
     query = select(Configuration).where(Configuration.workspace_id == scope.workspace_id)

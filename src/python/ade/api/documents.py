@@ -13,7 +13,7 @@ from starlette.responses import StreamingResponse
 from ade.api.auth import Principal, Scope
 from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
-from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fetch_page
+from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
 from ade.api.run_queue import enqueue_run, get_document
 from ade.api.schemas import DocumentOut, Page, RunOut, UploadOut
 from ade.api.uploads import MULTIPART_OVERHEAD, StoredUpload, store_upload_sync, too_large
@@ -122,8 +122,8 @@ async def upload_document(
 def list_documents(
     scope: Scope,
     session: ReadSession,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
     name: Annotated[
         str | None, Query(max_length=200, description="Case-insensitive substring of the name.")
     ] = None,

@@ -13,8 +13,9 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
+from fastapi import Query
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -36,6 +37,10 @@ R = TypeVar("R", bound=_Keyed)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+# The two query parameters of every list route, declared once so the bounds live here.
+Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the last page.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:

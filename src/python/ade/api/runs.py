@@ -21,7 +21,7 @@ from starlette.responses import StreamingResponse
 from ade.api.auth import Principal, Scope
 from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
-from ade.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fetch_page
+from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
 from ade.api.problems import ApiError
 from ade.api.run_queue import cancel_run, enqueue_run, get_document, get_run
 from ade.api.schemas import Page, RunCreate, RunOut
@@ -48,8 +48,8 @@ def create_run(scope: Scope, session: WriteSession, body: RunCreate) -> RunOut:
 def list_runs(
     scope: Scope,
     session: ReadSession,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
     status: Annotated[RunStatus | None, Query()] = None,
     document_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[RunOut]:
