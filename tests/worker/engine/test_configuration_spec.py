@@ -72,3 +72,29 @@ def test_parse_configuration_reads_json() -> None:
     assert spec.fields[0].type == "email"
     with pytest.raises(ValidationError):
         parse_configuration("{not json")
+
+
+def test_header_overrides_are_validated_with_their_location() -> None:
+    message = errors_of(
+        {
+            "fields": [{"name": "employee_id"}, {"name": "full_name", "type": "full_name"}],
+            "header_overrides": {
+                "Worker #": "employe_id",
+                "WORKER NO.": None,
+                "--": "full_name",
+            },
+        }
+    )
+    assert "header_overrides['Worker #']: unknown field 'employe_id'" in message
+    assert "header_overrides['WORKER NO.']: the same header as 'Worker #'" in message
+    assert "header_overrides['--']: a header needs letters or digits" in message
+
+
+def test_new_mapping_options_have_safe_defaults() -> None:
+    spec = default_configuration()
+    assert spec.keep_unmapped_columns and spec.map_by_values
+    assert spec.value_match_threshold == 0.8
+    assert spec.header_overrides == {}
+    assert "value_match_threshold" in errors_of(
+        {"fields": [{"name": "a"}], "value_match_threshold": 2}
+    )

@@ -1,12 +1,28 @@
-"""Header-to-field mapping: scores, conflicts and a reason for every column."""
+"""Column mapping: header and value evidence, corrections from the configuration, a reason for
+every column, and unmapped columns kept. Expectations are what a person reading the header and
+the values would say, written before running the engine."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from ade.db.configuration_spec import ConfigurationSpec, default_configuration, header_key
-from ade.worker.engine.mapping import ColumnMapping, FieldMatcher, is_placeholder, map_table
+from ade.worker.engine.cells import Cell
+from ade.worker.engine.header_match import HeaderScorer
+from ade.worker.engine.mapping import ColumnMapping, Mapper, TableMapping, is_placeholder
 from ade.worker.engine.tables import TableInfo
+
+PEOPLE = [
+    ["Ann Lee", "ann.lee@example.com", "(306) 555-0101", "1984-02-01", "Ann", "Lee"],
+    ["Bob Roy", "bob.roy@example.com", "306-555-0102", "1979-11-23", "Bob", "Roy"],
+    ["Cy Doe", "cy.doe@example.com", "+1 306 555 0103", "1990-07-04", "Cy", "Doe"],
+    ["Di Ek", "di.ek@example.com", "3065550104", "2001-01-30", "Di", "Ek"],
+    ["Ed Fox", "ed.fox@example.com", "(306) 555-0105", "1969-12-31", "Ed", "Fox"],
+    ["Flo Gil", "flo.gil@example.com", "306.555.0106", "1975-05-05", "Flo", "Gil"],
+]
 
 
 def table(headers: list[str], parts: list[list[str]] | None = None, **extra: Any) -> TableInfo:
@@ -21,11 +37,36 @@ def table(headers: list[str], parts: list[list[str]] | None = None, **extra: Any
     )
 
 
+def mapped(
+    headers: list[str],
+    rows: Sequence[Sequence[Cell]] = (),
+    spec: ConfigurationSpec | None = None,
+    **extra: Any,
+) -> TableMapping:
+    padded = [list(row) + [None] * (len(headers) - len(row)) for row in rows]
+    return Mapper(spec or default_configuration()).map_table(table(headers, **extra), padded)
+
+
 def by_header(
-    headers: list[str], spec: ConfigurationSpec | None = None, **extra: Any
+    headers: list[str],
+    rows: Sequence[Sequence[Cell]] = (),
+    spec: ConfigurationSpec | None = None,
+    **extra: Any,
 ) -> dict[str, ColumnMapping]:
-    mapping = map_table(table(headers, **extra), FieldMatcher(spec or default_configuration()))
-    return {c.header: c for c in mapping.columns}
+    return {c.header: c for c in mapped(headers, rows, spec, **extra).columns}
+
+
+def spec_with(**update: Any) -> ConfigurationSpec:
+    data = default_configuration().model_dump()
+    data.update(update)
+    return ConfigurationSpec.model_validate(data)
+
+
+def column(values: Sequence[Cell]) -> list[list[Cell]]:
+    return [[value] for value in values]
+
+
+# -- header evidence -----------------------------------------------------------------------------
 
 
 def test_header_key_normalizes_case_punctuation_accents_and_camel_case() -> None:
@@ -40,11 +81,221 @@ def test_exact_alias_and_compact_matches() -> None:
     assert columns["Surname"].field == "last_name"
     assert (columns["e-mail"].field, columns["e-mail"].score) == ("email", 1.0)
     assert columns["DOB"].field == "date_of_birth"
-    # "EmailAddress" camel-splits to the alias "email address".
+    # "EmailAddress" camel-splits to the alias "email address": a second e-mail column.
     assert columns["EmailAddress"].reason == "duplicate"
 
 
-def test_every_column_gets_a_reason_and_column_letter() -> None:
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Employee Email", "email"),
+        ("Work E-mail", "email"),
+        ("Emp #", "employee_id"),
+        ("Badge No.", "employee_id"),
+        ("Hire Dt", "hire_date"),
+        ("Hire Date (MM/DD/YYYY)", "hire_date"),
+        ("Name (Last, First)", "full_name"),
+        ("Last, First", "full_name"),
+        ("Mobile #", "phone"),
+        ("Cell Phone Number", "phone"),
+        ("Phone 2", "phone"),
+        ("Department Name", "department"),
+        ("D.O.B.", "date_of_birth"),
+        ("Legal Last Name", "last_name"),
+        ("Employee's First Name", "first_name"),
+    ],
+)
+def test_ordinary_header_variants_map(header: str, field: str) -> None:
+    match = HeaderScorer(default_configuration()).match(header)
+    assert (match.field, match.block) == (field, None), match
+    assert match.score >= 0.75
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Employer",  # not "Employee": typo tolerance never turns one real word into another
+        "Last Audit Date",  # a date; "Last" only modifies it
+        "First Shift Start",  # a time
+        "Employee Status",
+        "Employee Type",
+        "Shift Start Date",  # not a hire date
+        "Job Description",
+        "Invoice ID",
+        "Persona",
+        "Status",
+        "Local",
+        "Classification",
+        "Date",  # too vague for either date field
+        "Shoe size",
+    ],
+)
+def test_headers_that_name_no_field(header: str) -> None:
+    spec = default_configuration()
+    assert not Mapper(spec).is_known(header)
+    assert by_header([header])[header].field is None
+
+
+@pytest.mark.parametrize(
+    ("header", "party"),
+    [
+        ("Vendor Name", "vendor"),
+        ("Guardian Name", "guardian"),
+        ("Approver Email", "approver"),
+        ("Employer Name", "employer"),
+        ("Company Name", "company"),
+        ("Emergency Contact Phone", "emergency"),
+        ("Manager Email", "manager"),
+    ],
+)
+def test_headers_about_another_party_are_not_the_persons_fields(header: str, party: str) -> None:
+    [mapping] = mapped([header], PEOPLE).columns
+    assert (mapping.field, mapping.reason) == (None, "other_party")
+    assert repr(party) in mapping.detail
+
+
+def test_company_email_is_still_the_persons_work_email() -> None:
+    rows = column([row[1] for row in PEOPLE])
+    assert by_header(["Company Email"], rows)["Company Email"].field == "email"
+
+
+def test_typos_of_a_field_word_still_map_below_exact() -> None:
+    scorer = HeaderScorer(default_configuration())
+    for typo, field in [("Emial", "email"), ("Frist Name", "first_name"), ("Emaill", "email")]:
+        match = scorer.match(typo)
+        assert match.field == field and 0.75 <= match.score < 1.0, match
+        assert match.typos
+
+
+def test_two_row_header_is_scored_on_lower_row_too() -> None:
+    headers = ["Personal Given", "Contact Telephone"]
+    parts = [["Personal", "Given"], ["Contact", "Telephone"]]
+    columns = by_header(headers, parts=parts)
+    assert columns["Personal Given"].field == "first_name"
+    assert columns["Contact Telephone"].field == "phone"
+    assert 0.75 <= columns["Contact Telephone"].score < 1.0
+
+
+def test_threshold_comes_from_the_configuration() -> None:
+    strict = spec_with(match_threshold=1.0)
+    assert by_header(["Emial"], spec=strict)["Emial"].reason == "unknown_header"
+    assert by_header(["Emial"])["Emial"].reason == "mapped"
+
+
+# -- value evidence ------------------------------------------------------------------------------
+
+EMPLOYERS = [
+    "Prairie Build Systems",
+    "Acme Electric Ltd",
+    "Northwind Construction",
+    "Johnson Controls Inc",
+    "Globex Corporation",
+    "Hooli Holdings",
+]
+
+
+def test_a_name_column_full_of_companies_is_a_values_mismatch() -> None:
+    [mapping] = mapped(["Name"], column(EMPLOYERS)).columns
+    assert (mapping.field, mapping.reason, mapping.best_candidate) == (
+        None,
+        "values_mismatch",
+        "full_name",
+    )
+    assert mapping.evidence is not None
+    assert (mapping.evidence.sample, mapping.evidence.matched) == (6, 0)
+
+
+def test_shifted_columns_are_caught_by_their_values() -> None:
+    # The export's header row is off by one: "First Name" holds e-mail addresses.
+    rows = [[row[1], row[2]] for row in PEOPLE]
+    columns = by_header(["First Name", "Email"], rows)
+    assert columns["First Name"].reason == "values_mismatch"
+    assert columns["Email"].reason == "values_mismatch"  # it holds phone numbers
+
+
+def test_a_few_bad_values_do_not_unmap_a_real_column() -> None:
+    emails = [row[1] for row in PEOPLE] * 3 + ["bob at example", "n/a", "", "-"]
+    [mapping] = mapped(["Email"], column(emails)).columns
+    assert mapping.field == "email"
+    assert mapping.evidence is not None
+    # Placeholders are not evidence: 18 good of 19 real values.
+    assert (mapping.evidence.matched, mapping.evidence.sample) == (18, 19)
+
+
+def test_ids_under_an_employee_header_are_not_a_full_name() -> None:
+    [mapping] = mapped(["Employee"], column(["10023", "10024", "10031", "10040", "10052"])).columns
+    assert mapping.reason == "values_mismatch"
+
+
+def test_too_few_values_leave_the_header_to_decide() -> None:
+    [mapping] = mapped(["Email"], column(["not an email"])).columns
+    assert mapping.field == "email"
+
+
+def test_value_threshold_comes_from_the_configuration() -> None:
+    emails = [row[1] for row in PEOPLE] + ["x", "y", "z"]  # 6 of 9 = 67%
+    assert mapped(["Email"], column(emails)).columns[0].reason == "values_mismatch"
+    lenient = spec_with(value_match_threshold=0.5)
+    assert mapped(["Email"], column(emails), lenient).columns[0].field == "email"
+
+
+def test_a_headerless_email_column_is_mapped_by_its_values() -> None:
+    rows = [[row[0], row[1]] for row in PEOPLE]
+    columns = mapped(["Name", ""], rows).columns
+    assert columns[1].field == "email"
+    assert columns[1].reason == "mapped_by_values"
+    assert columns[1].evidence is not None and columns[1].evidence.share == 1.0
+    assert mapped(["Name", ""], rows, spec_with(map_by_values=False)).columns[1].field is None
+
+
+def test_a_headed_column_is_never_mapped_by_values() -> None:
+    # "Fax" says what it is: phone-like values do not make it the person's phone.
+    rows = [[row[0], row[2]] for row in PEOPLE]
+    assert mapped(["Name", "Fax"], rows).columns[1].field is None
+
+
+def test_by_values_never_takes_a_field_that_has_a_column() -> None:
+    rows = [[row[1], row[1]] for row in PEOPLE]
+    columns = mapped(["Email", "Column 2"], rows).columns
+    assert [c.field for c in columns] == ["email", None]
+
+
+def test_full_name_that_disagrees_with_the_name_parts_is_dropped() -> None:
+    # Person-like names that are not the row's person (a manager's, say): only the comparison
+    # with the same rows' first and last names can tell.
+    others = ["Albert Baker", "Carol Dunn", "Ed Frank", "Gil Hart", "Ida Jones", "Kim Lund"]
+    rows = [[other, row[4], row[5]] for other, row in zip(others, PEOPLE, strict=True)]
+    columns = by_header(["Full Name", "First Name", "Last Name"], rows)
+    assert columns["Full Name"].reason == "name_parts_disagree"
+    assert columns["First Name"].field == "first_name"
+    agreeing = [[f"{row[4]} {row[5]}", row[4], row[5]] for row in PEOPLE]
+    columns = by_header(["Full Name", "First Name", "Last Name"], agreeing)
+    assert columns["Full Name"].field == "full_name"
+
+
+# -- corrections in the configuration ------------------------------------------------------------
+
+
+def test_header_overrides_map_and_exclude_before_scoring() -> None:
+    spec = spec_with(header_overrides={"Worker #": "employee_id", "Name": None})
+    rows = [["W-1", "Ann Lee", "1001"], ["W-2", "Bob Roy", "1002"]]
+    columns = by_header(["WORKER #", "Name", "Employee ID"], rows, spec)
+    assert (columns["WORKER #"].field, columns["WORKER #"].reason) == ("employee_id", "configured")
+    assert columns["Name"].reason == "excluded"
+    # The configured column wins the field; the header-matched one is a duplicate, kept.
+    assert columns["Employee ID"].reason == "duplicate"
+
+
+def test_an_override_maps_another_partys_column_when_the_user_says_so() -> None:
+    spec = spec_with(header_overrides={"Guardian Email": "email"})
+    rows = column([row[1] for row in PEOPLE])
+    assert by_header(["Guardian Email"], rows, spec)["Guardian Email"].field == "email"
+
+
+# -- every column explained, unmapped columns kept ----------------------------------------------
+
+
+def test_every_column_gets_a_reason_a_detail_and_a_letter() -> None:
     columns = by_header(["First Name", "", "Favourite colour", "Unnamed: 3", "Last Name"])
     assert [c.reason for c in columns.values()] == [
         "mapped",
@@ -53,6 +304,7 @@ def test_every_column_gets_a_reason_and_column_letter() -> None:
         "blank_header",
         "mapped",
     ]
+    assert all(c.detail for c in columns.values())
     assert columns["First Name"].letter == "B"  # the table starts at column B
     assert columns["Favourite colour"].as_dict()["reason"] == "unknown_header"
 
@@ -79,24 +331,17 @@ def test_conflict_tie_goes_to_leftmost_column() -> None:
     assert columns["Phone"].duplicate_of == "B"
 
 
-def test_token_overlap_and_typos_score_below_exact() -> None:
-    matcher = FieldMatcher(default_configuration())
-    field, score = matcher.best("Employee Email")
-    assert field == "email" and 0.75 <= score < 1.0
-    field, score = matcher.best("Emial")
-    assert field == "email" and 0.75 <= score < 1.0
-    field, score = matcher.best("Date")
-    assert score < 0.75  # too vague for either date field
-    assert matcher.best("Shoe size")[1] < 0.75
-
-
-def test_two_row_header_is_scored_on_lower_row_too() -> None:
-    headers = ["Personal Given", "Contact Telephone"]
-    parts = [["Personal", "Given"], ["Contact", "Telephone"]]
-    columns = by_header(headers, parts=parts)
-    assert columns["Personal Given"].field == "first_name"
-    assert columns["Contact Telephone"].field == "phone"
-    assert 0.75 <= columns["Contact Telephone"].score < 1.0
+def test_unmapped_columns_are_kept_under_unique_headers() -> None:
+    mapping = mapped(["Email", "Status", "Email", "", "status", "Notes"])
+    assert mapping.kept == [
+        (1, "Status"),
+        (2, "Email (2)"),  # a field label is taken already
+        (3, "Column E"),  # the table starts at column B
+        (4, "status (2)"),
+        (5, "Notes"),
+    ]
+    assert mapping.columns[2].as_dict()["kept_as"] == "Email (2)"
+    assert mapped(["Email", "Status"], spec=spec_with(keep_unmapped_columns=False)).kept == []
 
 
 def test_hidden_columns_are_mapped_by_default_and_flagged() -> None:
@@ -105,14 +350,10 @@ def test_hidden_columns_are_mapped_by_default_and_flagged() -> None:
     assert columns["Last Name"].hidden
 
 
-def test_hidden_columns_can_be_excluded_by_configuration() -> None:
-    spec = default_configuration().model_copy(update={"include_hidden_columns": False})
-    columns = by_header(["First Name", "Last Name"], spec, hidden_columns=[2])
+def test_hidden_columns_can_be_excluded_by_configuration_and_are_then_not_kept() -> None:
+    spec = spec_with(include_hidden_columns=False)
+    mapping = mapped(["First Name", "Last Name", "Notes"], spec=spec, hidden_columns=[2, 3])
+    columns = {c.header: c for c in mapping.columns}
     assert columns["Last Name"].field is None
     assert columns["Last Name"].reason == "hidden_column"
-
-
-def test_threshold_comes_from_the_configuration() -> None:
-    strict = default_configuration().model_copy(update={"match_threshold": 1.0})
-    assert by_header(["Emial"], strict)["Emial"].reason == "unknown_header"
-    assert by_header(["Emial"])["Emial"].reason == "mapped"
+    assert mapping.kept == []

@@ -52,6 +52,8 @@ def test_text_trims_and_collapses_whitespace_and_drops_control_characters() -> N
         ("d'angelo", "D'Angelo"),
         ("DeVito", "DeVito"),
         ("  jean   luc ", "Jean Luc"),
+        ("Mary ANNE", "Mary Anne"),
+        ("ST-PIERRE", "St-Pierre"),
     ],
 )
 def test_name_casing(raw: str, expected: str) -> None:
@@ -69,10 +71,25 @@ def test_name_casing(raw: str, expected: str) -> None:
         ("ludwig van beethoven", "Ludwig van Beethoven"),
         ("McDonald-Smith, Ann", "Ann McDonald-Smith"),
         ("Ann Lee", "Ann Lee"),
+        # Words in capitals or lower case are recased one by one in a mixed-case name.
+        ("Patel, ALEX", "Alex Patel"),
+        ("MCDONALD, Sean", "Sean McDonald"),
+        ("St-Pierre, LUC III", "Luc St-Pierre III"),
+        ("van der Berg, jan", "Jan van der Berg"),
+        ("Luis DE LA Cruz", "Luis de la Cruz"),
+        ("O'NEIL, Mary-Kate", "Mary-Kate O'Neil"),
+        ("JD Salinger", "JD Salinger"),  # two capitals: initials, kept
+        ("Jean-Luc PICARD iv", "Jean-Luc Picard IV"),
     ],
 )
 def test_full_name_last_comma_first(raw: str, expected: str) -> None:
     assert normalize_full_name(raw) == expected
+
+
+def test_derived_parts_are_cased_like_the_full_name() -> None:
+    full = normalize_full_name("Patel, ALEX")
+    assert isinstance(full, str)
+    assert split_full_name(full) == ("Alex", None, "Patel")
 
 
 def test_split_full_name_keeps_particles_and_suffix_with_last_name() -> None:

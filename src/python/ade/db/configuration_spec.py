@@ -38,6 +38,24 @@ def header_key(text: str) -> str:
     return _NON_ALNUM.sub(" ", split).strip()
 
 
+# Abbreviations exports use for the same word; "#" is read as "number" before punctuation goes.
+_WORD_SYNONYMS = {"dt": "date", "nm": "name", "no": "number", "nbr": "number", "num": "number"}
+
+
+def header_words(text: str) -> tuple[str, ...]:
+    """The words of a header as the engine compares them: `header_key`, plus "#" and common
+    abbreviations read as words ("Emp #" and "Emp No" are both "emp number", "Hire Dt" is "hire
+    date") and "e mail" joined to "email". Header overrides are matched on these words."""
+    words = header_key(text.replace("#", " number ")).split()
+    joined: list[str] = []
+    for word in words:
+        if word == "mail" and joined and joined[-1] == "e":
+            joined[-1] = "email"
+        else:
+            joined.append(_WORD_SYNONYMS.get(word, word))
+    return tuple(joined)
+
+
 class FieldSpec(BaseModel):
     """One target column of the normalized output."""
 
@@ -115,6 +133,18 @@ class ConfigurationSpec(BaseModel):
     include_hidden_columns: bool = True
     # Phone numbers without a leading "+" get this country code when they have 10 digits.
     default_phone_country_code: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,2}$")
+    # Corrections the engine applies before scoring: header text -> field name, or null for
+    # "this header never maps". Headers compare like aliases (case, accents and punctuation
+    # ignored), so {"Worker #": "employee_id", "Employer": null} also covers "WORKER #".
+    header_overrides: dict[str, str | None] = Field(default_factory=dict)
+    # Source columns that map to no field are written after the fields, under their own header.
+    keep_unmapped_columns: bool = True
+    # A column whose header is blank or a placeholder ("Column 7") may still be mapped to a
+    # still-unmapped field when its values leave no doubt (>= 90% e-mail addresses, say).
+    map_by_values: bool = True
+    # A header match is only taken when at least this share of the column's sampled values fit
+    # the field's type (names look like names, dates parse, ...); otherwise `values_mismatch`.
+    value_match_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> ConfigurationSpec:
@@ -139,6 +169,7 @@ class ConfigurationSpec(BaseModel):
                         f"{owner!r} (both normalize to {key!r})"
                     )
         types = {spec.name: spec.type for spec in self.fields}
+        errors.extend(_override_errors(self.header_overrides, types))
         for index, rule in enumerate(self.derive_names):
             for role, name in rule.referenced():
                 if name not in types:
@@ -158,6 +189,28 @@ class ConfigurationSpec(BaseModel):
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+
+def _override_errors(overrides: dict[str, str | None], fields: dict[str, str]) -> list[str]:
+    """Located messages for header overrides that name no field, or say two things."""
+    errors: list[str] = []
+    seen: dict[tuple[str, ...], str] = {}
+    for header, target in overrides.items():
+        where = f"header_overrides[{header!r}]"
+        key = header_words(header)
+        if not key:
+            errors.append(f"{where}: a header needs letters or digits")
+            continue
+        if target is not None and target not in fields:
+            known = ", ".join(sorted(fields))
+            errors.append(f"{where}: unknown field {target!r} (fields: {known})")
+        if key in seen:
+            errors.append(
+                f"{where}: the same header as {seen[key]!r} once case and punctuation are ignored"
+            )
+        else:
+            seen[key] = header
+    return errors
 
 
 def parse_configuration(text: str | bytes) -> ConfigurationSpec:

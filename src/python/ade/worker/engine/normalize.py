@@ -15,8 +15,9 @@ Decisions worth knowing:
   - Numbers: currency symbols and spaces are dropped; "(12)" and "12-" are negative; with both
     "," and "." present the last one is the decimal mark; a lone "," followed by exactly three
     digits groups thousands ("1,234"), otherwise it is a decimal comma ("3,5"); "%" divides by 100.
-  - Names are re-cased only when they are entirely upper or lower case: mixed case is taken as
-    intentional ("McDonald", "DeVito", "van Dyk" stay as written). Re-casing keeps particles
+  - Names: words written all in capitals or all in lower case are re-cased ("Patel, ALEX" ->
+    "Alex Patel"); words in mixed case are taken as intentional ("McDonald", "DeVito", "van
+    Dyk" stay as written), and so are two-letter capitals (initials). Re-casing keeps particles
     (van, de, von...) lower-case unless first, capitalizes after "Mc" and after a one-letter
     prefix with an apostrophe ("O'Neil", "D'Angelo"), and each part of a hyphenated name. "Mac" is
     left alone ("Mack", "Macy" and "Machado" are not "MacK", "MacY", "MacHado").
@@ -60,6 +61,23 @@ def normalize_text(value: Cell) -> Cell:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return iso_date(value) if not isinstance(value, dt.time) else value.isoformat()
     return str(value)
+
+
+def keep_value(value: Cell) -> Cell:
+    """An unmapped column's cell as written: text untouched (only control characters, which
+    neither XML nor most tools accept, are dropped), whole floats as integers (a spreadsheet's
+    30.0 is "30"), dates and times in ISO 8601 like mapped dates."""
+    if isinstance(value, str):
+        return value if value.isprintable() else _ILLEGAL.sub("", value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dt.datetime | dt.date):
+        return iso_date(value)
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return value
 
 
 def _as_text(value: Cell) -> str | None:
@@ -396,31 +414,57 @@ def _capitalize_part(part: str) -> str:
     return part[0].title() + part[1:]
 
 
+def _recase_word(word: str, position: int) -> str:
+    """One lower-cased word in name casing ("o'neil" -> "O'Neil", "iii" -> "III")."""
+    bare = word.strip(".")
+    if position > 0 and word in PARTICLES:
+        return word
+    if position > 0 and bare in SUFFIXES:
+        return SUFFIXES[bare]
+    return "-".join(_capitalize_part(piece) for piece in word.split("-"))
+
+
 def _recase(text: str) -> str:
-    words = []
-    for position, word in enumerate(text.lower().split(" ")):
-        bare = word.strip(".")
-        if position > 0 and word in PARTICLES:
-            words.append(word)
-        elif position > 0 and bare in SUFFIXES:
-            words.append(SUFFIXES[bare])
-        else:
-            words.append("-".join(_capitalize_part(piece) for piece in word.split("-")))
+    """Name casing for a name written all in capitals or all in lower case."""
+    return " ".join(_recase_word(w, i) for i, w in enumerate(text.lower().split(" ")))
+
+
+def _recase_shouting(text: str) -> str:
+    """Recase the words of a mixed-case name that are written all in capitals or all in lower
+    case ("Patel, ALEX", "jan van der Berg"); words in mixed case are taken as intentional
+    ("McDonald", "DeVito"). Two-letter capitals stay: initials ("JD") and short surnames
+    ("LI") cannot be told apart. Lower-case particles stay lower-case wherever they stand."""
+    words = text.split(" ")
+    for position, word in enumerate(words):
+        lower = word.lower()
+        if lower.strip(".") in SUFFIXES and position > 0:
+            words[position] = SUFFIXES[lower.strip(".")]
+        elif word.islower():
+            words[position] = word if word in PARTICLES else _recase_word(word, position)
+        elif word.isupper() and position > 0 and lower in PARTICLES:
+            words[position] = lower
+        elif word.isupper() and sum(ch.isalpha() for ch in word) > 2:
+            words[position] = _recase_word(lower, position)
     return " ".join(words)
 
 
+def _cased(text: str) -> str:
+    if text.isupper() or text.islower():
+        return _recase(text)
+    return _recase_shouting(text)
+
+
 def normalize_name(value: Cell) -> Cell:
-    """One name part (first, middle or last): whitespace, and casing if all upper/lower."""
+    """One name part (first, middle or last): whitespace, and casing of shouting or lower-case
+    words (see `_recase_shouting`)."""
     text = _as_text(value)
     if text is None:
         return None
-    if text.isupper() or text.islower():
-        text = _recase(text)
-    return text
+    return _cased(text)
 
 
 def normalize_full_name(value: Cell) -> Cell:
-    """A full name, "Last, First [Middle]" turned into "First [Middle] Last"."""
+    """A full name, "Last, First [Middle] [Suffix]" turned into "First [Middle] Last [Suffix]"."""
     text = _as_text(value)
     if text is None:
         return None
@@ -428,12 +472,15 @@ def normalize_full_name(value: Cell) -> Cell:
         parts = [p.strip() for p in text.split(",")]
         if len(parts) == 2 and all(parts):
             first, second = parts
-            text = f"{first} {second}" if _is_suffix(second) else f"{second} {first}"
+            if _is_suffix(second):
+                text = f"{first} {second}"
+            else:
+                given = second.split(" ")
+                suffix = given.pop() if len(given) > 1 and _is_suffix(given[-1]) else None
+                text = " ".join([*given, first, *([suffix] if suffix else [])])
         elif len(parts) == 3 and all(parts) and _is_suffix(parts[2]):
             text = f"{parts[1]} {parts[0]} {parts[2]}"
-    if text.isupper() or text.islower():
-        text = _recase(text)
-    return text
+    return _cased(text)
 
 
 def split_full_name(full: str) -> tuple[str, str | None, str | None]:

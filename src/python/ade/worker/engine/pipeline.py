@@ -1,8 +1,9 @@
 """`extract`: file in, outputs and a summary out, streaming rows end to end.
 
-Rows flow reader -> table detector -> per-table RowProcessor -> writers, one at a time. The only
-buffering is bounded: the detector's look-ahead window (a dozen rows) and, for tables with date
-columns, the first DATE_SAMPLE rows, held back until the column's day/month order is settled.
+Rows flow reader -> table detector -> per-table TableRun (mapping, RowProcessor) -> writers, one
+at a time. The only buffering is bounded: the detector's look-ahead window (a dozen rows) and
+each table's first SAMPLE_ROWS rows, held back until its mapping and date orders are settled
+from their values (see :mod:`ade.worker.engine.table_run`).
 """
 
 from __future__ import annotations
@@ -13,18 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from ade.db.configuration_spec import ConfigurationSpec
-from ade.worker.engine.cells import Row, column_letter
+from ade.worker.engine.cells import column_letter
 from ade.worker.engine.errors import EngineError
 from ade.worker.engine.events import Emitter, EventCallback
-from ade.worker.engine.mapping import FieldMatcher, TableMapping, map_table
-from ade.worker.engine.normalize import day_month_evidence
-from ade.worker.engine.output import ISSUES_NAME, SUMMARY_NAME, XLSX_NAME, OutputWriter, TableSink
+from ade.worker.engine.mapping import Mapper
+from ade.worker.engine.output import ISSUES_NAME, SUMMARY_NAME, XLSX_NAME, OutputWriter
 from ade.worker.engine.readers import detect_format, open_sheets
+from ade.worker.engine.table_run import TableRun
 from ade.worker.engine.tables import SheetScan, TableEnd, TableInfo, TableStart, find_tables
-from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
-
-DATE_SAMPLE = 200
-PROGRESS_EVERY = 25_000
+from ade.worker.engine.validate import IssueTally
 
 
 @dataclass
@@ -54,115 +52,6 @@ class Summary:
             "sheets": self.sheets,
             "tables": self.tables,
             "outputs": self.outputs,
-        }
-
-
-class _TableRun:
-    """One table in flight: mapping, processor, sink and counters."""
-
-    def __init__(
-        self,
-        number: int,
-        info: TableInfo,
-        mapping: TableMapping,
-        spec: ConfigurationSpec,
-        writer: OutputWriter,
-        emitter: Emitter,
-        tally: IssueTally,
-    ) -> None:
-        self.number = number
-        self.info = info
-        self.mapping = mapping
-        self.spec = spec
-        self.writer = writer
-        self.emitter = emitter
-        self.tally = tally
-        self.issue_count = 0
-        self.rows = 0
-        self.date_fields = {
-            item.name: mapping.positions[item.name]
-            for item in spec.fields
-            if item.type == "date" and item.name in mapping.positions
-        }
-        self.date_orders: dict[str, dict[str, str]] = {}
-        self.sink: TableSink = writer.open_table(
-            number, info.sheet, [item.display_label for item in spec.fields]
-        )
-        self.processor: RowProcessor | None = None
-        self.buffer: list[tuple[int, Row]] | None = [] if self.date_fields else None
-        if self.buffer is None:
-            self._start()
-
-    def _issue(self, issue: Issue) -> None:
-        self.issue_count += 1
-        self.tally.add(issue)
-        self.writer.issue(issue)
-
-    def _start(self) -> None:
-        orders: dict[str, str] = {}
-        for name, position in self.date_fields.items():
-            votes = {"dmy": 0, "mdy": 0}
-            for _, cells in self.buffer or ():
-                verdict = day_month_evidence(cells[position])
-                if verdict:
-                    votes[verdict] += 1
-            if votes["dmy"] and not votes["mdy"]:
-                orders[name], basis = "dmy", "inferred"
-            elif votes["mdy"] and not votes["dmy"]:
-                orders[name], basis = "mdy", "inferred"
-            else:
-                orders[name] = self.spec.date_order
-                basis = "conflicting" if votes["dmy"] else "configured"
-            self.date_orders[name] = {"order": orders[name], "basis": basis}
-        self.processor = RowProcessor(
-            self.spec, self.number, self.info, self.mapping, orders, self._issue
-        )
-        for issue in self.processor.table_issues():
-            self._issue(issue)
-        buffered, self.buffer = self.buffer or [], None
-        for index, cells in buffered:
-            self.add(index, cells)
-
-    def add(self, index: int, cells: Row) -> None:
-        if self.buffer is not None:
-            self.buffer.append((index, cells))
-            if len(self.buffer) >= DATE_SAMPLE:
-                self._start()
-            return
-        assert self.processor is not None
-        self.sink.write(self.processor.process(index, cells))
-        self.rows += 1
-        if self.rows % PROGRESS_EVERY == 0:
-            self.emitter.emit("table.progress", table=self.number, rows=self.rows)
-
-    def finish(self) -> dict[str, Any]:
-        if self.processor is None:
-            self._start()
-        self.sink.close()
-        info = self.info
-        mapped = self.mapping.mapped()
-        assert self.processor is not None
-        return {
-            "number": self.number,
-            "sheet": info.sheet,
-            "range": info.cell_range,
-            "header_rows": [r + 1 for r in info.header_rows],
-            "first_data_row": None if info.first_data_row is None else info.first_data_row + 1,
-            "columns": f"{column_letter(info.first_col)}:{column_letter(info.last_col)}",
-            "headers": info.headers,
-            "rows": self.rows,
-            "blank_rows_skipped": info.blank_rows_skipped,
-            "repeated_headers_skipped": info.repeated_headers_skipped,
-            "footer_rows": [r + 1 for r in info.footer_rows],
-            "end_reason": info.end_reason,
-            "hidden_columns": [column_letter(c) for c in info.hidden_columns],
-            "merged_header_cells": info.merged_header_cells,
-            "fields_mapped": {c.field: c.letter for c in mapped if c.field},
-            "missing_required": self.processor.missing_required,
-            "date_orders": self.date_orders,
-            "mapping": [c.as_dict() for c in self.mapping.columns],
-            "issues": self.issue_count,
-            "output": f"tables/{self.number}.csv",
         }
 
 
@@ -230,15 +119,15 @@ def _run(
     emitter: Emitter,
     summary: Summary,
 ) -> None:
-    matcher = FieldMatcher(spec)
+    mapper = Mapper(spec)
     for sheet in open_sheets(path, sheets, file_format=summary.format):
         emitter.emit("sheet.started", sheet=sheet.name, **sheet.details)
         scan = SheetScan()
-        runs: dict[int, _TableRun] = {}
+        runs: dict[int, TableRun] = {}
         numbers: list[int] = []
         last_info: TableInfo | None = None
-        last_run: _TableRun | None = None
-        for event in find_tables(sheet, matcher.is_known, scan):
+        last_run: TableRun | None = None
+        for event in find_tables(sheet, mapper.is_known, scan):
             if type(event) is tuple:
                 info, index, cells = event
                 if info is not last_info:
@@ -247,20 +136,10 @@ def _run(
                 last_run.add(index, cells)
             elif isinstance(event, TableStart):
                 number = len(summary.tables) + len(runs) + 1
-                mapping = map_table(event.table, matcher)
-                runs[id(event.table)] = _TableRun(
-                    number, event.table, mapping, spec, writer, emitter, summary.issues
+                runs[id(event.table)] = TableRun(
+                    number, event.table, mapper, writer, emitter, summary.issues
                 )
                 numbers.append(number)
-                emitter.emit(
-                    "table.found",
-                    table=number,
-                    sheet=sheet.name,
-                    header_rows=[r + 1 for r in event.table.header_rows],
-                    columns=f"{column_letter(event.table.first_col)}:"
-                    f"{column_letter(event.table.last_col)}",
-                    mapping=[c.as_dict() for c in mapping.columns],
-                )
             elif isinstance(event, TableEnd):
                 run = runs.pop(id(event.table))
                 last_info = last_run = None

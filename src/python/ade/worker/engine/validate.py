@@ -3,7 +3,8 @@
 One RowProcessor per table is compiled from the mapping: for each configured field, the source
 cell index and normalizer. Rows go through a single list comprehension; only a row where some
 normalizer raised takes the slow path that finds the culprit. An invalid value keeps its raw
-text in the output (nothing is lost) and yields an issue. Required fields are checked after name
+text in the output (nothing is lost) and yields an issue. Unmapped source columns the
+configuration keeps follow the fields, values as written. Required fields are checked after name
 derivation, so a required first name is satisfied by splitting a full name. A required field
 with no column at all is one table-level issue, not one per row.
 """
@@ -21,6 +22,7 @@ from ade.worker.engine.normalize import (
     InvalidValue,
     Normalizer,
     join_full_name,
+    keep_value,
     normalize_text,
     normalizer_for,
     split_full_name,
@@ -134,6 +136,8 @@ class RowProcessor:
             parts_mapped = {rule.first_name, rule.last_name} & set(mapping.positions)
             if parts_mapped and rule.direction != "split":
                 derivable.add(rule.full_name)
+        # Unmapped source columns written after the fields, values as written.
+        self.kept = [offset for offset, _ in mapping.kept]
         self.required: list[int] = []
         self.missing_required: list[str] = []
         for item in spec.fields:
@@ -177,6 +181,8 @@ class RowProcessor:
                     "required_missing",
                     f"required field {self.fields[index]!r} is empty",
                 )
+        if self.kept:
+            out.extend([keep_value(cells[position]) for position in self.kept])
         return out
 
     def _report(

@@ -1,0 +1,262 @@
+"""Score one header against the configuration's field spellings, precision first.
+
+Headers and spellings (a field's name, label and aliases) are compared as words
+(`ade.db.configuration_spec.header_words`: case, accents and punctuation ignored, "#" and "No"
+read as "number", "Dt" as "date"). A trailing qualifier in brackets ("Hire Date (MM/DD/YYYY)",
+"Name (Last, First)") is set aside, and so are bare numbers ("Phone 2").
+
+  - the same words: 1.0 (0.98 once a bracketed qualifier is set aside); the same letters once
+    spaces are removed ("E Mail" vs "email"): 0.95;
+  - all of the spelling's words in the header ("Work Email" vs "email"): 0.7 + 0.3 * spelling
+    words / header words, + 0.05 when the spelling holds the header's last word;
+  - the header's words all in a longer spelling ("Date" vs "hire date"): 0.5 + 0.3 * share.
+
+A partial match must not decide on the wrong words, so it is only taken when:
+  - the spelling holds the header's head noun: English puts it last ("Employee Email" is an
+    e-mail; "Last Audit Date" is a date, not a last name; "First Shift Start" is not a first
+    name). "Name", "ID" and "Number" are heads that only say which attribute of the word before
+    them is meant, so "Department Name" is a department and "Badge Number" a badge;
+  - every other word of the header only says whose or which value it is: the person the row
+    describes ("Employee", "Member", "Student"...) or a plain qualifier ("Work", "Home",
+    "Primary", "Legal"...). A word that names another party ("Vendor Name", "Guardian Email",
+    "Approver Phone", "Emergency Contact Phone") makes the column that party's, reported as
+    `other_party`; an organisation word ("Company Name") does so for name fields. Any other
+    word ("Shift Start Date", "Benefit Start Date") changes the meaning in ways the engine
+    cannot know, so the column is left unmapped and the word is named.
+
+Typo tolerance works on single words and never turns one real word into another: a header word
+of five or more letters matches a spelling word when one adjacent pair is swapped ("Emial"), one
+letter is missing ("Adress") or doubled ("Emaill"), or a plural "s" is added. A substituted
+letter is not a typo here: "Employer" is not "Employee". Each corrected word costs 10%.
+
+A header naming both a first and a last name ("Last, First", "Name (Last, First)") is a full
+name: it is offered to full_name fields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from ade.db.configuration_spec import ConfigurationSpec, header_words
+
+Block = Literal["other_party", "modifier"]
+
+GENERIC_HEADS = frozenset({"name", "id", "number"})
+"""Heads that name an attribute of the word before them ("Department Name", "Badge Number")."""
+
+SUBJECT_WORDS = frozenset(
+    """employee employees emp staff worker workers person personal member members student pupil
+    patient client customer participant applicant candidate associate volunteer resident user
+    individual contact people""".split()
+)
+"""Words for the person a row describes: "Employee Email" is that person's e-mail."""
+
+QUALIFIER_WORDS = frozenset(
+    """work business office home mobile cell direct main primary secondary alternate alternative
+    alt other private preferred legal official current original latest recent most full
+    complete daytime day evening corporate company""".split()
+)
+"""Words that say which of the person's values is meant, not whose."""
+
+FILLER_WORDS = frozenset({"the", "of", "a", "an", "s", "for", "and", "or", "to", "in"})
+
+PARTY_WORDS = frozenset(
+    """employer employers vendor vendors supplier suppliers manager managers supervisor
+    supervisors guardian guardians parent parents mother father spouse partner emergency
+    approver approved reviewer reviewed requester requestor requested submitter submitted
+    beneficiary beneficiaries dependent dependents dependant kin recruiter referrer referral
+    referred reference agency landlord doctor physician sponsor mentor coach witness owner agent
+    broker billing shipping bank""".split()
+)
+"""Words that name another party than the row's person ("Vendor Name", "Approver Email")."""
+
+ORGANISATION_WORDS = frozenset(
+    {"company", "business", "organization", "organisation", "firm", "corporate", "school"}
+)
+"""Words that make a *name* an organisation's ("Company Name"), while "Company Email" is the
+person's work address."""
+
+_PERSON_NAME_TYPES = frozenset({"name", "full_name"})
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_MAX_PARTIAL = 0.94
+_TYPO_COST = 0.9
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """The best field for one header text, or why the closest one may not be taken."""
+
+    field: str | None
+    score: float
+    spelling: str | None = None
+    block: Block | None = None
+    word: str | None = None
+    """The word behind a block: the other party, or the unexplained modifier."""
+    typos: tuple[str, ...] = ()
+    """Header words read as typos of spelling words, as "emial->email"."""
+
+    @property
+    def usable(self) -> bool:
+        return self.field is not None and self.block is None
+
+
+NO_MATCH = HeaderMatch(None, 0.0)
+
+
+@dataclass(frozen=True)
+class _Spelling:
+    field: str
+    text: str
+    words: tuple[str, ...]
+    person_name: bool
+
+
+def _typo_of(word: str, vocabulary: frozenset[str]) -> str | None:
+    """The one vocabulary word `word` is a plausible typo of, if exactly one (see module doc)."""
+    if len(word) < 5:
+        return None
+    found: set[str] = set()
+    if word.endswith("s") and word[:-1] in vocabulary:
+        found.add(word[:-1])
+    for i in range(len(word) - 1):  # adjacent swap
+        swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if swapped != word and swapped in vocabulary:
+            found.add(swapped)
+    for i in range(len(word)):  # a doubled letter
+        if i > 0 and word[i] == word[i - 1]:
+            shorter = word[:i] + word[i + 1 :]
+            if shorter in vocabulary:
+                found.add(shorter)
+    for candidate in vocabulary:  # one letter missing
+        if len(candidate) == len(word) + 1 and any(
+            candidate[:i] + candidate[i + 1 :] == word for i in range(len(candidate))
+        ):
+            found.add(candidate)
+    return found.pop() if len(found) == 1 else None
+
+
+class HeaderScorer:
+    """Scores header texts against one configuration (cached: headers repeat)."""
+
+    def __init__(self, spec: ConfigurationSpec) -> None:
+        self._spellings: list[_Spelling] = []
+        self._order = {item.name: i for i, item in enumerate(spec.fields)}
+        for item in spec.fields:
+            for text in item.match_names():
+                words = header_words(text)
+                if words:
+                    person = item.type in _PERSON_NAME_TYPES
+                    self._spellings.append(_Spelling(item.name, text, words, person))
+        self._vocabulary = frozenset(w for s in self._spellings for w in s.words)
+        self._full_name_fields = [i.name for i in spec.fields if i.type == "full_name"]
+        self._threshold = spec.match_threshold
+        self.match = lru_cache(maxsize=4096)(self._match)
+
+    def _match(self, header: str) -> HeaderMatch:
+        words = header_words(header)
+        if not words:
+            return NO_MATCH
+        core_text = _BRACKETED.sub(" ", header)
+        core = tuple(w for w in header_words(core_text) if not w.isdigit()) or words
+        corrected, typos = self._correct(core)
+        best: HeaderMatch = NO_MATCH
+        best_blocked: HeaderMatch = NO_MATCH
+        for spelling in self._spellings:
+            found = self._score(words, corrected, spelling, header != core_text)
+            if found is None:
+                continue
+            if typos:
+                found = HeaderMatch(
+                    found.field,
+                    found.score * _TYPO_COST ** len(typos),
+                    found.spelling,
+                    found.block,
+                    found.word,
+                    typos,
+                )
+            if found.block is None:
+                if self._better(found, best):
+                    best = found
+            elif self._better(found, best_blocked):
+                best_blocked = found
+        both_parts = self._both_name_parts(corrected)
+        if both_parts is not None and self._better(both_parts, best):
+            best = both_parts
+        if best.score < self._threshold and best_blocked.score > best.score:
+            return best_blocked  # so the column's reason can say what stood in the way
+        return best
+
+    def _better(self, found: HeaderMatch, than: HeaderMatch) -> bool:
+        if found.score != than.score:
+            return found.score > than.score
+        if than.field is None or found.field is None:
+            return found.field is not None
+        return self._order[found.field] < self._order[than.field]
+
+    def _correct(self, words: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        known = self._vocabulary | SUBJECT_WORDS | QUALIFIER_WORDS | PARTY_WORDS | FILLER_WORDS
+        corrected: list[str] = []
+        typos: list[str] = []
+        for word in words:
+            fixed = None if word in known else _typo_of(word, self._vocabulary)
+            if fixed is None:
+                corrected.append(word)
+            else:
+                corrected.append(fixed)
+                typos.append(f"{word}->{fixed}")
+        return tuple(corrected), tuple(typos)
+
+    def _score(
+        self,
+        words: tuple[str, ...],
+        core: tuple[str, ...],
+        spelling: _Spelling,
+        qualified: bool,
+    ) -> HeaderMatch | None:
+        target = spelling.words
+        if words == target:
+            return HeaderMatch(spelling.field, 1.0, spelling.text)
+        if core == target:
+            return HeaderMatch(spelling.field, 0.98 if qualified else 1.0, spelling.text)
+        if "".join(core) == "".join(target):
+            return HeaderMatch(spelling.field, 0.95, spelling.text)
+        have, want = set(core), set(target)
+        if want < have:
+            return self._partial(core, spelling)
+        if have < want:
+            score = 0.5 + 0.3 * len(have) / len(want)
+            return HeaderMatch(spelling.field, score, spelling.text)
+        return None
+
+    def _partial(self, core: tuple[str, ...], spelling: _Spelling) -> HeaderMatch:
+        """The spelling's words are a part of the header's: decide on the other words."""
+        want = set(spelling.words)
+        head = core[-1]
+        covers_head = head in want
+        score = min(_MAX_PARTIAL, 0.7 + 0.3 * len(want) / len(core) + (0.05 if covers_head else 0))
+        if not covers_head and not (head in GENERIC_HEADS and len(core) >= 2 and core[-2] in want):
+            return HeaderMatch(spelling.field, score, spelling.text, "modifier", head)
+        for word in core:
+            if word in want or word in FILLER_WORDS or word in SUBJECT_WORDS:
+                continue
+            if word in PARTY_WORDS or (spelling.person_name and word in ORGANISATION_WORDS):
+                return HeaderMatch(spelling.field, score, spelling.text, "other_party", word)
+            if word in QUALIFIER_WORDS or (word in GENERIC_HEADS and word == head):
+                continue
+            return HeaderMatch(spelling.field, score, spelling.text, "modifier", word)
+        return HeaderMatch(spelling.field, score, spelling.text)
+
+    def _both_name_parts(self, core: tuple[str, ...]) -> HeaderMatch | None:
+        """ "Last, First" or "Name (Last, First)" names a whole person: a full_name field."""
+        words = set(core)
+        has_first = bool(words & {"first", "given", "forename"})
+        has_last = bool(words & {"last", "surname", "family"})
+        rest = words - {"first", "given", "forename", "last", "surname", "family", "name"}
+        if not (has_first and has_last and self._full_name_fields):
+            return None
+        if rest - FILLER_WORDS - SUBJECT_WORDS - QUALIFIER_WORDS:
+            return None
+        return HeaderMatch(self._full_name_fields[0], 0.9, "first and last name")

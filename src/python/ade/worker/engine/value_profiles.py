@@ -1,0 +1,221 @@
+"""Value evidence: does a column's content look like the type of the field its header suggests?
+
+A header is a claim; the values are the evidence. Each field type has a profile, a cheap test of
+one cell ("is this an e-mail address?", "could this be a person's full name?"). The engine
+keeps a bounded sample of every column's first non-empty values while it streams the table
+(frictionless-py's Detector works the same way: a sample, a share, a threshold, all reported)
+and a header match only stands when enough of the sample fits.
+
+Profiles are stricter than the normalizers where a lenient test would let the wrong column in:
+a phone number must look like one (separators or at least 10 digits, not a date, not a short
+integer ID); a person's name has no digits, no "@" and no company words ("Prairie Build
+Systems" is an employer, not a full name); a full name has at least two words or is written
+"Last, First". Placeholder values ("N/A", "-", "unknown") are not evidence either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ade.worker.engine.cells import Cell
+from ade.worker.engine.normalize import (
+    InvalidValue,
+    make_date_normalizer,
+    make_phone_normalizer,
+    normalize_email,
+    normalize_integer,
+    normalize_number,
+)
+
+SAMPLE_VALUES = 200
+"""Non-empty values kept per column: enough to judge a type, small enough to cost nothing."""
+
+MIN_EVIDENCE = 5
+"""Below this many sampled values, the values neither confirm nor refute a header."""
+
+_PLACEHOLDER_VALUES = frozenset(
+    ["n/a", "na", "n.a.", "none", "null", "nil", "-", "--", "---", "?", "unknown", "tbd", "tba"]
+    + ["not provided", "not applicable", "#n/a"]
+)
+
+# Words that name an organisation, not a person. A value holding one is not a person's name.
+_ORGANISATION_WORDS = frozenset(
+    """inc incorporated llc llp lp ltd limited corp corporation co company companies group
+    holdings systems services solutions partners associates industries enterprises technologies
+    international bank university college school academy hospital clinic foundation council
+    department agency union local contractors construction builders building electric electrical
+    mechanical plumbing logistics consulting consultants labs laboratories studio studios media
+    foods farms motors gmbh ag plc bv pty trust fund capital insurance healthcare medical pharmacy
+    restaurant hotel store stores supply supplies transport trucking energy utilities
+    communications networks software digital global america usa national federal county district
+    office ministry church authority association society institute center centre club
+    manufacturing products works sons brothers""".split()
+)
+_NAME_TOKEN = re.compile(r"^[^\W\d_]+(?:['\u2019.\-][^\W\d_]*)*\.?$")
+_ISO_DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_NUMERIC_DATE = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+_PHONE_SEPARATORS = re.compile(r"[\s().+\-/]")
+# Excel serial days from 1950-01-01 to 2099-12-31: numeric cells of a date column.
+_SERIAL_DAYS = (18264, 73050)
+
+_MDY = make_date_normalizer("mdy")
+_DMY = make_date_normalizer("dmy")
+_PHONE = make_phone_normalizer(None)
+
+
+def is_placeholder_value(value: Cell) -> bool:
+    """An empty cell or a filler such as "N/A" that says nothing about the column's type."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        text = value.strip().lower()
+        return not text or text in _PLACEHOLDER_VALUES
+    return False
+
+
+def _passes(normalize: Callable[[Cell], Cell], value: Cell) -> bool:
+    try:
+        normalize(value)
+    except InvalidValue:
+        return False
+    return True
+
+
+def _is_email(value: Cell) -> bool:
+    return isinstance(value, str) and "@" in value and _passes(normalize_email, value)
+
+
+def _is_date(value: Cell) -> bool:
+    if isinstance(value, dt.date | dt.datetime):
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return _SERIAL_DAYS[0] <= value <= _SERIAL_DAYS[1]
+    if not isinstance(value, str) or not any(ch.isdigit() for ch in value):
+        return False
+    return _passes(_MDY, value) or _passes(_DMY, value)
+
+
+def _is_number(value: Cell) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return (
+        isinstance(value, str) and not _looks_like_date(value) and _passes(normalize_number, value)
+    )
+
+
+def _is_integer(value: Cell) -> bool:
+    if isinstance(value, bool):
+        return False
+    return not (isinstance(value, str) and _looks_like_date(value)) and _passes(
+        normalize_integer, value
+    )
+
+
+def _looks_like_date(text: str) -> bool:
+    stripped = text.strip()
+    return bool(_ISO_DATE.match(stripped) or _NUMERIC_DATE.match(stripped))
+
+
+def _is_phone(value: Cell) -> bool:
+    if isinstance(value, bool) or isinstance(value, dt.date | dt.time | dt.timedelta):
+        return False
+    if isinstance(value, float):
+        if not value.is_integer():
+            return False
+        value = int(value)
+    text = str(value).strip()
+    if _looks_like_date(text) or not _passes(_PHONE, text):
+        return False
+    digits = sum(ch.isdigit() for ch in text)
+    # A bare run of 7-9 digits is as likely an ID as a phone number: it needs separators.
+    return digits >= 10 or bool(_PHONE_SEPARATORS.search(text)) or text.lower().startswith("+")
+
+
+def _name_tokens(value: Cell, *, allow_comma: bool) -> list[str] | None:
+    if not isinstance(value, str) or "@" in value or len(value) > 80:
+        return None
+    text = value.strip()
+    if "," in text and not allow_comma:
+        return None
+    tokens = text.replace(",", " ").split()
+    if not tokens or not all(_NAME_TOKEN.match(token) for token in tokens):
+        return None
+    if any(token.lower().strip(".") in _ORGANISATION_WORDS for token in tokens):
+        return None
+    return tokens
+
+
+def _is_name(value: Cell) -> bool:
+    tokens = _name_tokens(value, allow_comma=False)
+    return tokens is not None and len(tokens) <= 4
+
+
+def _is_full_name(value: Cell) -> bool:
+    tokens = _name_tokens(value, allow_comma=True)
+    if tokens is None:
+        return False
+    if isinstance(value, str) and value.count(",") == 1:
+        return len(tokens) >= 2  # "Last, First"
+    return 2 <= len(tokens) <= 6
+
+
+def _is_anything(_: Cell) -> bool:
+    return True
+
+
+PROFILES: dict[str, Callable[[Cell], bool]] = {
+    "text": _is_anything,
+    "email": _is_email,
+    "phone": _is_phone,
+    "date": _is_date,
+    "number": _is_number,
+    "integer": _is_integer,
+    "name": _is_name,
+    "full_name": _is_full_name,
+}
+
+# Types whose values are unmistakable enough to map a column with no usable header.
+DISTINCTIVE_TYPES = ("email", "phone")
+
+
+@dataclass(frozen=True)
+class ValueEvidence:
+    """How many of a column's sampled values fit one field type."""
+
+    type: str
+    matched: int
+    sample: int
+
+    @property
+    def share(self) -> float:
+        return self.matched / self.sample if self.sample else 0.0
+
+    @property
+    def conclusive(self) -> bool:
+        return self.sample >= MIN_EVIDENCE
+
+    def as_dict(self) -> dict[str, object]:
+        return {"type": self.type, "matched": round(self.share, 3), "sample": self.sample}
+
+
+def evidence(values: Sequence[Cell], field_type: str) -> ValueEvidence:
+    """The share of `values` (a column's sample, placeholders already removed) fitting the type."""
+    fits = PROFILES[field_type]
+    return ValueEvidence(field_type, sum(1 for value in values if fits(value)), len(values))
+
+
+def column_samples(rows: Sequence[Sequence[Cell]], width: int) -> list[list[Cell]]:
+    """Up to SAMPLE_VALUES meaningful values per column, in row order."""
+    samples: list[list[Cell]] = [[] for _ in range(width)]
+    for row in rows:
+        for column, value in enumerate(row[:width]):
+            if not is_placeholder_value(value) and len(samples[column]) < SAMPLE_VALUES:
+                samples[column].append(value)
+    return samples
