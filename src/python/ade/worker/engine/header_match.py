@@ -5,11 +5,13 @@ Headers and spellings (a field's name, label and aliases) are compared as words
 read as "number", "Dt" as "date"). A trailing qualifier in brackets ("Hire Date (MM/DD/YYYY)",
 "Name (Last, First)") is set aside, and so are bare numbers ("Phone 2").
 
-  - the same words: 1.0 (0.98 once a bracketed qualifier is set aside); the same letters once
-    spaces are removed ("E Mail" vs "email"): 0.95;
+  - the same words: 1.0 for the field's name or label, 0.99 for an alias (so "Job Title" beats
+    "Title" when an export has both), 0.02 less once a bracketed qualifier is set aside; the
+    same letters once spaces are removed ("E Mail" vs "email"): 0.95;
   - all of the spelling's words in the header ("Work Email" vs "email"): 0.7 + 0.3 * spelling
     words / header words, + 0.05 when the spelling holds the header's last word;
-  - the header's words all in a longer spelling ("Date" vs "hire date"): 0.5 + 0.3 * share.
+  - the header's words all in a longer spelling ("Date" vs "hire date"): 0.5 + 0.3 * share,
+    except that a spelling which only adds "Name" ("Contact" vs "Contact Name") scores 0.85.
 
 A partial match must not decide on the wrong words, so it is only taken when:
   - the spelling holds the header's head noun: English puts it last ("Employee Email" is an
@@ -61,7 +63,10 @@ QUALIFIER_WORDS = frozenset(
 )
 """Words that say which of the person's values is meant, not whose."""
 
-FILLER_WORDS = frozenset({"the", "of", "a", "an", "s", "for", "and", "or", "to", "in"})
+FILLER_WORDS = frozenset(
+    {"the", "of", "a", "an", "s", "for", "and", "or", "to", "in", "what", "is", "your", "please"}
+)
+"""Words that carry no meaning for mapping; form exports ask "What is your full name?"."""
 
 PARTY_WORDS = frozenset(
     """employer employers vendor vendors supplier suppliers manager managers supervisor
@@ -112,6 +117,7 @@ class _Spelling:
     text: str
     words: tuple[str, ...]
     person_name: bool
+    exact_score: float
 
 
 def _typo_of(word: str, vocabulary: frozenset[str]) -> str | None:
@@ -145,11 +151,13 @@ class HeaderScorer:
         self._spellings: list[_Spelling] = []
         self._order = {item.name: i for i, item in enumerate(spec.fields)}
         for item in spec.fields:
+            own = {item.name, item.label}
             for text in item.match_names():
                 words = header_words(text)
                 if words:
                     person = item.type in _PERSON_NAME_TYPES
-                    self._spellings.append(_Spelling(item.name, text, words, person))
+                    exact = 1.0 if text in own else 0.99
+                    self._spellings.append(_Spelling(item.name, text, words, person, exact))
         self._vocabulary = frozenset(w for s in self._spellings for w in s.words)
         self._full_name_fields = [i.name for i in spec.fields if i.type == "full_name"]
         self._threshold = spec.match_threshold
@@ -217,27 +225,30 @@ class HeaderScorer:
         qualified: bool,
     ) -> HeaderMatch | None:
         target = spelling.words
+        exact = spelling.exact_score
         if words == target:
-            return HeaderMatch(spelling.field, 1.0, spelling.text)
+            return HeaderMatch(spelling.field, exact, spelling.text)
         if core == target:
-            return HeaderMatch(spelling.field, 0.98 if qualified else 1.0, spelling.text)
+            return HeaderMatch(spelling.field, exact - 0.02 if qualified else exact, spelling.text)
         if "".join(core) == "".join(target):
             return HeaderMatch(spelling.field, 0.95, spelling.text)
         have, want = set(core), set(target)
         if want < have:
             return self._partial(core, spelling)
         if have < want:
-            score = 0.5 + 0.3 * len(have) / len(want)
+            score = 0.85 if want - have == {"name"} else 0.5 + 0.3 * len(have) / len(want)
             return HeaderMatch(spelling.field, score, spelling.text)
         return None
 
     def _partial(self, core: tuple[str, ...], spelling: _Spelling) -> HeaderMatch:
         """The spelling's words are a part of the header's: decide on the other words."""
         want = set(spelling.words)
-        head = core[-1]
+        meaningful = [word for word in core if word not in FILLER_WORDS] or list(core)
+        head = meaningful[-1]
         covers_head = head in want
         score = min(_MAX_PARTIAL, 0.7 + 0.3 * len(want) / len(core) + (0.05 if covers_head else 0))
-        if not covers_head and not (head in GENERIC_HEADS and len(core) >= 2 and core[-2] in want):
+        subject = meaningful[-2] if len(meaningful) >= 2 else None
+        if not covers_head and not (head in GENERIC_HEADS and subject in want):
             return HeaderMatch(spelling.field, score, spelling.text, "modifier", head)
         for word in core:
             if word in want or word in FILLER_WORDS or word in SUBJECT_WORDS:

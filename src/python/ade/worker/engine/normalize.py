@@ -416,12 +416,15 @@ def _capitalize_part(part: str) -> str:
 
 def _recase_word(word: str, position: int) -> str:
     """One lower-cased word in name casing ("o'neil" -> "O'Neil", "iii" -> "III")."""
-    bare = word.strip(".")
-    if position > 0 and word in PARTICLES:
-        return word
-    if position > 0 and bare in SUFFIXES:
-        return SUFFIXES[bare]
-    return "-".join(_capitalize_part(piece) for piece in word.split("-"))
+    if position > 0:
+        if word in PARTICLES:
+            return word
+        bare = word.strip(".")
+        if bare in SUFFIXES:
+            return SUFFIXES[bare]
+    if "-" not in word:
+        return _capitalize_part(word)
+    return "-".join([_capitalize_part(piece) for piece in word.split("-")])
 
 
 def _recase(text: str) -> str:
@@ -436,19 +439,23 @@ def _recase_shouting(text: str) -> str:
     ("LI") cannot be told apart. Lower-case particles stay lower-case wherever they stand."""
     words = text.split(" ")
     for position, word in enumerate(words):
-        lower = word.lower()
-        if lower.strip(".") in SUFFIXES and position > 0:
-            words[position] = SUFFIXES[lower.strip(".")]
-        elif word.islower():
-            words[position] = word if word in PARTICLES else _recase_word(word, position)
-        elif word.isupper() and position > 0 and lower in PARTICLES:
-            words[position] = lower
-        elif word.isupper() and sum(ch.isalpha() for ch in word) > 2:
-            words[position] = _recase_word(lower, position)
+        if word.istitle():
+            continue  # "Ana", "O'Brien", "Smith-Jones": already name case
+        if word.islower():
+            if word not in PARTICLES:
+                words[position] = _recase_word(word, position)
+        elif word.isupper():
+            lower = word.lower()
+            if position and (lower in PARTICLES or lower.strip(".") in SUFFIXES):
+                words[position] = _recase_word(lower, position)
+            elif sum(ch.isalpha() for ch in word) > 2:
+                words[position] = _recase_word(lower, position)
     return " ".join(words)
 
 
 def _cased(text: str) -> str:
+    if text.istitle():
+        return text  # "Ana García", "O'Brien", "Smith-Jones": the common case, checked in C
     if text.isupper() or text.islower():
         return _recase(text)
     return _recase_shouting(text)
@@ -475,9 +482,11 @@ def normalize_full_name(value: Cell) -> Cell:
             if _is_suffix(second):
                 text = f"{first} {second}"
             else:
-                given = second.split(" ")
-                suffix = given.pop() if len(given) > 1 and _is_suffix(given[-1]) else None
-                text = " ".join([*given, first, *([suffix] if suffix else [])])
+                given, _, suffix = second.rpartition(" ")
+                if given and _is_suffix(suffix):  # "St-Pierre, Luc III"
+                    text = f"{given} {first} {suffix}"
+                else:
+                    text = f"{second} {first}"
         elif len(parts) == 3 and all(parts) and _is_suffix(parts[2]):
             text = f"{parts[1]} {parts[0]} {parts[2]}"
     return _cased(text)
