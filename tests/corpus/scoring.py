@@ -125,7 +125,9 @@ def _compare_table(
             continue
         listed.add(column["column"])
         result.columns.append(
-            Column(number, key, expected, column["field"], column["reason"], column.get("detail", ""))
+            Column(
+                number, key, expected, column["field"], column["reason"], column.get("detail", "")
+            )
         )
     unlisted = [
         f"{c['column']} {c['header']!r}" for c in table["mapping"] if c["column"] not in listed

@@ -325,10 +325,27 @@ def test_conflict_best_score_wins_and_loser_is_duplicate() -> None:
 
 
 def test_conflict_tie_goes_to_leftmost_column() -> None:
-    columns = by_header(["Mobile", "Phone"])
+    columns = by_header(["Mobile", "Cell"])
     assert columns["Mobile"].field == "phone"
-    assert columns["Phone"].reason == "duplicate"
-    assert columns["Phone"].duplicate_of == "B"
+    assert columns["Cell"].reason == "duplicate"
+    assert columns["Cell"].duplicate_of == "B"
+
+
+def test_a_fields_own_label_beats_an_alias() -> None:
+    # Outlook exports "Title" (Mr./Ms.) and "Job Title": the label is the stronger claim.
+    columns = by_header(["Title", "Job Title"])
+    assert (columns["Title"].reason, columns["Job Title"].field) == ("duplicate", "job_title")
+
+
+def test_in_a_table_of_organisations_only_the_contact_persons_columns_are_a_persons() -> None:
+    rows = [[f"{company}", f"{p[0]}", p[1], p[2]] for company, p in zip(EMPLOYERS, PEOPLE)]
+    columns = by_header(["Vendor Name", "Contact Name", "Email", "Contact Phone"], rows)
+    assert columns["Contact Name"].field == "full_name"
+    assert columns["Contact Phone"].field == "phone"
+    assert (columns["Email"].field, columns["Email"].reason) == (None, "other_party")
+    # The same columns in a table of people: the e-mail is the person's.
+    people = [[p[0], p[1], p[2]] for p in PEOPLE]
+    assert by_header(["Name", "Email", "Phone"], people)["Email"].field == "email"
 
 
 def test_unmapped_columns_are_kept_under_unique_headers() -> None:

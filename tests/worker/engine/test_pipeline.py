@@ -226,7 +226,7 @@ def test_event_log_is_appended_line_by_line(tmp_path: Path) -> None:
         "column": "A",
         "header": "First",
         "field": "first_name",
-        "score": 1.0,
+        "score": 0.99,  # an alias: the label "First Name" would score 1.0
         "reason": "mapped",
         "detail": "header matches 'First'; 1 of 1 sampled values fit name",
         "evidence": {"type": "name", "matched": 1.0, "sample": 1},

@@ -39,13 +39,24 @@ def header_key(text: str) -> str:
 
 
 # Abbreviations exports use for the same word; "#" is read as "number" before punctuation goes.
-_WORD_SYNONYMS = {"dt": "date", "nm": "name", "no": "number", "nbr": "number", "num": "number"}
+_WORD_SYNONYMS = {
+    "dt": "date",
+    "nm": "name",
+    "no": "number",
+    "nbr": "number",
+    "num": "number",
+    "addr": "address",
+    "mbr": "member",
+    "mob": "mobile",
+    "biz": "business",
+}
 
 
 def header_words(text: str) -> tuple[str, ...]:
     """The words of a header as the engine compares them: `header_key`, plus "#" and common
     abbreviations read as words ("Emp #" and "Emp No" are both "emp number", "Hire Dt" is "hire
-    date") and "e mail" joined to "email". Header overrides are matched on these words."""
+    date", "Mob." is "mobile") and "e mail" joined to "email". Header overrides are matched on
+    these words."""
     words = header_key(text.replace("#", " number ")).split()
     joined: list[str] = []
     for word in words:

@@ -52,10 +52,22 @@ GENERIC_HEADS = frozenset({"name", "id", "number"})
 SUBJECT_WORDS = frozenset(
     """employee employees emp staff worker workers person personal member members student pupil
     patient client customer participant applicant candidate associate volunteer resident user
-    individual contact people""".split()
+    individual contact people attendee registrant guest delegate player athlete trainee
+    apprentice intern learner subscriber""".split()
 )
 """Words for the person a row describes: "Employee Email" is that person's e-mail."""
 
+ID_SUBJECT_WORDS = frozenset(
+    """employee employees emp staff worker member personnel associate student pupil volunteer
+    player athlete trainee apprentice intern""".split()
+)
+"""Whose bare "ID" or "Number" is the person's own identifier ("Member ID", "Staff Number").
+System record keys are not: "Contact ID", "Customer ID", "User ID", "Record ID" stay unmapped."""
+
+NAME_VARIANT_WORDS = frozenset(
+    {"preferred", "nick", "nickname", "maiden", "former", "previous", "alias", "known", "short"}
+)
+"""Words that make a name another version of the person's name ("Preferred Name")."""
 QUALIFIER_WORDS = frozenset(
     """work business office home mobile cell direct main primary secondary alternate alternative
     alt other private preferred legal official current original latest recent most full
@@ -79,10 +91,14 @@ PARTY_WORDS = frozenset(
 """Words that name another party than the row's person ("Vendor Name", "Approver Email")."""
 
 ORGANISATION_WORDS = frozenset(
-    {"company", "business", "organization", "organisation", "firm", "corporate", "school"}
+    """company business organization organisation org firm corporate school district campus
+    university college institution""".split()
 )
-"""Words that make a *name* an organisation's ("Company Name"), while "Company Email" is the
-person's work address."""
+"""Words that make a *name* an organisation's ("Company Name"), while "Company Email" or
+"District Email" is the person's address at that organisation."""
+
+TYPE_WORDS = {"date": frozenset({"date"}), "email": frozenset({"address"})}
+"""A field type's own word is no modifier: "Date Joined" is the date the alias "Joined" means."""
 
 _PERSON_NAME_TYPES = frozenset({"name", "full_name"})
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
@@ -118,6 +134,7 @@ class _Spelling:
     words: tuple[str, ...]
     person_name: bool
     exact_score: float
+    type: str
 
 
 def _typo_of(word: str, vocabulary: frozenset[str]) -> str | None:
@@ -157,7 +174,8 @@ class HeaderScorer:
                 if words:
                     person = item.type in _PERSON_NAME_TYPES
                     exact = 1.0 if text in own else 0.99
-                    self._spellings.append(_Spelling(item.name, text, words, person, exact))
+                    spelling = _Spelling(item.name, text, words, person, exact, item.type)
+                    self._spellings.append(spelling)
         self._vocabulary = frozenset(w for s in self._spellings for w in s.words)
         self._full_name_fields = [i.name for i in spec.fields if i.type == "full_name"]
         self._threshold = spec.match_threshold
@@ -250,12 +268,19 @@ class HeaderScorer:
         subject = meaningful[-2] if len(meaningful) >= 2 else None
         if not covers_head and not (head in GENERIC_HEADS and subject in want):
             return HeaderMatch(spelling.field, score, spelling.text, "modifier", head)
+        bare_id = want <= GENERIC_HEADS - {"name"}  # the alias is just "ID" or "Number"
+        subjects = ID_SUBJECT_WORDS if bare_id else SUBJECT_WORDS
+        harmless = TYPE_WORDS.get(spelling.type, frozenset())
         for word in core:
-            if word in want or word in FILLER_WORDS or word in SUBJECT_WORDS:
+            if word in want or word in FILLER_WORDS or word in subjects or word in harmless:
                 continue
             if word in PARTY_WORDS or (spelling.person_name and word in ORGANISATION_WORDS):
                 return HeaderMatch(spelling.field, score, spelling.text, "other_party", word)
-            if word in QUALIFIER_WORDS or (word in GENERIC_HEADS and word == head):
+            if spelling.person_name and word in NAME_VARIANT_WORDS:
+                return HeaderMatch(spelling.field, score, spelling.text, "modifier", word)
+            if word in QUALIFIER_WORDS or word in ORGANISATION_WORDS:
+                continue
+            if word in GENERIC_HEADS and word == head:
                 continue
             return HeaderMatch(spelling.field, score, spelling.text, "modifier", word)
         return HeaderMatch(spelling.field, score, spelling.text)

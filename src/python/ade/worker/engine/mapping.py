@@ -41,6 +41,7 @@ from ade.worker.engine.value_profiles import (
     ValueEvidence,
     column_samples,
     evidence,
+    is_organisation,
 )
 
 Reason = Literal[
@@ -59,6 +60,11 @@ Reason = Literal[
 
 BY_VALUES_SHARE = 0.9
 NAME_PARTS_AGREEMENT = 0.5
+ORGANISATION_SHARE = 0.5
+PERSON_SHARE = 0.8
+# Fields that say how to reach or name a person: in a table of organisations they are taken only
+# from columns that say they are the contact person's ("Contact Email").
+_CONTACT_TYPES = frozenset({"name", "full_name", "email", "phone"})
 
 _PLACEHOLDER = re.compile(
     r"^(unnamed( \d+)?( level \d+)?|column ?\d*|col ?\d+|field ?\d+|f\d+|none|null|nan|n ?a|x)$"
@@ -175,6 +181,7 @@ class Mapper:
             decision = self._decide(table, offset, text, parts, samples[offset], candidates)
             if decision is not None:
                 decided[offset] = decision
+        self._organisation_rows(table, samples, candidates, decided)
         positions = self._resolve(table, candidates, samples, decided)
         self._check_name_parts(table, sample_rows, positions, decided)
         if self.spec.map_by_values:
@@ -252,6 +259,43 @@ class Mapper:
             )  # fmt: skip
         candidates.append(_Candidate(offset, name, score, configured=False))
         return None
+
+    def _organisation_rows(
+        self,
+        table: TableInfo,
+        samples: list[list[Cell]],
+        candidates: list[_Candidate],
+        decided: dict[int, ColumnMapping],
+    ) -> None:
+        """In a table whose rows are organisations (its first column of names holds company
+        names: a vendor master, a customer list), an unqualified "Email" or "Phone" is the
+        organisation's. Only columns that say they are the contact person's may feed a
+        people-configuration's name, e-mail and phone fields."""
+        if not any(t in ("name", "full_name") for t in self._types.values()):
+            return  # the configuration is not about people
+        people = {c.offset for c in candidates if self._types[c.field] in ("name", "full_name")}
+        subject = _first_name_column(samples, people)
+        if subject is None or subject in people or not _is_organisations(samples[subject]):
+            return
+        letter = column_letter(table.first_col + subject)
+        for candidate in list(candidates):
+            if candidate.configured or self._types[candidate.field] not in _CONTACT_TYPES:
+                continue
+            words = set(header_words(table.headers[candidate.offset]))
+            if words & {"contact", "person"}:
+                continue
+            candidates.remove(candidate)
+            column, col_letter, hidden = self._column(table, candidate.offset, "")
+            detail = (
+                f"the rows are organisations (column {letter} holds their names), so this is "
+                f"the organisation's {self._types[candidate.field]}, not a person's; map it with "
+                f"header_overrides if it is the contact person's"
+            )
+            decided[candidate.offset] = ColumnMapping(
+                column, col_letter, table.headers[candidate.offset], None, candidate.score,
+                "other_party", detail, hidden, candidate.field,
+                evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
+            )  # fmt: skip
 
     def _resolve(
         self,
@@ -391,6 +435,25 @@ class Mapper:
             taken.add(header.casefold())
             kept.append((offset, header))
         return kept
+
+
+def _first_name_column(samples: list[list[Cell]], people: set[int]) -> int | None:
+    """The leftmost column naming what a row is about: a person (a column already taken for a
+    person's name, or full of full names) or an organisation (full of company names)."""
+    for offset, values in enumerate(samples):
+        if offset in people:
+            return offset
+        if _is_organisations(values) or (
+            len(values) >= 5 and evidence(values, "full_name").share >= PERSON_SHARE
+        ):
+            return offset
+    return None
+
+
+def _is_organisations(values: list[Cell]) -> bool:
+    if len(values) < 5:
+        return False
+    return sum(1 for v in values if is_organisation(v)) / len(values) >= ORGANISATION_SHARE
 
 
 def _words(value: Cell) -> set[str]:

@@ -34,7 +34,8 @@ SAMPLE_VALUES = 200
 """Non-empty values kept per column: enough to judge a type, small enough to cost nothing."""
 
 MIN_EVIDENCE = 5
-"""Below this many sampled values, the values neither confirm nor refute a header."""
+"""Below this many sampled values, the values neither confirm nor refute a header (unless none
+of at least two fits: a "Preferred Name" column with two one-word values is no full name)."""
 
 _PLACEHOLDER_VALUES = frozenset(
     ["n/a", "na", "n.a.", "none", "null", "nil", "-", "--", "---", "?", "unknown", "tbd", "tba"]
@@ -166,6 +167,14 @@ def _is_full_name(value: Cell) -> bool:
     return 2 <= len(tokens) <= 6
 
 
+def is_organisation(value: Cell) -> bool:
+    """A company, school or agency name: it holds an organisation word or an ampersand."""
+    if not isinstance(value, str) or "@" in value:
+        return False
+    words = value.replace(",", " ").replace("&", " & ").split()
+    return "&" in words or any(w.lower().strip(".") in _ORGANISATION_WORDS for w in words)
+
+
 def _is_anything(_: Cell) -> bool:
     return True
 
@@ -199,7 +208,7 @@ class ValueEvidence:
 
     @property
     def conclusive(self) -> bool:
-        return self.sample >= MIN_EVIDENCE
+        return self.sample >= MIN_EVIDENCE or (self.sample >= 2 and self.matched == 0)
 
     def as_dict(self) -> dict[str, object]:
         return {"type": self.type, "matched": round(self.share, 3), "sample": self.sample}
