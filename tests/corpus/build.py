@@ -339,8 +339,8 @@ def club_two_row_header() -> None:
 
 
 def customer_list() -> None:
-    companies = ["Acme Ltd", "Globex Corporation", "Initech Inc", "Umbrella Holdings",
-                 "Hooli Systems", "Stark Industries", "Wayne Enterprises", "Wonka Foods"]  # fmt: skip
+    companies = ["Acme Ltd", "Globex Corporation", "Initech Inc", "Umbrella Holdings"]
+    companies += ["Hooli Systems", "Stark Industries", "Wayne Enterprises", "Wonka Foods"]
     rows: list[Row] = [
         ["Customer #", "Name", "Contact", "Email", "Phone", "Account Manager", "Credit Limit"]
     ]
@@ -388,8 +388,9 @@ def multi_sheet_hr() -> None:
          "Rehire Eligible"]
     ]  # fmt: skip
     for i, p in enumerate(PEOPLE[11:17]):
-        gone.append([1101 + i, p[0], p[2], as_date("2026-0" + str(1 + i) + "-15"),
-                     ["Resigned", "Retired", "Contract end"][i % 3], "Yes" if i % 2 else "No"])  # fmt: skip
+        reason = ["Resigned", "Retired", "Contract end"][i % 3]
+        last_day = as_date(f"2026-0{1 + i}-15")
+        gone.append([1101 + i, p[0], p[2], last_day, reason, "Yes" if i % 2 else "No"])
     lists: list[Row] = [["Departments"], ["Finance"], ["Operations"], ["Safety"]]
     write_xlsx(
         "hr_workbook_active_and_terminated.xlsx",
@@ -473,8 +474,8 @@ def accents() -> None:
         ["Employee Number", "Given Name", "Family Name", "E-Mail", "Telephone",
          "Date Of Birth", "Division"]
     ]  # fmt: skip
-    names = [("José", "Álvarez"), ("Zoë", "Brontë"), ("Øyvind", "Ødegård"), ("Siân", "Llŷr"),
-             ("Łukasz", "Żółć"), ("Nguyễn", "Văn An"), ("Ana", "São João"), ("Björn", "Öberg")]  # fmt: skip
+    names = [("José", "Álvarez"), ("Zoë", "Brontë"), ("Øyvind", "Ødegård"), ("Siân", "Llŷr")]
+    names += [("Łukasz", "Żółć"), ("Nguyễn", "Văn An"), ("Ana", "São João"), ("Björn", "Öberg")]
     for i, (first, last) in enumerate(names):
         p = PEOPLE[i]
         rows.append([f"{7000 + i}", first, last, p[3], p[4], dmy(p[5]), p[7]])
