@@ -234,3 +234,102 @@ def test_detection_is_deterministic() -> None:
     first = [(info(t).cell_range, t["rows"]) for t in detect(rows)]
     second = [(info(t).cell_range, t["rows"]) for t in detect(rows)]
     assert first == second and len(first) == 2
+
+
+def test_subtotal_rows_are_skipped_and_the_table_goes_on() -> None:
+    rows: list[list[Any]] = [
+        ["Emp", "Name", "Hours"],
+        ["1", "Ann Lee", "8"],
+        ["2", "Bob Roy", "7"],
+        [None, "DEPT 100 TOTAL", "15"],
+        ["3", "Cy Doe", "6"],
+        ["Subtotal", None, "6"],
+        [],
+        ["4", "Di Ek", "5"],
+        [None, "GRAND TOTAL", "26"],
+        ["Printed by payroll"],
+    ]
+    [table] = detect(rows)
+    assert [r[1] for r in table["rows"]] == ["Ann Lee", "Bob Roy", "Cy Doe", "Di Ek"]
+    assert info(table).subtotal_rows == [3, 5]
+    assert (info(table).end_reason, info(table).footer_rows) == ("totals", [8])
+
+
+def test_a_page_break_repeating_the_reports_title_keeps_one_table() -> None:
+    rows: list[list[Any]] = [
+        ["PAYROLL SUMMARY", None, "Page 1"],
+        [],
+        HEADER,
+        DATA[0],
+        [],
+        ["PAYROLL SUMMARY", None, "Page 2"],
+        HEADER,
+        DATA[1],
+    ]
+    [table] = detect(rows)
+    assert table["rows"] == DATA
+    assert info(table).page_break_rows == [5]
+    assert info(table).repeated_headers_skipped == 1
+
+
+def test_a_new_section_title_above_the_same_header_starts_a_new_table() -> None:
+    rows: list[list[Any]] = [
+        ["Department: Sales"],
+        HEADER,
+        DATA[0],
+        [],
+        ["Department: Operations"],
+        HEADER,
+        DATA[1],
+    ]
+    assert [t["rows"] for t in detect(rows)] == [[DATA[0]], [DATA[1]]]
+
+
+def test_captions_above_a_header_are_not_a_group_row() -> None:
+    rows: list[list[Any]] = [
+        ["Team: U10 Girls", None, "Coach: Maria Lopez"],
+        HEADER,
+        *DATA,
+    ]
+    [table] = detect(rows)
+    assert info(table).headers == HEADER
+
+
+def test_a_row_of_field_codes_over_a_row_of_labels_is_one_header() -> None:
+    rows: list[list[Any]] = [
+        ["USERID", "FIRSTNAME", "EMAIL", "HIREDATE"],
+        ["User ID", "First Name", "Email", "Hire Date"],
+        ["u1", "Ann", "ann@x.org", "2020-01-05"],
+        ["u2", "Bob", "bob@x.org", "2021-02-06"],
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [0, 1]
+    assert info(table).headers == ["User ID", "First Name", "Email", "Hire Date"]
+    assert [r[0] for r in table["rows"]] == ["u1", "u2"]
+
+
+def test_a_text_first_row_of_a_text_table_stays_data() -> None:
+    rows = [["Name", "Dept", "Team"], ["Ann Lee", "Sales", "Blue"], ["Bob Roy", "Ops", "Red"]]
+    [table] = detect(rows)
+    assert info(table).header_rows == [0] and len(table["rows"]) == 2
+
+
+def test_a_totals_caption_left_of_the_table_ends_it() -> None:
+    rows: list[list[Any]] = [
+        [None, "Customer", "Balance"],
+        [None, "Ann Lee", "10.00"],
+        [None, "Bob Roy", "5.00"],
+        ["TOTAL", None, "15.00"],
+    ]
+    [table] = detect(rows)
+    assert len(table["rows"]) == 2
+    assert info(table).end_reason == "totals"
+
+
+def test_an_empty_spacer_column_inside_a_long_table_does_not_split_it() -> None:
+    header = ["Code", "Name", None, "Dept", "Gross"]
+    body = [[f"C{i}", f"Person {i}", None, "Ops", str(100 + i)] for i in range(6)]
+    [table] = detect([header, *body, ["Company Totals", "6 employees", None, None, "615"]])
+    assert (info(table).first_col, info(table).last_col) == (0, 4)
+    assert len(table["rows"]) == 6
+    assert info(table).end_reason == "totals"

@@ -35,7 +35,7 @@ from typing import Literal
 from ade.db.configuration_spec import ConfigurationSpec, header_key, header_words
 from ade.worker.engine.cells import Cell, column_letter
 from ade.worker.engine.header_match import HeaderMatch, HeaderScorer
-from ade.worker.engine.tables import TableInfo
+from ade.worker.engine.table_model import TableInfo
 from ade.worker.engine.value_profiles import (
     DISTINCTIVE_TYPES,
     ValueEvidence,

@@ -18,7 +18,7 @@ from ade.worker.engine.events import Emitter
 from ade.worker.engine.mapping import Mapper, TableMapping
 from ade.worker.engine.normalize import day_month_evidence
 from ade.worker.engine.output import OutputWriter, TableSink
-from ade.worker.engine.tables import TableInfo
+from ade.worker.engine.table_model import TableInfo
 from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
 
 SAMPLE_ROWS = 200
@@ -135,6 +135,8 @@ class TableRun:
             "rows": self.rows,
             "blank_rows_skipped": info.blank_rows_skipped,
             "repeated_headers_skipped": info.repeated_headers_skipped,
+            "subtotal_rows": [r + 1 for r in info.subtotal_rows],
+            "page_break_rows": [r + 1 for r in info.page_break_rows],
             "footer_rows": [r + 1 for r in info.footer_rows],
             "end_reason": info.end_reason,
             "hidden_columns": [column_letter(c) for c in info.hidden_columns],

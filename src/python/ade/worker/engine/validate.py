@@ -27,7 +27,7 @@ from ade.worker.engine.normalize import (
     normalizer_for,
     split_full_name,
 )
-from ade.worker.engine.tables import TableInfo
+from ade.worker.engine.table_model import TableInfo
 
 IssueCode = Literal["invalid_value", "required_missing", "required_column_missing"]
 _VALUE_LIMIT = 1000

@@ -1,0 +1,287 @@
+"""Find a table's header row(s) in a block of consecutive non-blank rows.
+
+The first row of the block that scores as a header becomes one. A header row, per column
+segment:
+  - has >= 2 non-empty cells, all short labels (text that is not a number, date or email),
+    mostly distinct (a merged title repeated across columns is not a header);
+  - is followed by at least one non-blank row, and covers the data: its non-empty count is at
+    least 60% of the median count of the next rows (so "Company: | Acme" above a 5-column
+    header is preamble, not a header).
+Segments come from empty columns: columns empty in the candidate and all its sample rows split
+it, as long as each side keeps >= 2 header cells (so a blank-header column inside one table does
+not split it). Each segment that qualifies is its own table: that is how side-by-side tables are
+found.
+
+Two-row headers:
+  - a row that repeats values (a merged or hand-filled group row: "Contact, Contact") over a
+    distinct label row: both are the header;
+  - a row of field codes over a row of labels ("FIRSTNAME" over "First Name", as HR systems
+    export): the second row is a header too when the data below it contradicts it, column by
+    column (dates, numbers or e-mails under its text);
+  - a sparser label row right above the header ("Personal, , Contact, ") is a group row: its
+    cells are forward-filled to the right and prefixed ("Contact" over "Email" gives "Contact
+    Email"). A caption ("Team: U10 Girls", "Coach: Maria Lopez") or a title spilling outside the
+    table is not a group row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from statistics import median
+
+from ade.worker.engine.cells import Row, is_blank_row, is_empty
+from ade.worker.engine.readers import Sheet
+from ade.worker.engine.table_model import TableInfo, at, header_text, is_label, kind_of
+
+SAMPLE = 8
+SPACER_EVIDENCE = 5
+_CAPTION = re.compile(r":\s*\S")
+_LETTERS = re.compile(r"[^a-z]")
+
+
+@dataclass
+class NewTable:
+    """A table whose header was just found, and the cells of its (lower) header row."""
+
+    info: TableInfo
+    header_cells: Row
+
+
+class HeaderFinder:
+    """Finds headers in the blocks of one sheet (it needs the sheet's merged ranges)."""
+
+    def __init__(self, sheet: Sheet) -> None:
+        self.sheet = sheet
+
+    def find(self, block: list[tuple[int, Row]]) -> tuple[int, list[NewTable]] | None:
+        """(position in the block of the lowest header row, the tables found) or None."""
+        for position in range(len(block) - 1):
+            row = block[position][1]
+            sample = [r for _, r in block[position + 1 : position + 1 + SAMPLE]]
+            segments = [s for s in _segments(row, sample) if _qualifies(row, sample, *s)]
+            if segments:
+                return self._build(block, position, segments)
+        return None
+
+    def _build(
+        self, block: list[tuple[int, Row]], position: int, segments: list[tuple[int, int]]
+    ) -> tuple[int, list[NewTable]]:
+        header_index, header = block[position]
+        lower_index = position + 1
+        two_rows_down = lower_index < len(block) and all(
+            _label_row(block[lower_index][1], c0, c1)
+            and (
+                _repeats(header, c0, c1)
+                or _contradicted(block[lower_index][1], block[lower_index + 1 :], c0, c1)
+            )
+            for c0, c1 in segments
+        )
+        if two_rows_down:
+            upper_index, upper = header_index, header
+            header_index, header = block[lower_index]
+            position = lower_index
+        elif position > 0:
+            upper_index, upper = block[position - 1]
+        else:
+            upper_index, upper = -1, []
+        tables: list[NewTable] = []
+        for c0, c1 in segments:
+            use_upper = upper_index >= 0 and (
+                two_rows_down or self._group_row(upper, upper_index, header, c0, c1)
+            )
+            lower_texts = [header_text(at(header, c)) for c in range(c0, c1 + 1)]
+            if use_upper:
+                upper_texts = _forward_fill([header_text(at(upper, c)) for c in range(c0, c1 + 1)])
+                parts = [[u, w] for u, w in zip(upper_texts, lower_texts, strict=True)]
+                headers = [_combine(u, w) for u, w in parts]
+                header_rows = [upper_index, header_index]
+            else:
+                parts = [[w] for w in lower_texts]
+                headers = lower_texts
+                header_rows = [header_index]
+            info = TableInfo(
+                sheet=self.sheet.name,
+                header_rows=header_rows,
+                first_col=c0,
+                last_col=c1,
+                headers=headers,
+                header_parts=parts,
+                hidden_columns=sorted(c for c in self.sheet.hidden_columns if c0 <= c <= c1),
+                merged_header_cells=[
+                    m.ref
+                    for m in self.sheet.merged
+                    if m.min_row <= header_rows[-1]
+                    and m.max_row >= header_rows[0]
+                    and m.max_col >= c0
+                    and m.min_col <= c1
+                ],
+                last_row=header_rows[-1],
+            )
+            tables.append(NewTable(info, header[c0 : c1 + 1]))
+        return position, tables
+
+    def _group_row(self, upper: Row, upper_index: int, header: Row, c0: int, c1: int) -> bool:
+        """Is the row above the header a group row that belongs to it (not a title)?"""
+        cells = [at(upper, c) for c in range(c0, c1 + 1)]
+        filled = [v for v in cells if not is_empty(v)]
+        if not filled or not all(is_label(v) for v in filled):
+            return False
+        if any(_CAPTION.search(str(v)) or str(v).strip().endswith(":") for v in filled):
+            return False  # "Report:" or "Coach: Maria Lopez": a caption, not a group label
+        if not is_blank_row(upper, 0, c0) or not is_blank_row(upper, c1 + 1):
+            return False  # spills outside the table: a title or preamble line
+        header_count = sum(1 for c in range(c0, c1 + 1) if not is_empty(at(header, c)))
+        if len(filled) > header_count:
+            return False
+        if len(filled) >= 2:
+            return True
+        # One cell: a group only if it comes from a merge that covers part of the table.
+        return any(
+            m.min_row <= upper_index <= m.max_row
+            and m.min_col >= c0
+            and m.max_col <= c1
+            and m.max_col > m.min_col
+            and (m.min_col, m.max_col) != (c0, c1)
+            for m in self.sheet.merged
+        )
+
+
+def _filled_columns(row: Row) -> list[int]:
+    return [c for c, v in enumerate(row) if not is_empty(v)]
+
+
+def _segments(row: Row, sample: list[Row]) -> list[tuple[int, int]]:
+    """Column spans separated by columns empty in the candidate and every sample row."""
+    occupied: set[int] = set(_filled_columns(row))
+    for other in sample:
+        occupied.update(_filled_columns(other))
+    if not occupied:
+        return []
+    columns = sorted(occupied)
+    spans: list[list[int]] = [[columns[0], columns[0]]]
+    for column in columns[1:]:
+        if column == spans[-1][1] + 1:
+            spans[-1][1] = column
+        else:
+            spans.append([column, column])
+
+    def header_cells(span: list[int]) -> int:
+        return sum(1 for c in range(span[0], span[1] + 1) if not is_empty(at(row, c)))
+
+    spans = _join_spacers(spans, row, sample)
+    merged = True
+    while merged and len(spans) > 1:
+        merged = False
+        for i, span in enumerate(spans):
+            if header_cells(span) < 2:
+                j = i - 1 if i > 0 else i + 1
+                low, high = sorted((i, j))
+                spans[low] = [spans[low][0], spans[high][1]]
+                del spans[high]
+                merged = True
+                break
+    return [(span[0], span[1]) for span in spans]
+
+
+def _join_spacers(spans: list[list[int]], row: Row, sample: list[Row]) -> list[list[int]]:
+    """Join spans split by an empty spacer column when they are one table: at least
+    SPACER_EVIDENCE sample rows, each with data on both sides (independent tables side by side
+    rarely stay row-aligned that long), and no header label repeats across the gap (two tables
+    side by side usually share their labels)."""
+    rows = [r for r in sample if not is_blank_row(r)]
+    if len(spans) < 2 or len(rows) < SPACER_EVIDENCE:
+        return spans
+    joined = [spans[0]]
+    for span in spans[1:]:
+        left, right = joined[-1], span
+        left_labels = {header_text(at(row, c)).lower() for c in range(left[0], left[1] + 1)}
+        right_labels = {header_text(at(row, c)).lower() for c in range(right[0], right[1] + 1)}
+        aligned = all(
+            not is_blank_row(r, left[0], left[1] + 1)
+            and not is_blank_row(r, right[0], right[1] + 1)
+            for r in rows
+        )
+        if aligned and not (left_labels & right_labels) - {""}:
+            joined[-1] = [left[0], right[1]]
+        else:
+            joined.append(span)
+    return joined
+
+
+def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
+    cells = [at(row, c) for c in range(c0, c1 + 1)]
+    filled = [v for v in cells if not is_empty(v)]
+    if len(filled) < 2 or not all(is_label(v) for v in filled):
+        return False
+    texts = [header_text(v).lower() for v in filled]
+    if len(set(texts)) < max(2, len(texts) / 2):
+        return False
+    counts = []
+    for other in sample:
+        part = other[c0 : c1 + 1]
+        if not is_blank_row(part):
+            counts.append(sum(1 for v in part if not is_empty(v)))
+    if not counts or max(counts) < 2:
+        return False  # a header needs rows of data below it, not single notes
+    if len(filled) == 2 and header_text(filled[0]).endswith(":"):
+        return False  # "Company: | Acme" is a key/value preamble line
+    if sum(1 for v in filled if _CAPTION.search(str(v))) * 2 >= len(filled):
+        return False  # "Team: U10 Girls | Coach: Maria Lopez" are captions, not column names
+    return len(filled) >= 0.6 * median(counts)
+
+
+def _repeats(row: Row, c0: int, c1: int) -> bool:
+    """Does the row repeat a label across columns (a merged or hand-filled group row)?"""
+    texts = [header_text(at(row, c)).lower() for c in range(c0, c1 + 1)]
+    filled = [t for t in texts if t]
+    return len(set(filled)) < len(filled)
+
+
+def _label_row(row: Row, c0: int, c1: int) -> bool:
+    cells = [at(row, c) for c in range(c0, c1 + 1)]
+    filled = [v for v in cells if not is_empty(v)]
+    if len(filled) < 2 or not all(is_label(v) for v in filled):
+        return False
+    texts = [header_text(v).lower() for v in filled]
+    return len(set(texts)) == len(texts)
+
+
+def _contradicted(labels: Row, below: list[tuple[int, Row]], c0: int, c1: int) -> bool:
+    """Does the data below a label row hold numbers, dates or e-mails under >= 2 of its labels?
+    Then the label row is a second header row, not the first row of data."""
+    rows = [row for _, row in below[:SAMPLE]]
+    if not rows:
+        return False
+    labels_count = sum(1 for c in range(c0, c1 + 1) if not is_empty(at(labels, c)))
+    if labels_count < 0.8 * (c1 - c0 + 1):
+        return False  # a second header row names (nearly) every column
+    typed = 0
+    for column in range(c0, c1 + 1):
+        if is_empty(at(labels, column)):
+            continue
+        kinds = [kind_of(v) for row in rows if not is_empty(v := at(row, column))]
+        if kinds and sum(kind != "text" for kind in kinds) > len(kinds) / 2:
+            typed += 1
+    return typed >= 2
+
+
+def _forward_fill(texts: list[str]) -> list[str]:
+    filled: list[str] = []
+    last = ""
+    for text in texts:
+        last = text or last
+        filled.append(last)
+    return filled
+
+
+def _combine(upper: str, lower: str) -> str:
+    if not upper:
+        return lower
+    if not lower:
+        return upper
+    if upper.lower() in lower.lower() or _LETTERS.sub("", upper.lower()) == _LETTERS.sub(
+        "", lower.lower()
+    ):
+        return lower  # "FIRSTNAME" over "First Name" says nothing more than the label
+    return f"{upper} {lower}"

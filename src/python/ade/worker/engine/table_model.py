@@ -1,0 +1,112 @@
+"""What table detection produces (TableInfo, events) and the cell tests all its parts share."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ade.worker.engine.cells import Cell, Row, cell_ref
+
+MAX_LABEL = 80
+_IGNORED_KEEP = 50
+
+_NUMERIC = re.compile(r"^[\s$€£¥(+-]*\d[\d.,\s]*%?\)?\s*$")
+_DATE_LIKE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(\s|T|$)")
+
+Kind = Literal["number", "date", "email", "text"]
+EndReason = Literal["end_of_sheet", "blank_gap", "totals", "notes"]
+
+
+def kind_of(value: Cell) -> Kind:
+    """Coarse type of a non-empty cell, for header scoring and column profiles."""
+    if isinstance(value, bool):
+        return "text"
+    if isinstance(value, int | float):
+        return "number"
+    if not isinstance(value, str):
+        return "date"  # datetime, date, time, timedelta
+    if "@" in value:
+        return "email"
+    if _NUMERIC.match(value):
+        return "number"
+    if _DATE_LIKE.match(value):
+        return "date"
+    return "text"
+
+
+def header_text(value: Cell) -> str:
+    """A header cell as one line of text ("First\\nName" -> "First Name")."""
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def is_label(value: Cell) -> bool:
+    """Short text that is not a number, date or e-mail: what header cells are made of."""
+    return isinstance(value, str) and len(value.strip()) <= MAX_LABEL and kind_of(value) == "text"
+
+
+def at(row: Row, column: int) -> Cell:
+    return row[column] if column < len(row) else None
+
+
+@dataclass
+class TableInfo:
+    """Where a table is and what its header says; row counts fill in as rows stream."""
+
+    sheet: str
+    header_rows: list[int]
+    first_col: int
+    last_col: int
+    headers: list[str]
+    header_parts: list[list[str]]
+    hidden_columns: list[int] = field(default_factory=list)
+    merged_header_cells: list[str] = field(default_factory=list)
+    first_data_row: int | None = None
+    last_row: int = 0
+    blank_rows_skipped: int = 0
+    repeated_headers_skipped: int = 0
+    subtotal_rows: list[int] = field(default_factory=list)
+    """Totals rows inside the data (a department's subtotal): skipped, the table goes on."""
+    page_break_rows: list[int] = field(default_factory=list)
+    """Title rows of a page break (the report's title again above a repeated header)."""
+    footer_rows: list[int] = field(default_factory=list)
+    end_reason: EndReason = "end_of_sheet"
+
+    @property
+    def width(self) -> int:
+        return self.last_col - self.first_col + 1
+
+    @property
+    def cell_range(self) -> str:
+        last = max(self.last_row, self.header_rows[-1])
+        return f"{cell_ref(self.header_rows[0], self.first_col)}:{cell_ref(last, self.last_col)}"
+
+
+@dataclass
+class SheetScan:
+    """What the detector saw outside tables, so nothing is dropped without a trace."""
+
+    rows_read: int = 0
+    ignored_rows: int = 0
+    ignored_row_numbers: list[int] = field(default_factory=list)
+
+    def ignore(self, index: int) -> None:
+        self.ignored_rows += 1
+        if len(self.ignored_row_numbers) < _IGNORED_KEEP:
+            self.ignored_row_numbers.append(index + 1)
+
+
+@dataclass
+class TableStart:
+    table: TableInfo
+
+
+@dataclass
+class TableEnd:
+    table: TableInfo
+
+
+TableEvent = TableStart | TableEnd | tuple[TableInfo, int, Row]
+"""Start, end, or a data row: (table, 0-based sheet row index, cells cut to the table)."""

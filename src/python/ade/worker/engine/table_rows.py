@@ -1,0 +1,273 @@
+"""Inside a table: which streamed row is data, which is skipped, and which ends the table.
+
+Every row is cut to the table's columns. Blank rows are skipped. After blank rows, a row ends
+the table if it looks like the start of something else (a lone title or note cell, a repeat of
+the header, or a label row whose cells are known field names or contradict the column types
+seen so far); otherwise the table continues (blank lines inside data).
+
+Reports paginate: a repeat of the header inside the data is skipped, and so are the page's
+title rows above it when they repeat the report's own title (the rows above the first header)
+or say "page" or "continued", so one table stays one table across pages.
+
+A notes row ("Note: ...", "Source: ...") ends the table and is excluded. A totals row ("Total",
+"Grand total", "Dept 100 Total") is excluded too; it ends the table unless more of the table's
+data follows, in which case it was a subtotal and the table goes on. A totals label may sit in
+an empty column left of the table (the total's caption of a report whose first column is
+blank).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ade.worker.engine.cells import Cell, Row, is_blank_row, is_empty
+from ade.worker.engine.table_model import EndReason, TableInfo, header_text, is_label, kind_of
+
+PROFILE_ROWS = 20
+MAX_PAGE_TITLE_ROWS = 3
+
+_TOTALS = re.compile(r"^(grand |sub ?)?totals?:?$|^(sum|count|average|avg|mean)( of .*)?:?$")
+_TOTALS_PREFIX = re.compile(r"^(grand |sub ?)?totals?\b")
+_TOTALS_SUFFIX = re.compile(r"\b(sub ?)?totals?:?$")
+# Every totals or notes row starts like this; data rows almost never do (a fast pre-filter).
+_FOOTER_HINT = re.compile(
+    r"\s*(grand|sub|total|sum|count|average|avg|mean|note|source|footnote|comment|remark|\*|\()",
+    re.IGNORECASE,
+)
+_NOTE = re.compile(r"^(notes?|source|sources|footnotes?|comments?|remarks?)\s*:|^\*|^\(\d+\)")
+_WORD = re.compile(r"[^\W\d_]+")
+_COUNT = re.compile(r"^\s*\d[\d,.]*\s+[^\W\d_]+\s*$")  # "12 employees" on a totals row
+_PAGE_WORDS = frozenset({"page", "pages", "of", "continued", "cont", "contd"})
+
+Words = tuple[str, ...]
+
+
+def title_words(row: Row) -> Words:
+    """A title row's words, without page numbers and "continued" (how page titles differ)."""
+    text = " ".join(str(v) for v in row if not is_empty(v)).lower()
+    return tuple(w for w in _WORD.findall(text) if w not in _PAGE_WORDS)
+
+
+@dataclass
+class Step:
+    """What one row did to the table."""
+
+    data: Row | None = None
+    """The row's cells, when it is a data row of the table."""
+    ended: bool = False
+    replay: list[tuple[int, Row]] = field(default_factory=list)
+    """Rows the table did not take, to be searched for the next table's header."""
+    skip_after: bool = False
+    """The table ended on a footer with no blank row after it: rows up to the next blank one
+    are more footer (notes under a totals row), not a new table."""
+
+
+_NOTHING = Step()
+
+
+class OpenTable:
+    """A table being streamed, from its header to its end."""
+
+    def __init__(
+        self,
+        info: TableInfo,
+        header_cells: Row,
+        preamble: set[Words],
+        known: Callable[[str], bool],
+    ) -> None:
+        self.info = info
+        lower_texts = [header_text(v) for v in header_cells]
+        self.header_keys = [text.lower() for text in lower_texts]
+        # A cheap first test for "this row repeats the header": one cell compared as is.
+        self.key_column = next(i for i, text in enumerate(lower_texts) if text)
+        self.key_value: Cell = header_cells[self.key_column]
+        self.preamble = preamble
+        self.known = known
+        self.typed_columns: set[int] = set()
+        self.text_columns: set[int] = set()
+        self.profiled = 0
+        self.gap = 0
+        self.ended = False
+        self.pending_total: int | None = None
+        self.held: list[tuple[int, Row]] = []
+
+    # -- streaming -----------------------------------------------------------------------------
+
+    def feed(self, index: int, row: Row) -> Step:
+        if self.ended:
+            return _NOTHING
+        info = self.info
+        cells = row[info.first_col : info.last_col + 1]
+        if is_blank_row(cells):
+            if self.held:
+                self.held.append((index, row))
+            else:
+                self.gap += 1
+            return _NOTHING
+        if len(cells) < info.width:
+            cells = cells + [None] * (info.width - len(cells))
+        if self.held:
+            return self._after_held(index, row, cells)
+        if self.pending_total is not None:
+            return self._after_total(index, row, cells)
+        if self.gap:
+            if self._is_page_title(row):
+                self.held.append((index, row))  # a page break, if the header follows
+                return _NOTHING
+            if self._starts_something_else(cells):
+                return self._end("blank_gap", [(index, row)])
+            info.blank_rows_skipped += self.gap
+            self.gap = 0
+        return self._take(index, row, cells)
+
+    def close(self) -> list[tuple[int, Row]]:
+        """End of the sheet: settle a pending total; return rows held for a page break."""
+        if self.pending_total is not None:
+            self.info.end_reason = "totals"
+            self.info.footer_rows.append(self.pending_total)
+            self.pending_total = None
+        held, self.held = self.held, []
+        self.ended = True
+        return held
+
+    def _take(self, index: int, row: Row, cells: Row) -> Step:
+        info = self.info
+        footer = footer_kind(row, cells, info.first_col)
+        if footer == "notes":
+            info.footer_rows.append(index)
+            step = self._end("notes", [])
+            step.skip_after = True
+            return step
+        if footer == "totals":
+            self.pending_total = index
+            return _NOTHING
+        if cells[self.key_column] == self.key_value and self._is_header_again(cells):
+            info.repeated_headers_skipped += 1
+            return _NOTHING
+        if self.profiled < PROFILE_ROWS:
+            self.profiled += 1
+            for column, value in enumerate(cells):
+                if not is_empty(value):
+                    if kind_of(value) == "text":
+                        self.text_columns.add(column)
+                    else:
+                        self.typed_columns.add(column)
+        if info.first_data_row is None:
+            info.first_data_row = index
+        info.last_row = index
+        return Step(data=cells)
+
+    def _end(self, reason: EndReason, replay: list[tuple[int, Row]]) -> Step:
+        self.ended = True
+        self.info.end_reason = reason
+        return Step(ended=True, replay=replay)
+
+    # -- after a totals row --------------------------------------------------------------------
+
+    def _after_total(self, index: int, row: Row, cells: Row) -> Step:
+        """A totals row was seen: this next non-blank row says whether it was a subtotal."""
+        total, gap = self.pending_total, self.gap
+        assert total is not None
+        ends = footer_kind(row, cells, self.info.first_col) is not None or (
+            self._starts_something_else(cells) if gap else _lone_label(cells)
+        )
+        if ends:
+            self.pending_total = None
+            self.info.footer_rows.append(total)
+            step = self._end("totals", [(index, row)])
+            step.skip_after = not gap
+            return step
+        self.info.subtotal_rows.append(total)
+        self.info.blank_rows_skipped += gap
+        self.pending_total, self.gap = None, 0
+        return self._take(index, row, cells)
+
+    # -- page breaks ---------------------------------------------------------------------------
+
+    def _after_held(self, index: int, row: Row, cells: Row) -> Step:
+        titles = [i for i, r in self.held if not is_blank_row(r)]
+        if self._is_header_again(cells):
+            self.info.page_break_rows.extend(titles)
+            self.info.repeated_headers_skipped += 1
+            self.info.blank_rows_skipped += self.gap
+            self.held, self.gap = [], 0
+            return _NOTHING
+        if self._is_page_title(row) and len(titles) < MAX_PAGE_TITLE_ROWS:
+            self.held.append((index, row))
+            return _NOTHING
+        held, self.held = self.held, []
+        return self._end("blank_gap", [*held, (index, row)])
+
+    def _is_page_title(self, row: Row) -> bool:
+        """The report's title again (page numbers aside), or a "Page 2" / "continued" line."""
+        filled = [v for v in row if not is_empty(v)]
+        if not filled or len(filled) > MAX_PAGE_TITLE_ROWS or not all(map(is_label, filled)):
+            return False
+        words = title_words(row)
+        if words and words in self.preamble:
+            return True
+        text = " ".join(str(v) for v in filled).lower()
+        return any(w in _PAGE_WORDS - {"of"} for w in _WORD.findall(text))
+
+    # -- what rows look like -------------------------------------------------------------------
+
+    def _is_header_again(self, cells: Row) -> bool:
+        return [header_text(v).lower() for v in cells] == self.header_keys
+
+    def _starts_something_else(self, cells: Row) -> bool:
+        filled = [(column, v) for column, v in enumerate(cells) if not is_empty(v)]
+        if len(filled) == 1 and self.info.width >= 2 and is_label(filled[0][1]):
+            return True  # a lone title or note after a gap
+        if self._is_header_again(cells):
+            return True  # the same header again: a new stacked table
+        if len(filled) >= 2 and all(is_label(v) for _, v in filled):
+            if any(self.known(header_text(v)) for _, v in filled):
+                return True
+            strictly_typed = self.typed_columns - self.text_columns
+            if any(column in strictly_typed for column, _ in filled):
+                return True
+        return False
+
+
+def _lone_label(cells: Row) -> bool:
+    filled = [v for v in cells if not is_empty(v)]
+    return len(filled) == 1 and is_label(filled[0])
+
+
+def footer_kind(row: Row, cells: Row, first_col: int) -> EndReason | None:
+    """'totals' for a totals row, 'notes' for a note row, None for data (the common case)."""
+    kind = _footer_kind(cells)
+    if kind is None and first_col > 0:
+        # "TOTAL" in an empty column left of the table, the amounts under the table's columns.
+        left = [v for v in row[:first_col] if not is_empty(v)]
+        if len(left) == 1 and isinstance(left[0], str):
+            text = " ".join(left[0].lower().split())
+            if _TOTALS.match(text) and all(
+                kind_of(v) == "number" for v in cells if not is_empty(v)
+            ):
+                kind = "totals"
+    return kind
+
+
+def _footer_kind(cells: Row) -> EndReason | None:
+    first: Cell = None
+    for value in cells:
+        if not is_empty(value):
+            first = value
+            break
+    if not isinstance(first, str):
+        return None
+    if len(first) <= 60 and not _FOOTER_HINT.match(first) and "total" not in first.lower():
+        return None
+    filled = [v for v in cells if not is_empty(v)]
+    text = " ".join(first.lower().split())
+    if _TOTALS.match(text):
+        return "totals"
+    numbers_only = all(kind_of(v) == "number" or _COUNT.match(str(v)) for v in filled[1:])
+    if numbers_only and (_TOTALS_PREFIX.match(text) or _TOTALS_SUFFIX.search(text)):
+        return "totals"
+    if len(filled) == 1 and (_NOTE.match(text) or len(text) > 60):
+        return "notes"
+    return None
