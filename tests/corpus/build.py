@@ -413,7 +413,7 @@ def stacked_departments() -> None:
     for name, people in groups.items():
         rows += [[f"Department: {name}"], [None]]
         rows.append(["Staff ID", "Surname", "Forename", "Work Phone", "Start Date"])
-        for i, p in enumerate(people):
+        for p in people:
             rows.append([f"ST{len(rows):03d}", p[2], p[0], p[4], as_date(p[6])])
         rows += [[None], [None]]
     write_xlsx("staff_by_department.xlsx", {"Staff": rows})

@@ -338,7 +338,9 @@ def test_a_fields_own_label_beats_an_alias() -> None:
 
 
 def test_in_a_table_of_organisations_only_the_contact_persons_columns_are_a_persons() -> None:
-    rows = [[f"{company}", f"{p[0]}", p[1], p[2]] for company, p in zip(EMPLOYERS, PEOPLE)]
+    rows = [
+        [f"{company}", f"{p[0]}", p[1], p[2]] for company, p in zip(EMPLOYERS, PEOPLE, strict=False)
+    ]
     columns = by_header(["Vendor Name", "Contact Name", "Email", "Contact Phone"], rows)
     assert columns["Contact Name"].field == "full_name"
     assert columns["Contact Phone"].field == "phone"

@@ -305,7 +305,7 @@ def test_unmapped_columns_can_be_dropped_by_configuration(tmp_path: Path) -> Non
 
 
 def test_kept_workbook_values_keep_their_meaning(tmp_path: Path) -> None:
-    sheet = [
+    sheet: list[list[Any]] = [
         ["First", "Last", "Hours", "Rate", "Audited", "Remark"],
         ["Ann", "Lee", 30.0, 12.5, dt.datetime(2024, 3, 5), "as typed "],
     ]

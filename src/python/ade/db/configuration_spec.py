@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from importlib import resources
 from typing import Literal
 
@@ -202,7 +203,7 @@ class ConfigurationSpec(BaseModel):
         raise KeyError(name)
 
 
-def _override_errors(overrides: dict[str, str | None], fields: dict[str, str]) -> list[str]:
+def _override_errors(overrides: dict[str, str | None], fields: Mapping[str, str]) -> list[str]:
     """Located messages for header overrides that name no field, or say two things."""
     errors: list[str] = []
     seen: dict[tuple[str, ...], str] = {}

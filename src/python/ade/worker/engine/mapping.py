@@ -399,9 +399,9 @@ class Mapper:
                 if mapping.reason != "blank_header":
                     continue
                 found = evidence(samples[offset], field_type)
-                if found.conclusive and found.share >= BY_VALUES_SHARE:
-                    if best is None or found.share > best[0]:
-                        best = (found.share, offset, found)
+                unmistakable = found.conclusive and found.share >= BY_VALUES_SHARE
+                if unmistakable and (best is None or found.share > best[0]):
+                    best = (found.share, offset, found)
             if best is None:
                 continue
             _, offset, found = best

@@ -446,9 +446,11 @@ def _recase_shouting(text: str) -> str:
                 words[position] = _recase_word(word, position)
         elif word.isupper():
             lower = word.lower()
-            if position and (lower in PARTICLES or lower.strip(".") in SUFFIXES):
-                words[position] = _recase_word(lower, position)
-            elif sum(ch.isalpha() for ch in word) > 2:
+            if (
+                position
+                and (lower in PARTICLES or lower.strip(".") in SUFFIXES)
+                or sum(ch.isalpha() for ch in word) > 2
+            ):
                 words[position] = _recase_word(lower, position)
     return " ".join(words)
 

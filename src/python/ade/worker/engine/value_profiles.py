@@ -39,8 +39,7 @@ of at least two fits: a "Preferred Name" column with two one-word values is no f
 
 _PLACEHOLDER_VALUES = frozenset(
     ["n/a", "na", "n.a.", "none", "null", "nil", "-", "--", "---", "?", "unknown", "tbd", "tba"]
-    + ["not provided", "not applicable", "#n/a"]
-)
+) | {"not provided", "not applicable", "#n/a"}
 
 # Words that name an organisation, not a person. A value holding one is not a person's name.
 _ORGANISATION_WORDS = frozenset(
@@ -125,7 +124,7 @@ def _looks_like_date(text: str) -> bool:
 
 
 def _is_phone(value: Cell) -> bool:
-    if isinstance(value, bool) or isinstance(value, dt.date | dt.time | dt.timedelta):
+    if isinstance(value, bool | dt.date | dt.time | dt.timedelta):
         return False
     if isinstance(value, float):
         if not value.is_integer():
