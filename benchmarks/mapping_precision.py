@@ -4,8 +4,11 @@ Prints one line per file (mappings made, correct, expected; precision and recall
 wrong and every missed mapping with the engine's reason and detail, then the totals. The
 baseline it compares against is the expectation itself: a person's reading of each column.
 
-    ./pants run benchmarks/mapping_precision.py                      # tests/corpus
-    ./pants run benchmarks/mapping_precision.py -- --corpus DIR      # any corpus of that layout
+    ./pants run benchmarks/mapping_precision.py                  # both corpora below
+    ./pants run benchmarks/mapping_precision.py -- --corpus DIR  # any corpus of that layout
+
+By default it scores tests/corpus (made for the golden test) and benchmarks/corpus_independent
+(20 exports by a colleague who never saw the engine; see its NOTES.md).
 
 A corpus is a folder with files/ and expected/<file>.json (format: tests/corpus/scoring.py).
 Exits 1 when any mapping is wrong (precision below 100%), so it can gate a held-out corpus.
@@ -59,17 +62,24 @@ def report(results: list[FileScore]) -> list[str]:
     return lines
 
 
+INDEPENDENT = Path("benchmarks/corpus_independent")  # relative to the repository root
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="corpus folder")
+    parser.add_argument("--corpus", type=Path, action="append", help="corpus folder (repeatable)")
     args = parser.parse_args(argv)
-    corpus: Path = args.corpus.resolve()
-    paths = expectations(corpus)
-    if not paths:
-        parser.error(f"no expected/*.json in {corpus}")
-    results = [score(path, corpus) for path in paths]
-    print("\n".join(report(results)))
-    return 1 if any(r.wrong for r in results) else 0
+    corpora: list[Path] = args.corpus or [CORPUS, *([INDEPENDENT] if INDEPENDENT.is_dir() else [])]
+    any_wrong = False
+    for corpus in corpora:
+        paths = expectations(corpus.resolve())
+        if not paths:
+            parser.error(f"no expected/*.json in {corpus}")
+        results = [score(path, corpus.resolve()) for path in paths]
+        print(f"== {'tests/corpus' if corpus == CORPUS else corpus}")
+        print("\n".join(report(results)))
+        any_wrong = any_wrong or any(r.wrong for r in results)
+    return 1 if any_wrong else 0
 
 
 if __name__ == "__main__":
