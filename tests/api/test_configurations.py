@@ -58,6 +58,11 @@ def test_bad_specs_get_a_useful_422(api: Api) -> None:
         ),
         ({"fields": [{"name": "a"}], "unknown_option": 1}, "unknown_option"),
         ({"fields": [{"name": "a"}], "match_threshold": 7}, "match_threshold"),
+        (
+            {"fields": [{"name": "a"}], "header_overrides": {"Worker #": "b"}},
+            "header_overrides['Worker #']: unknown field 'b'",
+        ),
+        ({"fields": [{"name": "a"}], "value_match_threshold": -1}, "value_match_threshold"),
     ]
     for spec, expected in cases:
         response = api.client.post(
