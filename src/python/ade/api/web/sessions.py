@@ -72,6 +72,7 @@ def find_user(session: Session, secret: str) -> WebUser | None:
     token_hash = hash_secret(secret)
     row = session.execute(
         select(ApiKey.id, ApiKey.workspace_id, Workspace.slug, Workspace.name)
+        .select_from(WebSession)
         .join(ApiKey, ApiKey.id == WebSession.api_key_id)
         .join(Workspace, Workspace.id == ApiKey.workspace_id)
         .where(
