@@ -20,6 +20,7 @@ from ade.api.schemas import DocumentOut, RunOut
 from ade.api.web.pages import (
     CheckedForm,
     WorkspaceUser,
+    filesize,
     form_text,
     page_router,
     redirect,
@@ -121,6 +122,11 @@ async def upload(
     except ApiError as refused:
         if refused.code == "no-active-configuration":
             return _problem(409, "No configuration is active: activate one under Configurations.")
+        if refused.status == 413:
+            limit = filesize(services.settings.api_max_upload_bytes)
+            return _problem(
+                413, f"The file is larger than the upload limit of {limit}; nothing was stored."
+            )
         return _problem(refused.status, refused.detail)
     run_url = workspace_url(user, f"/runs/{uploaded.run.id}") if uploaded.run else None
     return JSONResponse(

@@ -55,7 +55,7 @@ def asset(name: str) -> str:
     return f"/static/{name}?v={_VERSIONS[name]}"
 
 
-def _filesize(size: int | None) -> str:
+def filesize(size: int | None) -> str:
     if size is None:
         return ""
     value = float(size)
@@ -82,7 +82,7 @@ _environment = Environment(
     # Summaries differ between engine versions: a missing key renders as nothing, not an error.
     undefined=ChainableUndefined,
 )
-_environment.filters.update(filesize=_filesize, when=_when, number=_number)
+_environment.filters.update(filesize=filesize, when=_when, number=_number)
 _environment.globals.update(asset=asset)
 templates = Jinja2Templates(env=_environment)
 
