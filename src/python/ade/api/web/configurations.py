@@ -33,6 +33,7 @@ from ade.api.web.pages import (
     render,
     workspace_url,
 )
+from ade.api.web.runs import optional_uuid as _optional_uuid
 from ade.api.web.sessions import WebUser
 from ade.db.configuration_spec import default_configuration
 
@@ -168,7 +169,11 @@ async def save_configuration(
         except ValidationError as error:
             errors = _spec_errors(error)
     if body is None:
-        return _editor(request, user, name=name, text=text, activate=activate, errors=errors)
+        based_on = _optional_uuid(form_text(form, "based_on"))
+        source = await run_in_threadpool(_one, services, user, based_on) if based_on else None
+        return _editor(
+            request, user, name=name, text=text, activate=activate, errors=errors, source=source
+        )
 
     def create() -> ConfigurationOut:
         with services.write_sessions() as session:
