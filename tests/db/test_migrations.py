@@ -65,7 +65,7 @@ def test_upgrade_check_downgrade_roundtrip(db_url: str) -> None:
     assert migrate.current(db_url).at_head
     migrate.check(db_url)  # models and migrations agree on this backend
 
-    assert migrate.downgrade(db_url, "base", echo=messages.append) == ["<base>"]
+    assert migrate.downgrade(db_url, "base", echo=messages.append) == ["0001", "<base>"]
     assert _tables(db_url) & TABLES == set()
     assert migrate.current(db_url).current == ()
 
