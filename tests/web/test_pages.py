@@ -288,7 +288,7 @@ def test_run_page_shows_evidence_and_reasons_it_does_not_know(
     assert "kept for reference <code>kept_for_reference</code>" in text  # unknown reason: as is
     assert "confidence: low" in text
     assert "Kept although unmapped: column: C; header: Notes." in text
-    assert "row 7 (column A): “not-an-email” — not an email address" in text
+    assert "row 7, column A: “not-an-email” — not an email address" in text
     assert "no longer stored" in text
 
 

@@ -79,6 +79,7 @@ _environment = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.do"],
     # Summaries differ between engine versions: a missing key renders as nothing, not an error.
     undefined=ChainableUndefined,
 )
