@@ -39,11 +39,13 @@ METRICS = """async () => {
   const paints = await new Promise((resolve) => {
     const found = performance.getEntriesByName("first-contentful-paint");
     if (found.length) return resolve(found);
-    new PerformanceObserver((list) => resolve(list.getEntries())).observe({ type: "paint", buffered: true });
+    new PerformanceObserver((list) => resolve(list.getEntries()))
+      .observe({ type: "paint", buffered: true });
   });
   const fcp = paints.find((entry) => entry.name === "first-contentful-paint");
   const nav = performance.getEntriesByType("navigation")[0];
-  const assets = performance.getEntriesByType("resource").filter((r) => r.name.includes("/static/"));
+  const assets = performance.getEntriesByType("resource")
+    .filter((r) => r.name.includes("/static/"));
   return {
     fcp: fcp.startTime,
     dcl: nav.domContentLoadedEventEnd,
@@ -107,7 +109,9 @@ def staff_export() -> bytes:
     return out.getvalue()
 
 
-def start(env: dict[str, str], *args: str, wait_for: str | None) -> tuple[subprocess.Popen[str], str]:
+def start(
+    env: dict[str, str], *args: str, wait_for: str | None
+) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "ade.cli.commands.main", *args],
         env=env,
@@ -222,7 +226,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for name, m in cases.items():
         print(
-            f"| {name} | {m['fcp']:.0f} | {m['fcp'] / floor:.2f} | {m['dcl']:.0f} | {m['load']:.0f} "
+            f"| {name} | {m['fcp']:.0f} | {m['fcp'] / floor:.2f} | {m['dcl']:.0f} "
+            f"| {m['load']:.0f} "
             f"| {m['html_body']:,.0f} ({m['html_transfer']:,.0f}) "
             f"| {m['asset_body']:,.0f} ({m['asset_transfer']:,.0f}) | {m['requests']:.0f} |"
         )

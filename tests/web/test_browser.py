@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from ade.api.web.security import SESSION_COOKIE
 from tests.api.conftest import Tenant, make_tenant, migrate
@@ -83,7 +83,8 @@ def sign_in(page: Page, ade: Ade, tenant: Tenant) -> None:
 
 def assert_every_control_is_labelled(page: Page) -> None:
     unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+        """() => [...document.querySelectorAll(
+                'input:not([type=hidden]), select, textarea, button')]
             .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                           && !(el.tagName === 'BUTTON' && el.textContent.trim()))
             .map(el => el.outerHTML)"""
@@ -186,7 +187,12 @@ def test_hostile_file_names_and_header_cells_are_shown_as_text(
     page: Page, ade: Ade, tenant: Tenant
 ) -> None:
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
     sign_in(page, ade, tenant)
     name = "<img src=x onerror=alert(1)>.csv"
     header = "<b>E-mail</b><img src=x onerror=alert(2)>"
@@ -215,7 +221,8 @@ def _drop(page: Page, name: str, size: int, mime: str) -> None:
             transfer.items.add(new File([body], name, { type: mime }));
             const zone = document.getElementById("upload");
             for (const type of ["dragenter", "dragover", "drop"]) {
-                zone.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+                const init = { dataTransfer: transfer, bubbles: true, cancelable: true };
+                zone.dispatchEvent(new DragEvent(type, init));
             }
         }""",
         [name, size, mime],

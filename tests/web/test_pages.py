@@ -82,7 +82,13 @@ def test_documents_search_and_pages(browser_client: httpx.Client, web: Api) -> N
     assert len(rest) == 5 and not set(rest) & set(names) and "Older" not in second.text
     found = browser_client.get(DOCS, params={"q": "ROSTER-1"})
     hits = re.findall(r'<td class="name">([^<]+)</td>', found.text)
-    assert sorted(hits) == ["roster-10.csv", "roster-12.csv", "roster-14.csv", "roster-16.csv", "roster-18.csv"]
+    assert sorted(hits) == [
+        "roster-10.csv",
+        "roster-12.csv",
+        "roster-14.csv",
+        "roster-16.csv",
+        "roster-18.csv",
+    ]
     nothing = browser_client.get(DOCS, params={"q": "%"})
     assert "No document name contains" in nothing.text
 
@@ -90,9 +96,7 @@ def test_documents_search_and_pages(browser_client: httpx.Client, web: Api) -> N
 def test_delete_hides_the_document(browser_client: httpx.Client, web: Api) -> None:
     document = web.upload(web.a, name="old.csv").json()["document"]["id"]
     page = browser_client.get(DOCS)
-    reply = browser_client.post(
-        f"{DOCS}/{document}/delete", data={"csrf_token": csrf_of(page)}
-    )
+    reply = browser_client.post(f"{DOCS}/{document}/delete", data={"csrf_token": csrf_of(page)})
     assert reply.status_code == 303
     after = browser_client.get(reply.headers["location"])
     assert "old.csv" not in after.text and "was deleted" in after.text
@@ -116,9 +120,7 @@ def test_configuration_errors_are_shown_next_to_the_text(
     assert "line 2, column 20" in broken.text and "not valid JSON" in broken.text
     assert "{&#34;name&#34;: &#34;email&#34;,}" in broken.text  # the text is kept for fixing
     spec = {"fields": [{"name": "email", "type": "colour"}, {"name": "Bad Name"}]}
-    invalid = browser_client.post(
-        CONFIGS, data={**form, "name": "Staff", "spec": json.dumps(spec)}
-    )
+    invalid = browser_client.post(CONFIGS, data={**form, "name": "Staff", "spec": json.dumps(spec)})
     assert invalid.status_code == 422
     errors = re.findall(r"<li><code>([^<]+)</code>: ([^<]+)</li>", invalid.text)
     locations = [where for where, _ in errors]
@@ -161,9 +163,9 @@ def _finished_run(
     """A run as the worker leaves it, written directly (these tests are about the page)."""
     now = utcnow()
     with web.session() as session:
-        configuration = session.query(Configuration).filter_by(
-            workspace_id=uuid.UUID(web.a.id)
-        ).first()
+        configuration = (
+            session.query(Configuration).filter_by(workspace_id=uuid.UUID(web.a.id)).first()
+        )
         document = Document(
             id=uuid.uuid4(),
             workspace_id=uuid.UUID(web.a.id),
@@ -216,9 +218,29 @@ SUMMARY_TODAY = {
             "header_rows": [3],
             "rows": 60,
             "mapping": [
-                {"column": "A", "header": "E-mail", "field": "email", "score": 0.95, "reason": "mapped"},
-                {"column": "B", "header": "Employer", "field": None, "score": 0.41, "reason": "unknown_header", "best_candidate": "full_name"},
-                {"column": "C", "header": "Email 2", "field": None, "score": 0.9, "reason": "duplicate", "duplicate_of": "A"},
+                {
+                    "column": "A",
+                    "header": "E-mail",
+                    "field": "email",
+                    "score": 0.95,
+                    "reason": "mapped",
+                },
+                {
+                    "column": "B",
+                    "header": "Employer",
+                    "field": None,
+                    "score": 0.41,
+                    "reason": "unknown_header",
+                    "best_candidate": "full_name",
+                },
+                {
+                    "column": "C",
+                    "header": "Email 2",
+                    "field": None,
+                    "score": 0.9,
+                    "reason": "duplicate",
+                    "duplicate_of": "A",
+                },
             ],
         }
     ],
@@ -233,7 +255,13 @@ SUMMARY_WITH_EVIDENCE = {
         "by_field": {"email": {"invalid_value": 2}},
         "examples": {
             "email": [
-                {"row": 7, "column": "A", "value": "not-an-email", "code": "invalid_value", "message": "not an email address"}
+                {
+                    "row": 7,
+                    "column": "A",
+                    "value": "not-an-email",
+                    "code": "invalid_value",
+                    "message": "not an email address",
+                }
             ]
         },
     },
@@ -245,18 +273,36 @@ SUMMARY_WITH_EVIDENCE = {
             "rows": 60,
             "unmapped_columns": [{"column": "C", "header": "Notes"}],
             "mapping": [
-                {"column": "A", "header": "Contact", "field": "email", "score": 0.62, "reason": "mapped_by_values", "evidence": {"type": "email", "matched": 0.97, "sample": 200}},
-                {"column": "B", "header": "Full Name", "field": None, "score": 1.0, "reason": "values_mismatch", "evidence": {"type": "full_name", "matched": 0.12}},
-                {"column": "C", "header": "Notes", "field": None, "reason": "kept_for_reference", "confidence": "low"},
+                {
+                    "column": "A",
+                    "header": "Contact",
+                    "field": "email",
+                    "score": 0.62,
+                    "reason": "mapped_by_values",
+                    "evidence": {"type": "email", "matched": 0.97, "sample": 200},
+                },
+                {
+                    "column": "B",
+                    "header": "Full Name",
+                    "field": None,
+                    "score": 1.0,
+                    "reason": "values_mismatch",
+                    "evidence": {"type": "full_name", "matched": 0.12},
+                },
+                {
+                    "column": "C",
+                    "header": "Notes",
+                    "field": None,
+                    "reason": "kept_for_reference",
+                    "confidence": "low",
+                },
             ],
         }
     ],
 }
 
 
-def test_run_page_shows_mapping_reasons_and_preview(
-    browser_client: httpx.Client, web: Api
-) -> None:
+def test_run_page_shows_mapping_reasons_and_preview(browser_client: httpx.Client, web: Api) -> None:
     run = _finished_run(web, SUMMARY_TODAY)
     web.store.write(run_table_key(web.a.id, run, 1), io.BytesIO(_table_csv(60)))
     page = browser_client.get(f"/w/tenant-a/runs/{run}")
@@ -292,9 +338,7 @@ def test_run_page_shows_evidence_and_reasons_it_does_not_know(
     assert "no longer stored" in text
 
 
-def test_failed_runs_are_explained_in_plain_words(
-    browser_client: httpx.Client, web: Api
-) -> None:
+def test_failed_runs_are_explained_in_plain_words(browser_client: httpx.Client, web: Api) -> None:
     cases = {
         "unsupported_format": "Save it as .xlsx or CSV",
         "no_table_found": "found no table",
@@ -331,4 +375,4 @@ def test_cancel_then_run_again(browser_client: httpx.Client, web: Api) -> None:
     assert new_run != run
     api_run = web.client.get(web.a.url(f"/runs/{new_run}"), headers=web.a.headers).json()
     assert api_run["status"] == "queued"
-    assert RunStatus.QUEUED == api_run["status"]
+    assert api_run["status"] == RunStatus.QUEUED

@@ -141,7 +141,9 @@ def _spec_errors(error: ValidationError) -> list[tuple[str, str]]:
     for item in error.errors():
         location = ""
         for part in item.get("loc", ()):
-            location += f"[{part}]" if isinstance(part, int) else f".{part}" if location else str(part)
+            location += (
+                f"[{part}]" if isinstance(part, int) else f".{part}" if location else str(part)
+            )
         found.append((location or "configuration", str(item.get("msg", "invalid"))))
     return found
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ade.storage.base import BlobStore
@@ -104,7 +104,7 @@ class MappingRow:
     reason: str
     score: str
     evidence: list[tuple[str, str]]
-    notes: list[str] = field(default_factory=list)
+    notes: list[str]
 
 
 def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
@@ -120,7 +120,9 @@ def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
             notes.append(f"closest field: {entry['best_candidate']}")
         if entry.get("hidden"):
             notes.append("hidden in the spreadsheet")
-        notes += [f"{key}: {_plain(value)}" for key, value in entry.items() if key not in _SHOWN_KEYS]
+        notes += [
+            f"{key}: {_plain(value)}" for key, value in entry.items() if key not in _SHOWN_KEYS
+        ]
         evidence = entry.get("evidence")
         score = entry.get("score")
         rows.append(
@@ -131,9 +133,11 @@ def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
                 reason_code=code,
                 reason=_REASONS.get(code, code.replace("_", " ")),
                 score=_plain(float(score)) if isinstance(score, int | float) else "",
-                evidence=[(str(k), _plain(v)) for k, v in evidence.items()]
-                if isinstance(evidence, dict)
-                else [],
+                evidence=(
+                    [(str(k), _plain(v)) for k, v in evidence.items()]
+                    if isinstance(evidence, dict)
+                    else []
+                ),
                 notes=notes,
             )
         )

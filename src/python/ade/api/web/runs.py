@@ -37,7 +37,6 @@ from ade.db.models import (
     Configuration,
     ConfigurationStatus,
     Document,
-    RunStatus,
 )
 from ade.storage.keys import run_table_key
 
@@ -63,14 +62,12 @@ def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[st
         choices_view = [(str(c.id), c.name, c.status) for c in choices]
     summary = run.summary or {}
     tables = []
-    if run.status == RunStatus.SUCCEEDED:
+    if run.status == "succeeded":
         for table in summary.get("tables") or []:
             number = int(table.get("number") or 0)
             preview = None
             if number >= 1:
-                preview = read_preview(
-                    services.store, run_table_key(workspace_id, run.id, number)
-                )
+                preview = read_preview(services.store, run_table_key(workspace_id, run.id, number))
             tables.append(
                 {
                     "table": table,
@@ -89,9 +86,11 @@ def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[st
         "configuration_name": configuration.name if configuration else "",
         "choices": choices_view,
         "finished": run.status in TERMINAL_RUN_STATUSES,
-        "failure": explain_failure(run.error_code, run.status)
-        if run.status in (RunStatus.FAILED, RunStatus.CANCELLED)
-        else None,
+        "failure": (
+            explain_failure(run.error_code, run.status)
+            if run.status in ("failed", "cancelled")
+            else None
+        ),
         "summary": summary,
         "tables": tables,
         "issues": issues_by_field(summary),

@@ -62,9 +62,7 @@ def sign_in_page(
 ) -> Response:
     if user is not None:
         return redirect(_safe_next(next) or workspace_url(user, "/documents"))
-    return render(
-        request, "sign_in.html", next=_safe_next(next), notice=NOTICES.get(notice or "")
-    )
+    return render(request, "sign_in.html", next=_safe_next(next), notice=NOTICES.get(notice or ""))
 
 
 def _open_with_key(services: Services, api_key: str) -> tuple[str, str]:
@@ -111,9 +109,7 @@ def _open_with_token(services: Services, token: str) -> str:
 
 
 @router.post("/sign-in/link")
-async def sign_in_with_link(
-    request: Request, services: ServicesDep, form: CheckedForm
-) -> Response:
+async def sign_in_with_link(request: Request, services: ServicesDep, form: CheckedForm) -> Response:
     token = form_text(form, "token")[:200]
     try:
         secret = await run_in_threadpool(_open_with_token, services, token)

@@ -88,7 +88,7 @@ def web_address(host: str | None, port: int | None) -> tuple[str, str]:
     settings = load_settings()
     host = host if host is not None else settings.api_host
     port = port if port is not None else settings.api_port
-    if host in ("0.0.0.0", "::", ""):
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (recognizing a wildcard, not binding one)
         host = "127.0.0.1"  # a wildcard listener answers on loopback too
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}/", f"http://{shown}:{port}/health"
