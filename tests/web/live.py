@@ -23,16 +23,16 @@ CHROMIUM = os.environ.get("ADE_TEST_CHROMIUM", "/usr/bin/chromium")
 UPLOAD_LIMIT = 300_000  # small, so the too-large case costs nothing
 
 
-def chromium_or_skip() -> str:
+def chromium_or_skip(path: str = CHROMIUM, in_ci: bool | None = None) -> str:
     """The browser's path. Missing in CI is a failure (.ci/run installs it); elsewhere a skip
     that says how to get it."""
-    if Path(CHROMIUM).is_file():
-        return CHROMIUM
+    if Path(path).is_file():
+        return path
     message = (
-        f"{CHROMIUM} not found: `apt-get install -y chromium chromium-driver` "
+        f"{path} not found: `apt-get install -y chromium chromium-driver` "
         "(or set ADE_TEST_CHROMIUM); the browser tests need a real browser"
     )
-    if os.environ.get("CI"):
+    if in_ci if in_ci is not None else bool(os.environ.get("CI")):
         pytest.fail(message)
     pytest.skip(message)
 

@@ -135,17 +135,19 @@ def _json_error(error: json.JSONDecodeError) -> tuple[str, str]:
     return (f"line {error.lineno}, column {error.colno}", f"not valid JSON: {error.msg}")
 
 
+def _where(location: tuple[int | str, ...]) -> str:
+    """A pydantic location in the JSON's own terms: ``spec.fields[2].type``."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "configuration"
+
+
 def _spec_errors(error: ValidationError) -> list[tuple[str, str]]:
-    """Each problem with where it is, in the JSON's own terms (``fields[2].type``)."""
-    found = []
-    for item in error.errors():
-        location = ""
-        for part in item.get("loc", ()):
-            location += (
-                f"[{part}]" if isinstance(part, int) else f".{part}" if location else str(part)
-            )
-        found.append((location or "configuration", str(item.get("msg", "invalid"))))
-    return found
+    return [(_where(item["loc"]), str(item["msg"])) for item in error.errors()]
 
 
 @router.post(CONFIGURATIONS)

@@ -202,8 +202,15 @@ async def workspace_user(
 WorkspaceUser = Annotated[WebUser, Depends(workspace_user)]
 
 
+MAX_FORM_BYTES = 1024 * 1024
+"""A form is a few fields and at most a configuration's JSON; anything bigger is not ours."""
+
+
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token proved it came from one of our pages."""
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
+        raise ApiError(413, "This form is too large to be one of ADE's.", code="too-large")
     form = await request.form()
     token = form.get(CSRF_FIELD)
     if not csrf_valid(request, token if isinstance(token, str) else None):

@@ -42,6 +42,8 @@ from ade.storage.keys import run_table_key
 
 router = page_router()
 RUN = "/w/{workspace}/runs/{run_id}"
+PREVIEW_TABLES = 10
+"""Tables whose first rows the page shows (each read costs up to 1 MiB of storage reads)."""
 
 
 def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[str, Any]:
@@ -66,7 +68,7 @@ def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[st
         for table in summary.get("tables") or []:
             number = int(table.get("number") or 0)
             preview = None
-            if number >= 1:
+            if 1 <= number <= PREVIEW_TABLES:
                 preview = read_preview(services.store, run_table_key(workspace_id, run.id, number))
             tables.append(
                 {

@@ -131,5 +131,11 @@ async def sign_out(
 
         await run_in_threadpool(close)
     response = redirect("/sign-in?notice=signed-out")
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response

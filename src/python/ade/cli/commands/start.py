@@ -161,7 +161,11 @@ def start(
         float, typer.Option(min=0, help="Seconds the services get to finish on shutdown.")
     ] = GRACE_SECONDS,
 ) -> None:
-    """Migrate the database, then run the API and a worker until stopped (Ctrl-C)."""
+    """Migrate the database, then run the API and a worker until stopped (Ctrl-C).
+
+    On a database with no workspace, also create one and print a one-time sign-in link to the
+    web page; later starts print the page's address.
+    """
     from ade.cli.commands.db import migrate_command
 
     migrate_command("head", False, database_url)
