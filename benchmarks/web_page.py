@@ -9,8 +9,8 @@ browser's own Navigation/Paint/Resource Timing:
 - the run page with a cold cache (a new browser context per load);
 - the run page again in the same context (assets from the cache).
 
-Prints medians of --loads loads: first contentful paint, DOMContentLoaded, load, and the bytes
-transferred (HTML, CSS + JS). `--screenshot PATH` also saves the run page as a PNG (README).
+Prints medians of --loads loads: first contentful paint, the server's time to the first byte of
+the HTML, DOMContentLoaded, load, and the bytes transferred (HTML, CSS + JS). `--screenshot PATH` also saves the run page as a PNG (README).
 
     ./pants run benchmarks/web_page.py -- [--loads 9] [--screenshot docs/run-page.png]
 """
@@ -48,6 +48,7 @@ METRICS = """async () => {
     .filter((r) => r.name.includes("/static/"));
   return {
     fcp: fcp.startTime,
+    server: nav.responseStart - nav.requestStart,
     dcl: nav.domContentLoadedEventEnd,
     load: nav.loadEventEnd,
     html_transfer: nav.transferSize,
@@ -220,13 +221,14 @@ def main() -> None:
     floor = cases["sign-in page (floor), cold cache"]["fcp"]
     print(f"\nmedians of {options.loads} loads, Chromium headless, loopback\n")
     print(
-        "| page | first contentful paint ms | x floor | DOMContentLoaded ms | load ms "
+        "| page | first contentful paint ms | x floor | server ms | DOMContentLoaded ms | load ms "
         "| HTML bytes (transferred) | CSS+JS bytes (transferred) | requests |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, m in cases.items():
         print(
-            f"| {name} | {m['fcp']:.0f} | {m['fcp'] / floor:.2f} | {m['dcl']:.0f} "
+            f"| {name} | {m['fcp']:.0f} | {m['fcp'] / floor:.2f} | {m['server']:.0f} "
+            f"| {m['dcl']:.0f} "
             f"| {m['load']:.0f} "
             f"| {m['html_body']:,.0f} ({m['html_transfer']:,.0f}) "
             f"| {m['asset_body']:,.0f} ({m['asset_transfer']:,.0f}) | {m['requests']:.0f} |"
