@@ -10,7 +10,8 @@ browser's own Navigation/Paint/Resource Timing:
 - the run page again in the same context (assets from the cache).
 
 Prints medians of --loads loads: first contentful paint, the server's time to the first byte of
-the HTML, DOMContentLoaded, load, and the bytes transferred (HTML, CSS + JS). `--screenshot PATH` also saves the run page as a PNG (README).
+the HTML, DOMContentLoaded, load, and the bytes transferred (HTML, CSS + JS).
+`--screenshot PATH` also saves the run page as a PNG (the README's).
 
     ./pants run benchmarks/web_page.py -- [--loads 9] [--screenshot docs/run-page.png]
 """

@@ -105,6 +105,21 @@ def _pretty(spec: dict[str, Any]) -> str:
     return json.dumps(spec, indent=2, ensure_ascii=False)
 
 
+def _view(
+    request: Request, user: WebUser, source: ConfigurationOut, notice: str | None
+) -> Response:
+    """A stored configuration, its JSON ready to edit into a new one."""
+    return _editor(
+        request,
+        user,
+        name=source.name,
+        text=_pretty(source.spec),
+        activate=source.status == "active",
+        source=source,
+        notice=notice,
+    )
+
+
 @router.get(CONFIGURATIONS + "/new")
 def new_configuration(request: Request, user: WorkspaceUser) -> Response:
     spec = default_configuration().model_dump(mode="json")
@@ -120,15 +135,7 @@ async def configuration_page(
     notice: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     source = await run_in_threadpool(_one, services, user, configuration_id)
-    return _editor(
-        request,
-        user,
-        name=source.name,
-        text=_pretty(source.spec),
-        activate=source.status == "active",
-        source=source,
-        notice=NOTICES.get(notice or ""),
-    )
+    return _view(request, user, source, NOTICES.get(notice or ""))
 
 
 def _json_error(error: json.JSONDecodeError) -> tuple[str, str]:
@@ -231,13 +238,5 @@ async def _apply(
         if refused.status != 409:
             raise
         source = await run_in_threadpool(_one, services, user, configuration_id)
-        return _editor(
-            request,
-            user,
-            name=source.name,
-            text=_pretty(source.spec),
-            activate=source.status == "active",
-            source=source,
-            notice=f"Not done: {refused.detail}.",
-        )
+        return _view(request, user, source, f"Not done: {refused.detail}.")
     return redirect(workspace_url(user, f"/configurations/{configuration_id}?notice={notice}"))
