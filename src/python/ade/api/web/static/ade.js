@@ -72,6 +72,9 @@ function setupUpload(zone) {
         window.location.assign(body.run_url);
       } else if (request.status === 201) {
         window.location.reload();
+      } else if (request.responseURL.includes("/sign-in")) {
+        progress.hidden = true;
+        say("You have been signed out: reload the page, sign in and upload again.", true);
       } else {
         progress.hidden = true;
         say(`Upload failed: ${body.detail || `the server answered ${request.status}`}`, true);
@@ -118,6 +121,10 @@ function setupLiveRun(panel) {
   let ended = false;
   const refresh = async () => {
     const reply = await fetch(panel.dataset.panelUrl, { credentials: "same-origin" });
+    if (reply.redirected) {  // signed out meanwhile: show the sign-in page, not inside the panel
+      window.location.assign(reply.url);
+      return true;
+    }
     if (!reply.ok) return false;
     panel.innerHTML = await reply.text();  // our own server-rendered, escaped HTML
     panel.dataset.live = document.getElementById("run-log") ? "true" : "false";
