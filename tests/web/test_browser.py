@@ -8,15 +8,20 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from sqlalchemy.orm import Session
 
+from ade.api.admin import revoke_api_key
 from ade.api.web.security import SESSION_COOKIE
+from ade.db.engine import create_engine, create_session_factory
 from tests.api.conftest import Tenant, make_tenant, migrate
 from tests.web.live import UPLOAD_LIMIT, Ade, api_server, chromium_or_skip, worker
 
@@ -54,6 +59,17 @@ def page(browser: Browser) -> Iterator[Page]:
 def tenant(ade: Ade, request: pytest.FixtureRequest) -> Tenant:
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:50]
     return make_tenant(ade.database_url, f"Team {slug}", slug)
+
+
+@contextmanager
+def make_session(ade: Ade) -> Iterator[Session]:
+    """A database session on the server's database, as an administrator's CLI would have."""
+    engine = create_engine(ade.database_url, null_pool=True)
+    try:
+        with create_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def staff_workbook() -> bytes:
@@ -243,3 +259,31 @@ def test_drag_and_drop_uploads_and_refuses_clearly(page: Page, ade: Ade, tenant:
     expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
     assert any("/documents/upload?filename=dropped.csv" in url for url in requests)
     expect(page.get_by_role("heading", level=1)).to_have_text("Run of dropped.csv")
+
+
+def test_revoking_the_key_sends_an_open_run_page_to_sign_in(
+    page: Page, ade: Ade, tenant: Tenant, tmp_path: Path
+) -> None:
+    sign_in(page, ade, tenant)
+    page.get_by_label("Choose a file, or drop it here").set_input_files(
+        {"name": "staff.xlsx", "mimeType": "application/octet-stream", "buffer": staff_workbook()}
+    )
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
+    expect(page.locator("#run-status")).to_have_text("Queued")  # its event stream is open
+    # Whatever the page shows from the stream from now on is kept where the test can see it,
+    # across the navigation to the sign-in page (sessionStorage lives as long as the tab).
+    page.evaluate(
+        """() => new MutationObserver(() => sessionStorage.setItem(
+                "shown", document.getElementById("run-log").textContent))
+            .observe(document.getElementById("run-log"), { childList: true })"""
+    )
+    with make_session(ade) as session:
+        revoke_api_key(session, tenant.prefix)
+        session.commit()
+    run_page = page.url.removeprefix(ade.base_url)
+    with worker(ade):  # the run now writes events: none may reach the revoked session
+        expect(page).to_have_url(
+            f"{ade.base_url}/sign-in?next={quote(run_page, safe='')}", timeout=RUN_TIMEOUT_MS
+        )
+    expect(page.get_by_label("API key")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('shown')") is None, "events after revocation"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Path, Request
@@ -31,7 +32,8 @@ from ade.api.web.run_view import (
     read_preview,
     unmapped_columns,
 )
-from ade.api.web.sessions import WebUser
+from ade.api.web.security import SESSION_COOKIE
+from ade.api.web.sessions import WebUser, find_user
 from ade.db.models import (
     TERMINAL_RUN_STATUSES,
     Configuration,
@@ -116,18 +118,38 @@ async def run_panel(
     return render(request, "run_panel.html", **context)
 
 
+def _session_alive(services: Services, secret: str) -> bool:
+    with services.read_sessions() as session:
+        return find_user(session, secret) is not None
+
+
 @router.get(RUN + "/events")
 async def run_events(
     request: Request, user: WorkspaceUser, services: ServicesDep, run_id: uuid.UUID
 ) -> Response:
-    """The API's Server-Sent Events stream, for the signed-in browser."""
-    return await stream_events(
+    """The API's Server-Sent Events stream, for the signed-in browser.
+
+    The session is checked again before each message, so signing out or revoking the key
+    also ends a stream that is already open (the page then sends the browser to sign in).
+    """
+    response = await stream_events(
         user.principal,
         services,
         run_id,
         after=0,
         last_event_id=request.headers.get("last-event-id", "")[:20] or None,
     )
+    secret = request.cookies.get(SESSION_COOKIE, "")
+    messages = response.body_iterator
+
+    async def while_signed_in() -> AsyncIterator[str | bytes | memoryview]:
+        async for message in messages:
+            if not await run_in_threadpool(_session_alive, services, secret):
+                return
+            yield message
+
+    response.body_iterator = while_signed_in()
+    return response
 
 
 @router.get(RUN + "/download/workbook")

@@ -108,6 +108,8 @@ function describe(type, payload) {
     case "worker.retry_scheduled": return "A temporary problem: the run will be tried again.";
     case "run.started": return `Reading ${p.file || "the file"}.`;
     case "sheet.started": return `Sheet “${p.sheet}”.`;
+    case "sheet.finished": return `Sheet “${p.sheet}” done.`;
+    case "worker.finished": return "Outputs saved.";
     case "table.found": return `Found table ${p.table} on sheet “${p.sheet}”.`;
     case "table.progress": return `Table ${p.table}: ${Number(p.rows).toLocaleString()} rows so far.`;
     case "table.finished": return `Table ${p.table} done: ${Number(p.rows).toLocaleString()} rows.`;
@@ -121,8 +123,8 @@ function setupLiveRun(panel) {
   let ended = false;
   const refresh = async () => {
     const reply = await fetch(panel.dataset.panelUrl, { credentials: "same-origin" });
-    if (reply.redirected) {  // signed out meanwhile: show the sign-in page, not inside the panel
-      window.location.assign(reply.url);
+    if (reply.redirected) {  // signed out meanwhile: sign in again, then back to this run
+      window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname)}`);
       return true;
     }
     if (!reply.ok) return false;
