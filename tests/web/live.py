@@ -32,7 +32,9 @@ def chromium_or_skip(path: str = CHROMIUM, in_ci: bool | None = None) -> str:
         f"{path} not found: `apt-get install -y chromium chromium-driver` "
         "(or set ADE_TEST_CHROMIUM); the browser tests need a real browser"
     )
-    if in_ci if in_ci is not None else bool(os.environ.get("CI")):
+    if in_ci is None:
+        in_ci = bool(os.environ.get("CI"))
+    if in_ci:
         pytest.fail(message)
     pytest.skip(message)
 
