@@ -56,13 +56,13 @@ def test_migrate_then_again_then_inspect(sqlite_url: str) -> None:
     assert "applied 0001" in first.stderr
     second = ade("db", "migrate", "--database-url", sqlite_url)
     assert second.returncode == 0, second.stderr
-    assert "already at head (0001)" in second.stderr
+    assert "already at head (0003)" in second.stderr
     current = ade("db", "current", "--database-url", sqlite_url)
-    assert current.stdout.strip() == "0001 (head)"
+    assert current.stdout.strip() == "0003 (head)"
     check = ade("db", "check", "--database-url", sqlite_url)
     assert check.returncode == 0, check.stderr
     history = ade("db", "history", "--verbose")
-    assert "0001 (head)" in history.stdout
+    assert "0003 (head)" in history.stdout
 
 
 def test_postgresql_migrate_and_check(postgres_url: str) -> None:
@@ -81,7 +81,7 @@ def test_environment_and_default_location(tmp_path: Path) -> None:
     # --database-url beats the environment.
     other = f"sqlite:///{tmp_path / 'flag.sqlite'}"
     assert ade("db", "current", "--database-url", other, env={"ADE_DATABASE_URL": url}).stdout == (
-        "<base> (head is 0001: run `ade db migrate`)\n"
+        "<base> (head is 0003: run `ade db migrate`)\n"
     )
 
 
@@ -143,7 +143,7 @@ def test_database_newer_than_code(db_url_for_cli: str) -> None:
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe9999'"))
     engine.dispose()
-    expected = "database is at revision f00dcafe9999, newer than this ade-db knows (head 0001)"
+    expected = "database is at revision f00dcafe9999, newer than this ade-db knows (head 0003)"
     for command in ("migrate", "current", "check", "downgrade"):
         args = ["db", command, "--database-url", db_url_for_cli]
         if command == "downgrade":
@@ -165,7 +165,7 @@ def test_downgrade_asks_first(sqlite_url: str) -> None:
     assert refused.returncode == 1
     assert "not confirmed" in refused.stderr
     assert "Traceback" not in refused.stderr
-    assert ade("db", "current", "--database-url", sqlite_url).stdout.startswith("0001")
+    assert ade("db", "current", "--database-url", sqlite_url).stdout.startswith("0003")
     no_stdin = ade("db", "downgrade", "base", "--database-url", sqlite_url, stdin="")
     assert no_stdin.returncode == 1
     done = ade("db", "downgrade", "base", "--yes", "--database-url", sqlite_url)
@@ -174,7 +174,7 @@ def test_downgrade_asks_first(sqlite_url: str) -> None:
     assert ade("db", "current", "--database-url", sqlite_url).stdout.startswith("<base>")
     again = ade("db", "stamp", "head", "--database-url", sqlite_url)
     assert again.returncode == 0, again.stderr
-    assert "stamped database at 0001" in again.stderr
+    assert "stamped database at 0003" in again.stderr
 
 
 def test_usage_errors_exit_2() -> None:

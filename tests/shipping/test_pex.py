@@ -62,6 +62,14 @@ def test_pex_serves_the_api(tmp_path: Path, unused_tcp_port: int) -> None:
             except OSError:
                 assert time.monotonic() < deadline, "the PEX's API never answered /health"
                 time.sleep(0.2)
+        # the web page's templates and static files are in the PEX (package data, not code)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=10) as reply:
+            page = reply.read().decode()
+            assert reply.status == 200 and "API key" in page
+            assert "script-src 'self'" in reply.headers["Content-Security-Policy"]
+        script = page.split('<script type="module" src="', 1)[1].split('"', 1)[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{script}", timeout=10) as reply:
+            assert reply.status == 200 and b"EventSource" in reply.read()
         # the fast HTTP parser and event loop are in the PEX too (uvicorn imports them by name)
         loaded = mapped_files(server.pid)  # venv mode execs in place: same pid
         assert "/httptools/" in loaded and "/uvloop/" in loaded, loaded

@@ -57,6 +57,20 @@ def test_ade_db_ships_its_migrations() -> None:
     assert revisions, "ade-db wheel has no Alembic revisions"
 
 
+def test_ade_backend_ships_the_web_pages_assets() -> None:
+    """Templates and static files are package data: a wheel without them serves no page."""
+    from ade.api.web.pages import HERE  # the source tree's web package (a resource dependency)
+
+    expected = {
+        f"ade/api/web/{path.relative_to(HERE).as_posix()}"
+        for folder in ("templates", "static")
+        for path in (HERE / folder).iterdir()
+    }
+    assert {"ade/api/web/static/ade.js", "ade/api/web/templates/run.html"} <= expected
+    missing = expected - set(_names(wheel("ade-backend")))
+    assert missing == set(), f"ade-backend wheel misses {sorted(missing)}"
+
+
 @pytest.mark.parametrize("distribution", sorted(OWNED))
 def test_wheel_metadata_is_complete(distribution: str) -> None:
     meta = _metadata(wheel(distribution))

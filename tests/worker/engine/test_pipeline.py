@@ -147,6 +147,11 @@ def test_issues_are_never_dropped(tmp_path: Path) -> None:
     assert summary.issues.by_field["email"] == {"invalid_value": 30}
     assert summary.issues.by_field["last_name"] == {"required_missing": 100}
     assert len(_issues_csv(out)) == 130
+    # the summary carries each field's first three issues, for the run page
+    examples = summary_json(out)["issues"]["examples"]
+    assert [e["row"] for e in examples["email"]] == [2, 12, 22]
+    assert {e["value"] for e in examples["email"]} == {"nope"}
+    assert [e["row"] for e in examples["last_name"]] == [2, 5, 8]
     sheet = load_workbook(out / "normalized.xlsx", read_only=True)["Issues"]
     assert sum(1 for _ in sheet.iter_rows()) == 131
 

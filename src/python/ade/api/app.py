@@ -20,6 +20,7 @@ from ade.api.middleware import RequestContextMiddleware
 from ade.api.problems import install_handlers
 from ade.api.settings import ApiSettings, load_settings
 from ade.api.version import ade_version
+from ade.api.web.mount import install_web
 from ade.storage.base import BlobStore
 
 API_TITLE = "ADE API"
@@ -58,4 +59,5 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     for module in (health, workspaces, documents, configurations, runs):
         app.include_router(module.router)
+    install_web(app)  # the pages people use, at / (outside the OpenAPI schema)
     return app

@@ -221,3 +221,41 @@ class RunEvent(Base):
     created_at: Mapped[datetime] = _created_at()
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SignInToken(Base):
+    """A one-time link that signs a browser in as one API key (``ade start``'s first run).
+
+    Only a hash of the token is stored; it works once (``used_at``) and only until
+    ``expires_at``. It acts for its API key, so revoking the key voids it too.
+    """
+
+    __tablename__ = "sign_in_tokens"
+    __table_args__ = (Index("ix_sign_in_tokens_api_key_id", "api_key_id"),)
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random secret, the row its hash.
+
+    A session acts for the API key it was opened with and is checked against that key on every
+    request, so revoking the key ends its sessions at once; signing out deletes the row.
+    """
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        Index("ix_web_sessions_api_key_id", "api_key_id"),
+        Index("ix_web_sessions_expires_at", "expires_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime]

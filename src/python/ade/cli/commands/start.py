@@ -1,5 +1,9 @@
 """`ade start`: the one-machine workflow: migrate, then run the API and a worker together.
 
+On a database with no workspace yet it also creates a default one and prints a one-time sign-in
+link (valid for minutes, usable once), the way Jupyter prints its token URL; later starts print
+the address of the web page. Either is printed once the API answers, so the link works at once.
+
 The two services run as child processes (`ade api start`, `ade worker start`), exactly as they
 would on separate machines, under a small supervisor: Ctrl-C or SIGTERM stops both cleanly, and
 if either one dies the other is stopped too and `ade start` exits non-zero, so a process manager
@@ -13,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from types import FrameType
 from typing import Annotated
 
@@ -50,6 +55,65 @@ def child_commands(
     if concurrency is not None:
         worker += ["--concurrency", str(concurrency)]
     return {"api": _ade_command(*api), "worker": _ade_command(*worker)}
+
+
+def _first_run(database_url: str | None) -> str | None:
+    """The one-time sign-in token when this start created the first workspace, else None."""
+    from ade.api.admin import AdminError
+    from ade.api.web.first_run import prepare_first_run
+    from ade.db.engine import create_engine, create_session_factory
+
+    engine = create_engine(database_url, null_pool=True)
+    try:
+        with create_session_factory(engine)() as session:
+            created = prepare_first_run(session)
+    except AdminError:  # another `ade start` created it a moment ago
+        return None
+    finally:
+        engine.dispose()
+    if created is None:
+        return None
+    typer.echo(
+        f"ade start: created the workspace '{created.workspace_slug}' and an API key for the web "
+        "page",
+        err=True,
+    )
+    return created.sign_in_token
+
+
+def web_address(host: str | None, port: int | None) -> tuple[str, str]:
+    """(the URL to print, the URL to probe for health) of the API the child will serve."""
+    from ade.api.settings import load_settings
+
+    settings = load_settings()
+    host = host if host is not None else settings.api_host
+    port = port if port is not None else settings.api_port
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (recognizing a wildcard, not binding one)
+        host = "127.0.0.1"  # a wildcard listener answers on loopback too
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/", f"http://{shown}:{port}/health"
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as reply:  # noqa: S310 (our own http URL)
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+def _announce(address: str, token: str | None) -> None:
+    if token is None:
+        typer.echo(f"ade start: ADE is running at {address}", err=True)
+        return
+    from ade.api.web.sessions import SIGN_IN_TOKEN_LIFETIME
+
+    minutes = int(SIGN_IN_TOKEN_LIFETIME.total_seconds() // 60)
+    typer.echo(
+        f"ade start: ADE is running. To sign in, open this link (it works once, for {minutes} "
+        f"minutes):\n\n    {address}sign-in/link?token={token}\n",
+        err=True,
+    )
 
 
 def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -97,10 +161,16 @@ def start(
         float, typer.Option(min=0, help="Seconds the services get to finish on shutdown.")
     ] = GRACE_SECONDS,
 ) -> None:
-    """Migrate the database, then run the API and a worker until stopped (Ctrl-C)."""
+    """Migrate the database, then run the API and a worker until stopped (Ctrl-C).
+
+    On a database with no workspace, also create one and print a one-time sign-in link to the
+    web page; later starts print the page's address.
+    """
     from ade.cli.commands.db import migrate_command
 
     migrate_command("head", False, database_url)
+    token = _first_run(database_url)
+    address, health = web_address(host, port)
 
     env = _child_env(database_url)
     commands = child_commands(host=host, port=port, concurrency=concurrency)
@@ -115,6 +185,7 @@ def start(
     signal.signal(signal.SIGINT, request_stop)
 
     failed: str | None = None
+    announced = False
     while not stop_requested:
         for name, child in children.items():
             if child.poll() is not None:
@@ -122,6 +193,9 @@ def start(
                 break
         if failed:
             break
+        if not announced and _healthy(health):
+            _announce(address, token)
+            announced = True
         time.sleep(0.2)
 
     if failed:

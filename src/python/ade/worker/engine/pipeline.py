@@ -48,7 +48,11 @@ class Summary:
             "configuration": self.configuration,
             "tables_found": len(self.tables),
             "rows": self.rows,
-            "issues": {"total": self.issues.total, "by_field": self.issues.by_field},
+            "issues": {
+                "total": self.issues.total,
+                "by_field": self.issues.by_field,
+                "examples": self.issues.examples,
+            },
             "sheets": self.sheets,
             "tables": self.tables,
             "outputs": self.outputs,

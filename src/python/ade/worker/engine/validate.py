@@ -62,17 +62,25 @@ class Issue:
 ISSUE_COLUMNS = ["table", "sheet", "row", "column", "field", "value", "code", "message"]
 
 
+EXAMPLES_PER_FIELD = 3
+
+
 @dataclass
 class IssueTally:
-    """Issue counts by field and code, for the summary."""
+    """Issue counts by field and code, and each field's first few issues (what the run page
+    shows a person before they open the workbook's issues sheet)."""
 
     by_field: dict[str, dict[str, int]] = field(default_factory=dict)
+    examples: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     total: int = 0
 
     def add(self, issue: Issue) -> None:
         codes = self.by_field.setdefault(issue.field, {})
         codes[issue.code] = codes.get(issue.code, 0) + 1
         self.total += 1
+        first = self.examples.setdefault(issue.field, [])
+        if len(first) < EXAMPLES_PER_FIELD:
+            first.append(dict(zip(ISSUE_COLUMNS, issue.as_row(), strict=True)))
 
 
 def _nothing(_: Cell) -> Cell:
