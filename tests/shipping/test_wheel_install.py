@@ -25,7 +25,8 @@ def test_libraries_alone_migrate_and_store(tmp_path: Path, pip_cache: Path) -> N
     python = fresh_venv(tmp_path / "venv")
     pip_install(python, [wheel("ade-db"), wheel("ade-storage")], env)
 
-    script = textwrap.dedent("""
+    script = textwrap.dedent(
+        """
         import io, sys
         from pathlib import Path
         import ade.db, ade.storage
@@ -45,7 +46,8 @@ def test_libraries_alone_migrate_and_store(tmp_path: Path, pip_cache: Path) -> N
         info = store.write("documents/a/b.csv", io.BytesIO(b"x,y\\n1,2\\n"))
         assert store.read_bytes("documents/a/b.csv") == b"x,y\\n1,2\\n", info
         print("ok", state.current)
-        """)
+        """
+    )
     result = run([python, "-c", script], env, cwd=tmp_path)
     assert result.stdout.startswith("ok"), result.stdout
 
