@@ -7,6 +7,7 @@ columns, the first DATE_SAMPLE rows, held back until the column's day/month orde
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,8 @@ from ade.worker.engine.tables import SheetScan, TableEnd, TableInfo, TableStart,
 from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
 
 DATE_SAMPLE = 200
-PROGRESS_EVERY = 25_000
+# A table in flight reports its row count at most this often (the clock is read every 256 rows).
+PROGRESS_SECONDS = 2.0
 
 
 @dataclass
@@ -79,6 +81,7 @@ class _TableRun:
         self.tally = tally
         self.issue_count = 0
         self.rows = 0
+        self.next_progress = time.monotonic() + PROGRESS_SECONDS
         self.date_fields = {
             item.name: mapping.positions[item.name]
             for item in spec.fields
@@ -132,7 +135,8 @@ class _TableRun:
         assert self.processor is not None
         self.sink.write(self.processor.process(index, cells))
         self.rows += 1
-        if self.rows % PROGRESS_EVERY == 0:
+        if not self.rows % 256 and time.monotonic() >= self.next_progress:
+            self.next_progress = time.monotonic() + PROGRESS_SECONDS
             self.emitter.emit("table.progress", table=self.number, rows=self.rows)
 
     def finish(self) -> dict[str, Any]:
@@ -188,7 +192,12 @@ def extract(
         file_format = detect_format(path)
         summary = Summary(file=path.name, format=file_format, configuration=spec.name)
         directory.mkdir(parents=True, exist_ok=True)
-        writer = OutputWriter(directory, write_xlsx=write_xlsx)
+        writer = OutputWriter(
+            directory,
+            write_xlsx=write_xlsx,
+            input_bytes=path.stat().st_size,
+            on_wait=lambda: emitter.emit("workbook.saving"),
+        )
         _run(path, spec, sheets, writer, emitter, summary)
         if not summary.tables:
             ignored = sum(int(s["ignored_rows"]) for s in summary.sheets)
