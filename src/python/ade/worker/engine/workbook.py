@@ -217,7 +217,10 @@ def main() -> None:
     # The parent decides when this process stops: by closing the pipe, or by killing it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _serve(sys.stdin.buffer, sys.stdout.buffer)
+    # The answer gets a descriptor of its own; anything printed goes to stderr, not into it.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _serve(sys.stdin.buffer, answers)
 
 
 if __name__ == "__main__":
