@@ -18,7 +18,7 @@ system seconds of the whole tree; for `ade extract` it is also split between the
 and the workbook writer (sampled from /proc). On a machine busy with other work the wall time of
 a two-process run grows more than its CPU time: compare the CPU columns too.
 
-    python benchmarks/engine_throughput.py [--rows 100000 1000000] [--runs 3]
+    python benchmarks/engine_throughput.py [--rows 100000 1000000] [--runs 3] [--writers]
 """
 
 from __future__ import annotations
@@ -142,6 +142,40 @@ workbook = CalamineWorkbook.from_path(source)
 for row in workbook.stream_sheet_by_index(0):
     pass
 """,
+    # --writers: the workbook writers ADE could use, side by side on the same rows.
+    "csv.reader -> openpyxl write-only (ADE's writer before)": """
+from openpyxl import Workbook
+workbook = Workbook(write_only=True)
+sheet = workbook.create_sheet("Data")
+with open(source, newline="", encoding="utf-8") as src:
+    for row in csv.reader(src):
+        sheet.append(row)
+workbook.save(out + "/floor.xlsx")
+""",
+    "csv.reader -> rust_xlsxwriter, one call per row": """
+from rvgsrust_xlsxwriter import Workbook
+workbook = Workbook()
+sheet = workbook.add_worksheet("Data", constant_memory=True)
+with open(source, newline="", encoding="utf-8") as src:
+    for at, row in enumerate(csv.reader(src)):
+        sheet.write_row(at, 0, row)
+workbook.close(out + "/floor.xlsx")
+""",
+    "csv.reader -> ADE's writer process (batches over a pipe)": """
+from pathlib import Path
+from ade.worker.engine.workbook import BookProcess
+book = BookProcess()
+sheet = book.add_sheet("Data")
+batch = []
+with open(source, newline="", encoding="utf-8") as src:
+    for row in csv.reader(src):
+        batch.append(row)
+        if len(batch) == 500:
+            book.write_rows(sheet, batch)
+            batch = []
+book.write_rows(sheet, batch)
+book.save(Path(out) / "floor.xlsx")
+""",
     "csv.reader -> rust_xlsxwriter constant-memory": """
 from rvgsrust_xlsxwriter import Workbook
 workbook = Workbook()
@@ -165,6 +199,11 @@ FLOOR_CASES = [
     ("xlsx", "python-calamine, read only (whole sheet)"),
     ("xlsx", "python-calamine-plus, read only (streaming)"),
     ("csv", "csv.reader -> rust_xlsxwriter constant-memory"),
+]
+WRITER_CASES = [
+    ("csv", "csv.reader -> openpyxl write-only (ADE's writer before)"),
+    ("csv", "csv.reader -> rust_xlsxwriter, one call per row"),
+    ("csv", "csv.reader -> ADE's writer process (batches over a pipe)"),
 ]
 _ENGINE_CSV_ONLY = """
 import sys, time
@@ -322,6 +361,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--writers",
+        action="store_true",
+        help="also time the workbook writers side by side (openpyxl is slow: ~10k rows/s)",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     table: list[tuple[int, str, str, Result]] = []
@@ -329,7 +373,7 @@ def main() -> None:
         scratch = Path(scratch_name)
         for rows in args.rows:
             csv_path, xlsx_path = write_inputs(scratch, rows)
-            for kind, name in FLOOR_CASES:
+            for kind, name in FLOOR_CASES + (WRITER_CASES if args.writers else []):
                 source = csv_path if kind == "csv" else xlsx_path
                 result = measure(partial(run_floor, FLOORS[name], source), args.runs, scratch)
                 table.append((rows, kind, f"floor: {name}", result))
@@ -346,7 +390,7 @@ def main() -> None:
         f"{load_before[0]:.2f} before, {load_after[0]:.2f} after; {os.cpu_count()} cores"
     )
     print(
-        f"{'rows':>9} {'input':<5} {'pass':<50} {'s':>7} {'rows/s':>9} "
+        f"{'rows':>9} {'input':<5} {'pass':<62} {'s':>7} {'rows/s':>9} "
         f"{'vs csv r->w':>11} {'vs read':>8} {'vs xlsx write':>13} {'peak RSS MiB':>12} "
         f"{'CPU s (main+writer)':>20}"
     )
@@ -365,7 +409,7 @@ def main() -> None:
             floors["floor: csv.reader -> rust_xlsxwriter constant-memory"],
         ]
         print(
-            f"{rows:>9,} {kind:<5} {name:<50} {result.seconds:>7.2f} "
+            f"{rows:>9,} {kind:<5} {name:<62} {result.seconds:>7.2f} "
             f"{rows / result.seconds:>9,.0f} "
             + " ".join(
                 f"{floor / result.seconds:>{width}.1%}"
