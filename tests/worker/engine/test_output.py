@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from ade.db.configuration_spec import default_configuration
 from ade.worker.engine import output, pipeline
 from ade.worker.engine.output import XLSX_NAME, OutputWriter
 from ade.worker.engine.validate import Issue
@@ -181,3 +183,25 @@ def test_long_tables_report_progress_as_they_go(
     _, events = run(write_csv(tmp_path / "p.csv", rows), tmp_path / "out")
     progress = [e["rows"] for e in events if e["event"] == "table.progress"]
     assert progress == [256, 512, 768]  # the clock is read every 256 rows
+
+
+def _extract_with_writer_process(source: str, out: str) -> None:
+    output.SECOND_PROCESS_MIN_BYTES = 0
+    pipeline.extract(source, default_configuration(), out)
+
+
+def test_writer_process_starts_from_the_workers_daemon_engine_child(tmp_path: Path) -> None:
+    """The worker runs the engine in a daemonic `spawn` child, which may not use multiprocessing
+    children of its own: the writer is a plain subprocess, so it works there too."""
+    rows = [["First Name", "Last Name"]] + [[f"a{i}", f"b{i}"] for i in range(3000)]
+    source = write_csv(tmp_path / "p.csv", rows)
+    child = multiprocessing.get_context("spawn").Process(
+        target=_extract_with_writer_process, args=(str(source), str(tmp_path / "out")), daemon=True
+    )
+    child.start()
+    child.join(120)
+    assert child.exitcode == 0
+    written = sheet_rows(tmp_path / "out" / XLSX_NAME, "1 p")
+    header, last = written[0], written[-1]
+    assert len(written) == 3001
+    assert (last[header.index("First Name")], last[header.index("Last Name")]) == ("A2999", "B2999")
