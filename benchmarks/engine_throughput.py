@@ -1,30 +1,47 @@
-"""Engine throughput on a people-roster CSV and XLSX, beside the I/O floors of the same run.
+"""Whole `ade extract` runs on a people roster (CSV and XLSX input), beside I/O floors of the run.
 
-Floors: a plain csv.reader -> csv.writer pass over the CSV, and an openpyxl read-only ->
-write-only pass over the XLSX. The engine does more than either floor: it reads, detects the
-table, maps, normalizes and validates every cell, and writes BOTH a CSV and an XLSX. So for CSV
-input the realistic bound is "csv.reader -> openpyxl write-only + csv.writer", also measured;
-and the engine is measured with the XLSX output switched off, to show the engine's own cost.
+Floors, measured in this run on the same rows (each in a fresh process, timed inside it, so they
+pay no interpreter start-up and the engine does):
+  - csv.reader -> csv.writer: the floor the issue's targets are stated against;
+  - csv.reader, read only; python-calamine, read only (the whole-sheet reader ADE uses up to
+    64 MiB of sheet XML) and python-calamine-plus streaming (what ADE uses above that);
+  - the fastest workbook write of the same rows: rust_xlsxwriter constant-memory (the writer ADE
+    uses), fed by csv.reader.
+The engine is `python -m ade.cli.commands.main extract FILE -o DIR`: reading, table detection,
+mapping, normalization, validation, one CSV per table, issues.csv, summary.json and
+normalized.xlsx, timed from outside the process. "engine, CSV outputs only" runs `extract(...,
+write_xlsx=False)` in a process of its own: the engine's cost without the workbook.
 
-    python benchmarks/engine_throughput.py [--rows 100000] [--runs 3]
+Peak RSS is the high-water mark (VmHWM) of each process, summed over the process tree (ADE's
+workbook writer is a child process): an upper bound of what the tree held at once. CPU is user +
+system seconds of the whole tree; for `ade extract` it is also split between the main process
+and the workbook writer (sampled from /proc). On a machine busy with other work the wall time of
+a two-process run grows more than its CPU time: compare the CPU columns too.
+
+    python benchmarks/engine_throughput.py [--rows 100000 1000000] [--runs 3] [--writers]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import json
+import os
 import random
+import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
+import textwrap
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-
-from openpyxl import Workbook, load_workbook
-
-from ade.db.configuration_spec import default_configuration
-from ade.worker.engine.pipeline import extract
 
 HEADER = [
     "Employee ID",
@@ -69,112 +86,344 @@ def make_rows(count: int) -> list[list[str]]:
     return rows
 
 
-def write_inputs(directory: Path, rows: list[list[str]]) -> tuple[Path, Path]:
-    csv_path = directory / "roster.csv"
+def write_inputs(directory: Path, count: int) -> tuple[Path, Path]:
+    """The roster as CSV and as XLSX (shared strings, as Excel writes them)."""
+    from rvgsrust_xlsxwriter import Workbook
+
+    rows = make_rows(count)
+    csv_path = directory / f"roster{count}.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
         writer.writerows(rows)
-    xlsx_path = directory / "roster.xlsx"
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Roster")
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row)
-    workbook.save(xlsx_path)
+    xlsx_path = directory / f"roster{count}.xlsx"
+    workbook = Workbook()
+    sheet = workbook.add_worksheet("Roster")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_rows(1, 0, rows)
+    del rows
+    workbook.close(str(xlsx_path))
     return csv_path, xlsx_path
 
 
-def floor_csv(source: Path, out: Path) -> None:
-    with (
-        source.open(newline="", encoding="utf-8") as src,
-        (out / "floor.csv").open("w", newline="", encoding="utf-8") as dst,
-    ):
-        writer = csv.writer(dst)
-        for row in csv.reader(src):
-            writer.writerow(row)
+# Floors run as `python -c` in a fresh process; each prints its own seconds and peak RSS.
+_FLOOR_PRELUDE = """
+import csv, resource, sys, time
+source, out = sys.argv[1], sys.argv[2]
+start = time.perf_counter()
+"""
+_FLOOR_REPORT = """
+seconds = time.perf_counter() - start
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print(seconds, int(hwm) * 1024)
+"""
+FLOORS = {
+    "csv.reader -> csv.writer": """
+with open(source, newline="", encoding="utf-8") as src, open(out + "/floor.csv", "w", newline="",
+                                                             encoding="utf-8") as dst:
+    writer = csv.writer(dst)
+    for row in csv.reader(src):
+        writer.writerow(row)
+""",
+    "csv.reader, read only": """
+with open(source, newline="", encoding="utf-8") as src:
+    for row in csv.reader(src):
+        pass
+""",
+    "python-calamine, read only (whole sheet)": """
+from python_calamine import CalamineWorkbook
+workbook = CalamineWorkbook.from_path(source)
+for row in workbook.get_sheet_by_index(0).iter_rows():
+    pass
+""",
+    "python-calamine-plus, read only (streaming)": """
+from python_calamine_plus import CalamineWorkbook
+workbook = CalamineWorkbook.from_path(source)
+for row in workbook.stream_sheet_by_index(0):
+    pass
+""",
+    # --writers: the workbook writers ADE could use, side by side on the same rows.
+    "csv.reader -> openpyxl write-only (ADE's writer before)": """
+from openpyxl import Workbook
+workbook = Workbook(write_only=True)
+sheet = workbook.create_sheet("Data")
+with open(source, newline="", encoding="utf-8") as src:
+    for row in csv.reader(src):
+        sheet.append(row)
+workbook.save(out + "/floor.xlsx")
+""",
+    "csv.reader -> rust_xlsxwriter, one call per row": """
+from rvgsrust_xlsxwriter import Workbook
+workbook = Workbook()
+sheet = workbook.add_worksheet("Data", constant_memory=True)
+with open(source, newline="", encoding="utf-8") as src:
+    for at, row in enumerate(csv.reader(src)):
+        sheet.write_row(at, 0, row)
+workbook.close(out + "/floor.xlsx")
+""",
+    "csv.reader -> ADE's writer process (batches over a pipe)": """
+from pathlib import Path
+from ade.worker.engine.workbook import BookProcess
+book = BookProcess()
+sheet = book.add_sheet("Data")
+batch = []
+with open(source, newline="", encoding="utf-8") as src:
+    for row in csv.reader(src):
+        batch.append(row)
+        if len(batch) == 500:
+            book.write_rows(sheet, batch)
+            batch = []
+book.write_rows(sheet, batch)
+book.save(Path(out) / "floor.xlsx")
+""",
+    "csv.reader -> rust_xlsxwriter constant-memory": """
+from rvgsrust_xlsxwriter import Workbook
+workbook = Workbook()
+sheet = workbook.add_worksheet("Data", constant_memory=True)
+batch, at = [], 0
+with open(source, newline="", encoding="utf-8") as src:
+    for row in csv.reader(src):
+        batch.append(row)
+        if len(batch) == 500:
+            sheet.write_rows(at, 0, batch)
+            at += len(batch)
+            batch = []
+if batch:
+    sheet.write_rows(at, 0, batch)
+workbook.close(out + "/floor.xlsx")
+""",
+}
+FLOOR_CASES = [
+    ("csv", "csv.reader -> csv.writer"),
+    ("csv", "csv.reader, read only"),
+    ("xlsx", "python-calamine, read only (whole sheet)"),
+    ("xlsx", "python-calamine-plus, read only (streaming)"),
+    ("csv", "csv.reader -> rust_xlsxwriter constant-memory"),
+]
+WRITER_CASES = [
+    ("csv", "csv.reader -> openpyxl write-only (ADE's writer before)"),
+    ("csv", "csv.reader -> rust_xlsxwriter, one call per row"),
+    ("csv", "csv.reader -> ADE's writer process (batches over a pipe)"),
+]
+_ENGINE_CSV_ONLY = """
+import sys, time
+from ade.db.configuration_spec import default_configuration
+from ade.worker.engine.pipeline import extract
+start = time.perf_counter()
+summary = extract(sys.argv[1], default_configuration(), sys.argv[2], write_xlsx=False)
+assert summary.rows == int(sys.argv[3]), summary.rows
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print(time.perf_counter() - start, int(hwm) * 1024)
+"""
 
 
-def floor_csv_to_both(source: Path, out: Path) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Data")
-    with (
-        source.open(newline="", encoding="utf-8") as src,
-        (out / "floor.csv").open("w", newline="", encoding="utf-8") as dst,
-    ):
-        writer = csv.writer(dst)
-        for row in csv.reader(src):
-            writer.writerow(row)
-            sheet.append(row)
-    workbook.save(out / "floor.xlsx")
+@dataclass
+class Result:
+    seconds: float
+    peak_rss: int  # bytes
+    cpu: float = 0.0  # user + system seconds of the process tree
+    writer_cpu: float | None = None  # of that, ADE's workbook writer process
 
 
-def floor_xlsx(source: Path, out: Path) -> None:
-    reader = load_workbook(source, read_only=True, data_only=True)
-    workbook = Workbook(write_only=True)
-    for name in reader.sheetnames:
-        sheet = workbook.create_sheet(name)
-        for row in reader[name].iter_rows(values_only=True):
-            sheet.append(row)
-    reader.close()
-    workbook.save(out / "floor.xlsx")
+class TreeSampler:
+    """Samples /proc for a process and its descendants: high-water marks and CPU ticks."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = pid
+        self.peaks: dict[int, int] = {}
+        self.ticks: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            for pid in self._tree():
+                hwm = _vm_hwm(pid)
+                if hwm:
+                    self.peaks[pid] = max(self.peaks.get(pid, 0), hwm)
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    self.ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+            self._stop.wait(0.02)
+
+    def descendants_cpu(self) -> float:
+        return sum(t for pid, t in self.ticks.items() if pid != self.root) / _TICKS
+
+    def _tree(self) -> list[int]:
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+        tree, frontier = [self.root], [self.root]
+        while frontier:
+            frontier = [pid for pid, parent in parents.items() if parent in frontier]
+            tree += frontier
+        return tree
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return sum(self.peaks.values())
 
 
-def median_seconds(task: Callable[[Path], None], runs: int, scratch: Path) -> float:
-    times = []
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _vm_hwm(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADE_")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
+
+
+def run_floor(code: str, source: Path, out: Path) -> Result:
+    program = textwrap.dedent(_FLOOR_PRELUDE) + textwrap.dedent(code) + _FLOOR_REPORT
+    cpu = children_cpu()
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(source), str(out)],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, rss = done.stdout.split()
+    return Result(float(seconds), int(rss), children_cpu() - cpu)
+
+
+def run_engine_csv_only(source: Path, rows: int, out: Path) -> Result:
+    cpu = children_cpu()
+    done = subprocess.run(
+        [sys.executable, "-c", _ENGINE_CSV_ONLY, str(source), str(out), str(rows)],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, rss = done.stdout.split()
+    return Result(float(seconds), int(rss), children_cpu() - cpu)
+
+
+def run_extract(source: Path, rows: int, out: Path) -> Result:
+    """`ade extract` as a user runs it: a whole process, timed and sampled from outside."""
+    argv = [sys.executable, "-m", "ade.cli.commands.main", "extract", str(source), "-o", str(out)]
+    cpu = children_cpu()
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        argv, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    sampler = TreeSampler(process.pid)
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - start
+    peak = sampler.stop()
+    if process.returncode != 0:
+        raise RuntimeError(f"ade extract failed: {stderr.decode()[-500:]}")
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["rows"] == rows, summary["rows"]
+    assert (out / "normalized.xlsx").stat().st_size > 0
+    return Result(seconds, peak, children_cpu() - cpu, sampler.descendants_cpu())
+
+
+def measure(task: Callable[[Path], Result], runs: int, scratch: Path) -> Result:
+    results = []
     for _ in range(runs):
         out = Path(tempfile.mkdtemp(dir=scratch))
-        start = time.perf_counter()
-        task(out)
-        times.append(time.perf_counter() - start)
+        results.append(task(out))
         shutil.rmtree(out)
-    return statistics.median(times)
+    writer = [r.writer_cpu for r in results if r.writer_cpu is not None]
+    return Result(
+        statistics.median(r.seconds for r in results),
+        max(r.peak_rss for r in results),
+        statistics.median(r.cpu for r in results),
+        statistics.median(writer) if writer else None,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--writers",
+        action="store_true",
+        help="also time the workbook writers side by side (openpyxl is slow: ~10k rows/s)",
+    )
     args = parser.parse_args()
-    spec = default_configuration()
+    load_before = os.getloadavg()
+    table: list[tuple[int, str, str, Result]] = []
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
-        csv_path, xlsx_path = write_inputs(scratch, make_rows(args.rows))
-
-        def engine(path: Path, xlsx: bool) -> Callable[[Path], None]:
-            def run(out: Path) -> None:
-                summary = extract(path, spec, out, write_xlsx=xlsx)
-                assert summary.rows == args.rows, summary.rows
-
-            return run
-
-        cases = [
-            ("csv", "floor: csv.reader -> csv.writer", lambda o: floor_csv(csv_path, o), None),
+        for rows in args.rows:
+            csv_path, xlsx_path = write_inputs(scratch, rows)
+            for kind, name in FLOOR_CASES + (WRITER_CASES if args.writers else []):
+                source = csv_path if kind == "csv" else xlsx_path
+                result = measure(partial(run_floor, FLOORS[name], source), args.runs, scratch)
+                table.append((rows, kind, f"floor: {name}", result))
+            for kind, source in (("csv", csv_path), ("xlsx", xlsx_path)):
+                result = measure(partial(run_extract, source, rows), args.runs, scratch)
+                table.append((rows, kind, "ade extract (whole process, all outputs)", result))
+            result = measure(partial(run_engine_csv_only, csv_path, rows), args.runs, scratch)
+            table.append((rows, "csv", "engine, CSV outputs only (in its process)", result))
+            csv_path.unlink()
+            xlsx_path.unlink()
+    load_after = os.getloadavg()
+    print(
+        f"{len(HEADER)} columns, median of {args.runs} run(s); load average "
+        f"{load_before[0]:.2f} before, {load_after[0]:.2f} after; {os.cpu_count()} cores"
+    )
+    print(
+        f"{'rows':>9} {'input':<5} {'pass':<62} {'s':>7} {'rows/s':>9} "
+        f"{'vs csv r->w':>11} {'vs read':>8} {'vs xlsx write':>13} {'peak RSS MiB':>12} "
+        f"{'CPU s (main+writer)':>20}"
+    )
+    for rows, kind, name, result in table:
+        floors = {n: r.seconds for (count, _, n, r) in table if count == rows}
+        read_floor = floors[
             (
-                "csv",
-                "floor: csv.reader -> csv.writer + openpyxl write-only",
-                lambda o: floor_csv_to_both(csv_path, o),
-                None,
-            ),
-            ("csv", "engine (csv + xlsx outputs)", engine(csv_path, True), 0),
-            ("csv", "engine (csv output only)", engine(csv_path, False), 0),
-            (
-                "xlsx",
-                "floor: openpyxl read-only -> write-only",
-                lambda o: floor_xlsx(xlsx_path, o),
-                None,
-            ),
-            ("xlsx", "engine (csv + xlsx outputs)", engine(xlsx_path, True), 4),
+                "floor: csv.reader, read only"
+                if kind == "csv"
+                else "floor: python-calamine, read only (whole sheet)"
+            )
         ]
-        results: list[tuple[str, str, float]] = []
-        for kind, name, task, _ in cases:
-            seconds = median_seconds(task, args.runs, scratch)
-            results.append((kind, name, args.rows / seconds))
-    floors = {"csv": results[0][2], "xlsx": results[4][2]}
-    print(f"{args.rows} rows x {len(HEADER)} columns, median of {args.runs} runs")
-    print(f"{'input':<6} {'pass':<55} {'rows/s':>10} {'vs floor':>9}")
-    for kind, name, rate in results:
-        print(f"{kind:<6} {name:<55} {rate:>10,.0f} {rate / floors[kind]:>8.0%}")
+        ratios = [
+            floors["floor: csv.reader -> csv.writer"],
+            read_floor,
+            floors["floor: csv.reader -> rust_xlsxwriter constant-memory"],
+        ]
+        print(
+            f"{rows:>9,} {kind:<5} {name:<62} {result.seconds:>7.2f} "
+            f"{rows / result.seconds:>9,.0f} "
+            + " ".join(
+                f"{floor / result.seconds:>{width}.1%}"
+                for floor, width in zip(ratios, (11, 8, 13), strict=True)
+            )
+            + f" {result.peak_rss / 2**20:>12.0f} {_cpu(result):>20}"
+        )
+
+
+def _cpu(result: Result) -> str:
+    if result.writer_cpu is None:
+        return f"{result.cpu:.2f}"
+    main = result.cpu - result.writer_cpu
+    return f"{result.cpu:.2f} ({main:.2f}+{result.writer_cpu:.2f})"
 
 
 if __name__ == "__main__":

@@ -150,7 +150,8 @@ def test_module_imports_no_heavy_libraries() -> None:
 
     code = (
         "import sys, ade.cli.commands.extract;"
-        "print(sorted(m for m in ('openpyxl','pydantic','sqlalchemy') if m in sys.modules))"
+        "heavy = ('openpyxl','pydantic','sqlalchemy','python_calamine','rvgsrust_xlsxwriter');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

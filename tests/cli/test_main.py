@@ -9,7 +9,17 @@ from importlib.resources import files
 
 from tests.support.db_cli import ade, child_env
 
-HEAVY_MODULES = ("sqlalchemy", "alembic", "fastapi", "uvicorn", "boto3", "openpyxl", "pydantic")
+HEAVY_MODULES = (
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "uvicorn",
+    "boto3",
+    "openpyxl",
+    "pydantic",
+    "python_calamine",
+    "rvgsrust_xlsxwriter",
+)
 
 
 def test_help_lists_every_command_group() -> None:

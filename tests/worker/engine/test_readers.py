@@ -1,16 +1,21 @@
-"""Readers on real files: encodings, delimiters, quoting, workbooks, and broken input."""
+"""Readers on real files: encodings, delimiters, quoting, every workbook format, broken input."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ade.worker.engine import readers
 from ade.worker.engine.errors import EngineError
-from ade.worker.engine.readers import open_sheets, sniff_delimiter, sniff_encoding
+from ade.worker.engine.readers import detect_format, open_sheets, sniff_delimiter, sniff_encoding
 from tests.worker.engine.builders import write_csv, write_xlsx
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 ROWS = [["Name", "City"], ["Zoë Ærø", "Malmö"], ["José", "São Paulo"]]
 
@@ -113,12 +118,32 @@ def test_truncated_workbook_is_unreadable(tmp_path: Path) -> None:
     assert caught.value.code == "unreadable_file"
 
 
-def test_legacy_xls_is_unsupported(tmp_path: Path) -> None:
+def test_damaged_ole2_file_is_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "old.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
     with pytest.raises(EngineError) as caught:
         rows_of(path)
+    assert caught.value.code == "unreadable_file"
+    assert "not a readable Excel 97-2003 (.xls) workbook" in caught.value.message
+
+
+def test_encrypted_workbook_is_unsupported_with_a_clear_message() -> None:
+    # Excel's password protection wraps the whole .xlsx in an OLE2 container, like a legacy .xls.
+    with pytest.raises(EngineError) as caught:
+        rows_of(FIXTURES / "encrypted.xlsx")
     assert caught.value.code == "unsupported_format"
+    assert "password-protected" in caught.value.message
+
+
+def test_opendocument_text_is_not_a_spreadsheet(tmp_path: Path) -> None:
+    path = tmp_path / "letter.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(EngineError) as caught:
+        rows_of(path)
+    assert caught.value.code == "unsupported_format"
+    assert "opendocument.text" in caught.value.message
 
 
 def test_workbook_sheets_all_or_named(tmp_path: Path) -> None:
@@ -155,7 +180,125 @@ def test_hidden_columns_and_merged_cells_are_reported_and_merges_filled(tmp_path
 
 
 def test_workbook_cells_keep_their_types(tmp_path: Path) -> None:
-    import datetime as dt
+    moment = dt.datetime(2024, 1, 2, 3, 4, 5)
+    path = write_xlsx(tmp_path / "t.xlsx", {"S": [["n", "x", "d"], [3, 2.5, moment]]})
+    [row] = rows_of(path)[1:]
+    assert row == [3, 2.5, moment]
+    assert isinstance(row[0], int)  # stored as 3.0 by Excel; text must read "3", not "3.0"
 
-    path = write_xlsx(tmp_path / "t.xlsx", {"S": [["n", "d"], [3, dt.datetime(2024, 1, 2)]]})
-    assert rows_of(path)[1] == [3, dt.datetime(2024, 1, 2)]
+
+# ------------------------------------------------------ every format, on files LibreOffice made
+
+HEADER = [
+    "Emp ID",
+    "First Name",
+    "Last Name",
+    "Email",
+    "Hire Date",
+    "Salary",
+    "Active",
+    "Start Time",
+    "Check",
+]
+ANN = [1001, "ann", "LEE", "ANN@X.ORG", dt.date(2021, 5, 3), 52000.5, True, dt.time(9, 30)]
+BOB = [1002, "Bob", "Roy", "bob@x.org", dt.datetime(2020, 1, 5, 13, 30), 61000, False]
+BOB += [dt.time(13, 0), "ok"]
+GROUPS = [None, "Person", "Person", "Contact", "Contact", None, None, None, None]
+
+
+def fixture_sheets(name: str, tmp_path: Path, as_name: str | None = None) -> dict[str, Any]:
+    """{sheet: (rows, hidden column indexes, merged refs, state)}; the file may be renamed."""
+    path = FIXTURES / name
+    if as_name:
+        path = Path(shutil.copy(path, tmp_path / as_name))
+    return {
+        sheet.name: (
+            list(sheet.rows),
+            sorted(sheet.hidden_columns),
+            [m.ref for m in sheet.merged],
+            sheet.details["state"],
+        )
+        for sheet in open_sheets(path)
+    }
+
+
+@pytest.mark.parametrize("name", ["roster.xlsx", "roster.xlsm"])
+def test_xlsx_from_libreoffice_reads_as_a_person_sees_it(name: str, tmp_path: Path) -> None:
+    sheets = fixture_sheets(name, tmp_path)
+    assert list(sheets) == ["Roster", "Offset", "Lists"]
+    rows, hidden, merged, state = sheets["Roster"]
+    assert rows[0][0] == "Staff export" and all(cell is None for cell in rows[0][1:])
+    assert rows[2] == GROUPS  # merged group headers read as repeated labels
+    assert rows[3] == HEADER
+    assert rows[4] == [*ANN, "#DIV/0!"]  # the error cell keeps its text, as openpyxl gave it
+    assert rows[5] == BOB
+    assert rows[6][:2] == ["A-3", "Cy"] and set(rows[6][2:]) == {None}
+    assert (hidden, merged, state) == ([8], ["B3:C3", "D3:E3"], "visible")
+    offset_rows = sheets["Offset"][0]
+    assert [row[2:4] for row in offset_rows[2:]] == [["SKU", "Qty"], ["x-1", 3]]
+    assert all(len(row) == 4 for row in offset_rows[2:])  # cells keep their column letters
+    assert sheets["Lists"][0] == [["Departments"], ["Sales"], ["Ops"]]
+    assert sheets["Lists"][3] == "hidden"
+
+
+def test_xls_from_libreoffice(tmp_path: Path) -> None:
+    rows, hidden, merged, state = fixture_sheets("roster.xls", tmp_path)["Roster"]
+    assert rows[2:6] == [GROUPS, HEADER, [*ANN, None], BOB]  # calamine reads errors as empty
+    assert merged == ["B3:C3", "D3:E3"]  # from calamine
+    assert hidden == []  # .xls column visibility is not read
+
+
+def test_ods_from_libreoffice(tmp_path: Path) -> None:
+    sheets = fixture_sheets("roster.ods", tmp_path)
+    rows, hidden, merged, state = sheets["Roster"]
+    # LibreOffice stores booleans as numbers with a TRUE/FALSE format; ODS merges and hidden
+    # columns are not read, so the group row keeps its single labels.
+    assert rows[2] == [None, "Person", None, "Contact", None, None, None, None, None]
+    assert rows[3:6] == [HEADER, [*ANN[:6], 1, ANN[7], None], [*BOB[:6], 0, *BOB[7:]]]
+    assert (hidden, merged) == ([], [])
+    assert sheets["Lists"][3] == "hidden"
+
+
+def test_xlsb(tmp_path: Path) -> None:
+    rows = fixture_sheets("roster.xlsb", tmp_path)["Roster"][0]
+    assert rows[3:6] == [HEADER[:7], ANN[:7], BOB[:7]]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("roster.xlsx", "xlsx"),
+        ("roster.xlsm", "xlsm"),
+        ("roster.xls", "xls"),
+        ("roster.ods", "ods"),
+        ("roster.xlsb", "xlsb"),
+    ],
+)
+def test_formats_are_sniffed_by_content_not_name(name: str, expected: str, tmp_path: Path) -> None:
+    renamed = Path(shutil.copy(FIXTURES / name, tmp_path / "export.csv"))
+    assert detect_format(renamed) == expected
+    assert fixture_sheets(name, tmp_path, "export.csv")["Roster"][0][3][:7] == HEADER[:7]
+
+
+def test_csv_named_like_a_workbook_is_read_as_csv(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "report.xlsx", ROWS)
+    assert detect_format(path) == "csv"
+    assert rows_of(path) == ROWS
+
+
+@pytest.mark.parametrize("name", ["roster.xlsx", "roster.xlsm"])
+def test_streaming_reader_gives_the_same_sheets(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sheets above the in-memory limit are streamed by another binding: same rows, same facts."""
+    whole = fixture_sheets(name, tmp_path)
+    monkeypatch.setattr(readers, "CALAMINE_IN_MEMORY_LIMIT", 0)
+    assert fixture_sheets(name, tmp_path) == whole
+
+
+def test_error_cells_split_across_read_chunks_are_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "_CHUNK", 7)  # every tag is cut somewhere
+    rows = fixture_sheets("roster.xlsx", tmp_path)["Roster"][0]
+    assert rows[4][8] == "#DIV/0!"

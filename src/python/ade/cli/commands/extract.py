@@ -4,7 +4,7 @@ It writes exactly what a worker run stores (normalized.xlsx, tables/<n>.csv, iss
 summary.json, log.ndjson) and prints a short report. Mount it as a plain command,
 `app.command("extract")(extract_command)`: a one-command sub-app would become a group and need
 `ade extract extract FILE`. Only Typer is imported at module level (start-up time); the engine,
-pydantic and openpyxl load inside the command.
+pydantic and the spreadsheet libraries load inside the command.
 """
 
 from __future__ import annotations
@@ -99,7 +99,11 @@ def _report(summary: Summary, output: Path) -> list[str]:
 
 
 def extract_command(
-    file: Path = typer.Argument(..., help="CSV or XLSX file to extract.", show_default=False),
+    file: Path = typer.Argument(
+        ...,
+        help="CSV, XLSX, XLSM, XLS, XLSB or ODS file (the format is read from the content).",
+        show_default=False,
+    ),
     output: Path = typer.Option(
         ..., "--output", "-o", help="Directory for the outputs (created if missing)."
     ),

@@ -1,67 +1,97 @@
 """Write a run's outputs: normalized.xlsx, tables/<n>.csv, issues.csv and summary.json.
 
-Rows are written as they are produced: CSV through the stdlib writer, the workbook through
-openpyxl's write-only mode, which spools each sheet to a temporary file, so sheets for tables
-found side by side can be filled in interleaved order and memory stays flat. The "Issues" sheet
-is created first (issues arrive while tables are still being written) and moved last on save.
+Rows are written as they are produced: CSV through the stdlib writer, the workbook through a
+`Book` (ade.worker.engine.workbook) in batches. For inputs of SECOND_PROCESS_MIN_BYTES or more
+the workbook is written by a child process on the second core, overlapping with extraction;
+smaller inputs write it in-process, where starting a process would cost more than it saves.
 The workbook is saved under a temporary name and renamed, so a crash never leaves a truncated
-normalized.xlsx looking complete.
+normalized.xlsx looking complete. Tables may have any number of columns.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from ade.worker.engine.cells import Cell
 from ade.worker.engine.validate import ISSUE_COLUMNS, Issue
+from ade.worker.engine.workbook import EXCEL_MAX_TEXT, Book, BookProcess, LocalBook, fit_for_excel
 
 XLSX_NAME = "normalized.xlsx"
 SUMMARY_NAME = "summary.json"
 ISSUES_NAME = "issues.csv"
 TABLES_DIR = "tables"
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+# From this input size on, the workbook is written by a second process (about 8,000 CSV rows):
+# below it, starting Python and the writer (~0.1 s) costs more than the overlap saves.
+SECOND_PROCESS_MIN_BYTES = 1024 * 1024
+# Rows per message to the workbook: large enough to amortize the per-call cost, small enough
+# that the batches in flight stay a few hundred KiB.
+BATCH_ROWS = 500
 
 
 class TableSink:
-    """Where one table's output rows go."""
+    """Where one table's output rows go: its CSV file and, batched, its workbook sheet."""
 
-    def __init__(self, handle: IO[str], worksheet: Any | None) -> None:
+    def __init__(self, handle: IO[str], book: Book | None, sheet: int) -> None:
         self._handle = handle
-        self._csv = csv.writer(handle)
-        self._sheet = worksheet
-        self.write = self._write_both if worksheet is not None else self._csv.writerow
+        self._csv_row = csv.writer(handle).writerow
+        self._book = book
+        self._sheet = sheet
+        self._pending: list[list[Cell]] = []
+        self.write = self._write_both if book is not None else self._csv_row
 
     def _write_both(self, row: list[Cell]) -> None:
-        self._csv.writerow(row)
-        self._sheet.append(row)  # type: ignore[union-attr]  # only bound when a sheet exists
+        # writerow returns the characters written: only a row that long can hold a cell too
+        # long for Excel, so the common case pays no per-cell check.
+        if self._csv_row(row) > EXCEL_MAX_TEXT:
+            row = fit_for_excel(row)
+        self._pending.append(row)
+        if len(self._pending) >= BATCH_ROWS:
+            self.flush()
 
-    def close(self) -> None:
+    def flush(self) -> None:
+        if self._pending and self._book is not None:
+            self._book.write_rows(self._sheet, self._pending)
+            self._pending = []
+
+    def close(self, *, flush: bool = True) -> None:
+        if flush:
+            self.flush()
+        self._pending = []
         self._handle.close()
 
 
 class OutputWriter:
-    """Owns every output file of one run in `directory`."""
+    """Owns every output file of one run in `directory`.
 
-    def __init__(self, directory: Path, *, write_xlsx: bool = True) -> None:
+    `input_bytes` (the input file's size) chooses where the workbook is written; `on_wait` is
+    called every few seconds while a second process finishes the workbook, so a long save still
+    shows progress.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        write_xlsx: bool = True,
+        input_bytes: int = 0,
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
         self.directory = directory
         (directory / TABLES_DIR).mkdir(parents=True, exist_ok=True)
         self._sinks: list[TableSink] = []
-        self._titles: set[str] = set()
-        self._workbook: Any | None = None
-        self._issues_sheet: Any | None = None
+        self._titles: set[str] = {"issues"}
+        self._on_wait = on_wait
+        self._book: Book | None = None
         if write_xlsx:
-            from openpyxl import Workbook
-
-            self._workbook = Workbook(write_only=True)
-            self._issues_sheet = self._workbook.create_sheet("Issues")
-            self._issues_sheet.append(ISSUE_COLUMNS)
-            self._titles.add("issues")
+            self._book = BookProcess() if input_bytes >= SECOND_PROCESS_MIN_BYTES else LocalBook()
+        self._issue_rows: list[list[Cell]] = [list(ISSUE_COLUMNS)]
         self._issues_handle = (directory / ISSUES_NAME).open("w", encoding="utf-8", newline="")
         self._issues_csv = csv.writer(self._issues_handle)
         self._issues_csv.writerow(ISSUE_COLUMNS)
@@ -71,10 +101,10 @@ class OutputWriter:
 
     def open_table(self, number: int, sheet: str, columns: list[str]) -> TableSink:
         handle = self.table_path(number).open("w", encoding="utf-8", newline="")
-        worksheet = None
-        if self._workbook is not None:
-            worksheet = self._workbook.create_sheet(self._title(number, sheet))
-        sink = TableSink(handle, worksheet)
+        index = -1
+        if self._book is not None:
+            index = self._book.add_sheet(self._title(number, sheet))
+        sink = TableSink(handle, self._book, index)
         sink.write(list(columns))
         self._sinks.append(sink)
         return sink
@@ -91,17 +121,29 @@ class OutputWriter:
     def issue(self, issue: Issue) -> None:
         row = issue.as_row()
         self._issues_csv.writerow(row)
-        if self._issues_sheet is not None:
-            self._issues_sheet.append(row)
+        if self._book is not None:
+            self._issue_rows.append(row)
+            if len(self._issue_rows) >= BATCH_ROWS:
+                self._flush_issues()
+
+    def _flush_issues(self) -> None:
+        if self._issue_rows and self._book is not None:
+            self._book.write_issues(self._issue_rows)
+            self._issue_rows = []
 
     def finish(self, summary: dict[str, Any]) -> None:
         """Close all files, save the workbook, write the summary (last, as the 'done' mark)."""
         self._close_files()
-        if self._workbook is not None:
-            workbook, self._workbook = self._workbook, None
-            workbook.move_sheet("Issues", offset=len(workbook.worksheets) - 1)
+        if self._book is not None:
+            self._flush_issues()
+            book, self._book = self._book, None
             temporary = self.directory / f".{XLSX_NAME}.partial"
-            workbook.save(temporary)
+            try:
+                book.save(temporary, self._on_wait)
+            except BaseException:
+                book.discard()
+                temporary.unlink(missing_ok=True)
+                raise
             os.replace(temporary, self.directory / XLSX_NAME)
         temporary = self.directory / f".{SUMMARY_NAME}.partial"
         temporary.write_text(
@@ -111,19 +153,15 @@ class OutputWriter:
 
     def abort(self) -> None:
         """Close what is open after a failure; the partial workbook is never saved."""
-        self._close_files()
-        workbook, self._workbook = self._workbook, None
-        if workbook is not None:
-            # Close the spooled sheets now (not at garbage collection, when their files may
-            # be gone) and delete their temporary files.
-            for sheet in workbook.worksheets:
-                with contextlib.suppress(Exception):
-                    sheet.close()
-                    os.remove(sheet._writer.out)
+        book, self._book = self._book, None
+        self._close_files(flush=False)  # nothing more goes to a workbook that will not be saved
+        if book is not None:
+            book.discard()
+        (self.directory / f".{XLSX_NAME}.partial").unlink(missing_ok=True)
 
-    def _close_files(self) -> None:
+    def _close_files(self, *, flush: bool = True) -> None:
         for sink in self._sinks:
-            sink.close()
+            sink.close(flush=flush)
         self._sinks = []
         if not self._issues_handle.closed:
             self._issues_handle.close()

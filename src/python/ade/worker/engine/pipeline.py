@@ -81,7 +81,12 @@ def extract(
         file_format = detect_format(path)
         summary = Summary(file=path.name, format=file_format, configuration=spec.name)
         directory.mkdir(parents=True, exist_ok=True)
-        writer = OutputWriter(directory, write_xlsx=write_xlsx)
+        writer = OutputWriter(
+            directory,
+            write_xlsx=write_xlsx,
+            input_bytes=path.stat().st_size,
+            on_wait=lambda: emitter.emit("workbook.saving"),
+        )
         _run(path, spec, sheets, writer, emitter, summary)
         if not summary.tables:
             ignored = sum(int(s["ignored_rows"]) for s in summary.sheets)

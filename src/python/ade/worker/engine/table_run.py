@@ -10,6 +10,7 @@ is bounded (a few hundred rows of one table), so memory stays flat however long 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ade.db.configuration_spec import ConfigurationSpec
@@ -22,7 +23,8 @@ from ade.worker.engine.table_model import TableInfo
 from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
 
 SAMPLE_ROWS = 200
-PROGRESS_EVERY = 25_000
+# A table in flight reports its row count at most this often (the clock is read every 256 rows).
+PROGRESS_SECONDS = 2.0
 
 
 class TableRun:
@@ -46,6 +48,7 @@ class TableRun:
         self.tally = tally
         self.issue_count = 0
         self.rows = 0
+        self.next_progress = time.monotonic() + PROGRESS_SECONDS
         self.date_orders: dict[str, dict[str, str]] = {}
         self.buffer: list[tuple[int, Row]] | None = []
         self._mapping: TableMapping | None = None
@@ -61,7 +64,8 @@ class TableRun:
         assert self._sink is not None and self._processor is not None
         self._sink.write(self._processor.process(index, cells))
         self.rows += 1
-        if self.rows % PROGRESS_EVERY == 0:
+        if not self.rows % 256 and time.monotonic() >= self.next_progress:
+            self.next_progress = time.monotonic() + PROGRESS_SECONDS
             self.emitter.emit("table.progress", table=self.number, rows=self.rows)
 
     def _start(self) -> None:

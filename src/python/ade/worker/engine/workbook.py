@@ -1,0 +1,227 @@
+"""The normalized workbook, written by rust_xlsxwriter, beside extraction or on the second core.
+
+rust_xlsxwriter (through its Python binding rvgsrust-xlsxwriter) in constant-memory mode writes
+each sheet's rows to a temporary file as they arrive, so memory stays flat and sheets for tables
+found side by side can be filled in interleaved order. It writes ~5-8x the rows/s of openpyxl's
+write-only mode, stores text as text (a cell reading "=1+2" is not turned into a formula), and
+gives dates and datetimes a date format. Times and durations are written as text, as in the CSV
+outputs. Excel holds at most 32,767 characters in a cell: longer text is cut to that in the
+workbook only (the CSV keeps it whole).
+
+The "Issues" sheet must come last, but issues arrive while tables are still being written and
+rust_xlsxwriter cannot reorder sheets: its rows are spooled to an unnamed temporary file and
+written when the workbook is saved.
+
+Two ways to run it, with the same `Book` code:
+  - `LocalBook`: in the engine's own process (small inputs, where starting a process costs more
+    than it saves);
+  - `BookProcess`: a child process (`python -m ade.worker.engine.workbook`) fed batches of rows
+    over a pipe, so the workbook is written on the second core while extraction goes on. The
+    pipe's buffer bounds what is in flight: a slow writer slows extraction instead of growing
+    memory. The child saves under the temporary name it is given and answers; only then does
+    the parent rename the file into place, so a crash never leaves a truncated workbook looking
+    complete. The child ignores SIGINT/SIGTERM and exits (discarding its work) when the pipe
+    closes, so a killed engine takes its writer with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from ade.worker.engine.cells import Cell
+
+EXCEL_MAX_TEXT = 32_767
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+def fit_for_excel(row: Sequence[Cell]) -> list[Cell]:
+    """A copy of `row` whose text cells fit in an Excel cell."""
+    return [
+        value[:EXCEL_MAX_TEXT] if isinstance(value, str) and len(value) > EXCEL_MAX_TEXT else value
+        for value in row
+    ]
+
+
+class Book(Protocol):
+    """Where the normalized workbook's rows go; sheets are numbered in creation order."""
+
+    def add_sheet(self, title: str) -> int: ...
+
+    def write_rows(self, sheet: int, rows: list[list[Cell]]) -> None: ...
+
+    def write_issues(self, rows: list[list[Cell]]) -> None: ...
+
+    def save(self, path: Path, wait: Callable[[], None] | None = None) -> None:
+        """Write the workbook to `path`; `wait` is called every few seconds while it takes."""
+
+    def discard(self) -> None: ...
+
+
+class LocalBook:
+    """The workbook, written in this process."""
+
+    def __init__(self) -> None:
+        from rvgsrust_xlsxwriter import Workbook
+
+        self._workbook: Any = Workbook()
+        self._sheets: list[Any] = []
+        self._next_row: list[int] = []
+        self._issues: IO[bytes] = tempfile.TemporaryFile()
+
+    def add_sheet(self, title: str) -> int:
+        self._sheets.append(self._workbook.add_worksheet(title, constant_memory=True))
+        self._next_row.append(0)
+        return len(self._sheets) - 1
+
+    def write_rows(self, sheet: int, rows: list[list[Cell]]) -> None:
+        self._sheets[sheet].write_rows(self._next_row[sheet], 0, rows)
+        self._next_row[sheet] += len(rows)
+
+    def write_issues(self, rows: list[list[Cell]]) -> None:
+        pickle.dump(rows, self._issues, _PROTOCOL)
+
+    def save(self, path: Path, wait: Callable[[], None] | None = None) -> None:
+        sheet = self.add_sheet("Issues")
+        self._issues.seek(0)
+        while True:
+            try:
+                rows = pickle.load(self._issues)  # noqa: S301 (our own spool file)
+            except EOFError:
+                break
+            self.write_rows(sheet, rows)
+        self._issues.close()
+        self._workbook.close(str(path))
+
+    def discard(self) -> None:
+        # Never closed, the workbook writes nothing; its row files are unnamed temporaries.
+        self._workbook = None
+        self._sheets = []
+        self._issues.close()
+
+
+class WorkbookWriterError(RuntimeError):
+    """The workbook writer process failed; the run's other outputs are not affected."""
+
+
+class BookProcess:
+    """The workbook, written by a child process fed over a pipe."""
+
+    def __init__(self, wait_seconds: float = 2.0) -> None:
+        env = dict(os.environ)
+        # The child must import what this process imports (Pants' sandbox, a PEX, a venv).
+        env["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "ade.worker.engine.workbook"],  # noqa: S603 (our own module)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            bufsize=256 * 1024,
+        )
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._pipe: IO[bytes] = self._process.stdin
+        self._answers: IO[bytes] = self._process.stdout
+        self._sheets = 0
+        self._wait_seconds = wait_seconds
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        try:
+            pickle.dump(message, self._pipe, _PROTOCOL)
+        except (BrokenPipeError, OSError):
+            raise self._died() from None
+
+    def _died(self) -> WorkbookWriterError:
+        code = self._process.poll()
+        if code is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self._process.wait(timeout=5)
+        return WorkbookWriterError(f"the workbook writer process stopped (exit code {code})")
+
+    def add_sheet(self, title: str) -> int:
+        self._send(("sheet", title))
+        self._sheets += 1
+        return self._sheets - 1
+
+    def write_rows(self, sheet: int, rows: list[list[Cell]]) -> None:
+        self._send(("rows", sheet, rows))
+
+    def write_issues(self, rows: list[list[Cell]]) -> None:
+        self._send(("issues", rows))
+
+    def save(self, path: Path, wait: Callable[[], None] | None = None) -> None:
+        self._send(("save", str(path)))
+        try:
+            self._pipe.close()
+        except (BrokenPipeError, OSError):
+            raise self._died() from None
+        while not select.select([self._answers], [], [], self._wait_seconds)[0]:
+            if wait is not None:
+                wait()
+        try:
+            answer = pickle.load(self._answers)  # noqa: S301 (our child's answer)
+        except (EOFError, pickle.UnpicklingError):
+            raise self._died() from None
+        self._process.wait()
+        if answer[0] != "saved":
+            raise WorkbookWriterError(f"the workbook writer failed: {answer[1]}")
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._pipe.close()  # the child sees the end of its input and exits, saving nothing
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        with contextlib.suppress(OSError):
+            self._answers.close()
+
+
+def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """The child's loop: apply each message to a LocalBook until "save" or the end of input."""
+    book = LocalBook()
+    while True:
+        try:
+            message = pickle.load(requests)  # noqa: S301 (our parent, over a pipe)
+        except EOFError:
+            book.discard()  # the parent gave up (abort, crash or kill): save nothing
+            return
+        kind = message[0]
+        if kind == "rows":
+            book.write_rows(message[1], message[2])
+        elif kind == "issues":
+            book.write_issues(message[1])
+        elif kind == "sheet":
+            book.add_sheet(message[1])
+        elif kind == "save":
+            try:
+                book.save(Path(message[1]))
+                answer: tuple[str, str] = ("saved", message[1])
+            except Exception as exc:
+                answer = ("error", " ".join(str(exc).split())[:300] or type(exc).__name__)
+            pickle.dump(answer, answers, _PROTOCOL)
+            answers.flush()
+            return
+
+
+def main() -> None:
+    # The parent decides when this process stops: by closing the pipe, or by killing it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # The answer gets a descriptor of its own; anything printed goes to stderr, not into it.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _serve(sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    main()
