@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ade.db.configuration_spec import default_configuration
-from ade.worker.engine import output, pipeline
+from ade.worker.engine import output, pipeline, table_run
 from ade.worker.engine.output import XLSX_NAME, OutputWriter
 from ade.worker.engine.validate import Issue
 from ade.worker.engine.workbook import EXCEL_MAX_TEXT, BookProcess, WorkbookWriterError
@@ -178,7 +178,7 @@ def _alive(pid: int) -> bool:
 def test_long_tables_report_progress_as_they_go(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(table_run, "PROGRESS_SECONDS", 0.0)
     rows = [["First Name", "Last Name"]] + [[f"a{i}", f"b{i}"] for i in range(1000)]
     _, events = run(write_csv(tmp_path / "p.csv", rows), tmp_path / "out")
     progress = [e["rows"] for e in events if e["event"] == "table.progress"]
@@ -193,7 +193,7 @@ def _extract_with_writer_process(source: str, out: str) -> None:
 def test_writer_process_starts_from_the_workers_daemon_engine_child(tmp_path: Path) -> None:
     """The worker runs the engine in a daemonic `spawn` child, which may not use multiprocessing
     children of its own: the writer is a plain subprocess, so it works there too."""
-    rows = [["First Name", "Last Name"]] + [[f"a{i}", f"b{i}"] for i in range(3000)]
+    rows = [["Employee ID", "Department"]] + [[f"e{i}", f"d{i}"] for i in range(3000)]
     source = write_csv(tmp_path / "p.csv", rows)
     child = multiprocessing.get_context("spawn").Process(
         target=_extract_with_writer_process, args=(str(source), str(tmp_path / "out")), daemon=True
@@ -204,4 +204,7 @@ def test_writer_process_starts_from_the_workers_daemon_engine_child(tmp_path: Pa
     written = sheet_rows(tmp_path / "out" / XLSX_NAME, "1 p")
     header, last = written[0], written[-1]
     assert len(written) == 3001
-    assert (last[header.index("First Name")], last[header.index("Last Name")]) == ("A2999", "B2999")
+    assert (last[header.index("Employee ID")], last[header.index("Department")]) == (
+        "e2999",
+        "d2999",
+    )
