@@ -150,6 +150,14 @@ class Seed:
                 ).scalars()
             )
 
+    def events(self, run_id: uuid.UUID) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.seq)
+                ).all()
+            )
+
     def event_seqs(self, run_id: uuid.UUID) -> list[int]:
         with self.engine.connect() as connection:
             return list(

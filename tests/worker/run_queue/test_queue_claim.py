@@ -103,7 +103,18 @@ def test_expired_lease_holder_cannot_overwrite_the_result(db_url: str, seed: See
     assert queue.release(engine, run_id, "old") == "lost"
     row = seed.run(run_id)
     assert (row.status, row.claimed_by, row.summary) == ("running", "new", None)
-    assert seed.event_types(run_id) == []
+    # Nothing of the old holder's late writes; each attempt's claim and the takeover are logged.
+    trace = ["worker.claimed", "lease.expired", "worker.claimed"]
+    assert seed.event_types(run_id) == trace
+    claims = [e for e in seed.events(run_id) if e.type != "lease.expired"]
+    assert [(e.payload["worker"], e.payload["attempt"]) for e in claims] == [("old", 1), ("new", 2)]
+    [expiry] = [e for e in seed.events(run_id) if e.type == "lease.expired"]
+    assert expiry.payload | {"ts": None} == {
+        "ts": None,
+        "worker": "old",
+        "attempt": 1,
+        "requeued": True,
+    }
     # The new holder's result sticks.
     assert (
         queue.append_events(engine, run_id, "new", [queue.Event("a", {}), queue.Event("b", {})], 30)
@@ -124,8 +135,8 @@ def test_expired_lease_holder_cannot_overwrite_the_result(db_url: str, seed: See
     )
     row = seed.run(run_id)
     assert (row.status, row.summary, row.output_blob_key) == ("succeeded", {"by": "new"}, "k2")
-    assert seed.event_types(run_id) == ["a", "b", "c"]
-    assert seed.event_seqs(run_id) == [1, 2, 3]
+    assert seed.event_types(run_id) == [*trace, "a", "b", "c"]
+    assert seed.event_seqs(run_id) == [1, 2, 3, 4, 5, 6]
     assert queue.heartbeat(engine, run_id, "new", 30) == "lost"  # finished: nothing to renew
 
 
