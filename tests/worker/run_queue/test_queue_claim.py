@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -226,3 +227,33 @@ def test_classification(error: BaseException, code: str, transient: bool) -> Non
     failure = classify(error)
     assert (failure.code, failure.transient) == (code, transient)
     assert "\n" not in failure.message
+
+
+def test_a_retried_write_after_a_lost_reply_neither_duplicates_nor_loses(
+    db_url: str, seed: Seed
+) -> None:
+    """A connection cut between COMMIT and its reply: the worker does not know whether its
+    write went through and sends it again. The events are stored once, and a retried ending
+    that already committed reports ok, not "lost"."""
+    [run_id] = seed.enqueue(seed.document())
+    engine = worker_engine(db_url)
+    assert queue.claim(engine, "w", 30) is not None
+    batch = [queue.Event("a", {}), queue.Event("b", {})]
+    assert queue.append_events(engine, run_id, "w", batch, 30) == "ok"  # committed, reply lost
+    more = [*batch, queue.Event("c", {})]
+    assert queue.append_events(engine, run_id, "w", more, 30, retrying=True) == "ok"
+    assert seed.event_types(run_id) == ["worker.claimed", "a", "b", "c"]
+
+    ending = [queue.Event("worker.finished", {})]
+    done: dict[str, Any] = {
+        "output_key": "k",
+        "output_size": 1,
+        "output_sha256": "0" * 64,
+        "summary": {},
+    }
+    assert queue.succeed(engine, run_id, "w", events=ending, **done) == "ok"  # reply lost
+    assert queue.succeed(engine, run_id, "w", events=ending, retrying=True, **done) == "ok"
+    # Without the retry marker the same second write would be told the run is not ours.
+    assert queue.succeed(engine, run_id, "w", events=ending, **done) == "lost"
+    assert seed.event_types(run_id) == ["worker.claimed", "a", "b", "c", "worker.finished"]
+    assert seed.event_seqs(run_id) == [1, 2, 3, 4, 5]
