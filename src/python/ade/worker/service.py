@@ -21,6 +21,9 @@ silent are taken over.
 
 Scratch space: the service claims its folder under ``ADE_WORKER_SCRATCH_DIR`` before anything
 else, removing what dead workers left there, and removes its own folder on the way out.
+
+Storage garbage: every ``ADE_WORKER_GC_INTERVAL_SECONDS`` a background thread runs the same pass
+as ``ade storage gc`` (:mod:`ade.worker.storage_gc`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -139,6 +143,12 @@ class Worker:
         ]
         for slot in slots:
             slot.start()
+        collector: threading.Thread | None = None
+        if settings.gc_interval_seconds > 0:
+            collector = threading.Thread(
+                target=self._collect_garbage, args=(db, store), name="ade-gc", daemon=True
+            )
+            collector.start()
         try:
             next_sweep = 0.0
             while not self._stop.is_set() and any(slot.is_alive() for slot in slots):
@@ -158,6 +168,8 @@ class Worker:
                 slot.join()
             if listener is not None:
                 listener.join(2.0)
+            if collector is not None:
+                collector.join(5.0)
             for number, handler in previous.items():
                 signal.signal(number, handler)
             db.dispose()
@@ -179,6 +191,25 @@ class Worker:
                 "expired leases: %d run(s) requeued, %d failed", result.requeued, result.failed
             )
             self._waker.wake()
+
+    def _collect_garbage(self, db: Engine, store: BlobStore) -> None:
+        from ade.worker.storage_gc import periodic_pass
+
+        older_than = timedelta(seconds=self.settings.gc_older_than_seconds)
+        while not self._stop.wait(self.settings.gc_interval_seconds):
+            try:
+                report = periodic_pass(db, store, older_than, self._stop)
+            except Exception as error:
+                log.warning("storage garbage collection failed: %s", one_line(str(error)))
+                continue
+            if report is not None and report.removed:
+                log.info(
+                    "storage garbage collection: removed %d orphan blob(s) and %d leftover(s) "
+                    "of interrupted writes (%d bytes)",
+                    len(report.orphans),
+                    len(report.leftovers),
+                    report.garbage_bytes,
+                )
 
     def _slot(self, db: Engine, store: BlobStore) -> None:
         try:
