@@ -64,3 +64,15 @@ def test_a_bug_is_not_an_outage() -> None:
     assert not is_database_outage(bug)
     assert not is_database_outage(ValueError("bug"))
     assert is_database_outage(down())
+
+
+def test_a_missing_input_inside_the_worker_is_the_machines_fault() -> None:
+    """The worker downloaded the input into its scratch folder just before: if the engine then
+    cannot find it, the folder was removed underneath the run (infrastructure), so the failure
+    is retried, never recorded as the document's."""
+    from ade.worker.errors import engine_failure
+
+    missing = engine_failure("file_not_found", "no such file: /scratch/w/run-1/input/a.csv")
+    assert (missing.code, missing.transient) == ("scratch_missing", True)
+    unreadable = engine_failure("unreadable_file", "not a workbook")
+    assert (unreadable.code, unreadable.transient) == ("unreadable_file", False)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 
 from sqlalchemy import Engine
@@ -50,6 +51,7 @@ class Lease:
         self._interval = interval
         self._stop = threading.Event()
         self._reason: str | None = None
+        self._renewed = time.monotonic()  # the claim was just made
         self._thread = threading.Thread(
             target=self._beat, name=f"ade-heartbeat-{run_id}", daemon=True
         )
@@ -66,6 +68,16 @@ class Lease:
         """``cancelled`` or ``lost`` once the heartbeat saw the run is no longer ours, or
         ``database_unavailable`` once it could not reach the database for too long."""
         return self._reason
+
+    def renewed(self) -> None:
+        """A guarded write just went through: the run is ours for another lease period."""
+        self._renewed = time.monotonic()
+
+    @property
+    def surely_ours(self) -> bool:
+        """True while the last renewal is less than half a lease old: no sweeper can have
+        taken the run since (it only takes expired leases), so no write is needed to know."""
+        return self._reason is None and time.monotonic() - self._renewed < self._lease_seconds / 2
 
     def mark(self, reason: str) -> None:
         """Record that a guarded write found the run not ours (same meaning as a heartbeat)."""
@@ -93,7 +105,9 @@ class Lease:
                     log.error("heartbeat for run %s failed: %s", self._run_id, one_line(str(error)))
                 continue
             self._health.succeeded()
-            if result != "ok" and not self._stop.is_set():
+            if result == "ok":
+                self.renewed()
+            elif not self._stop.is_set():
                 log.info("run %s is no longer ours: %s", self._run_id, result)
                 self.mark(result)
                 return
