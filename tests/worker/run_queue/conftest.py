@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.postgres import ENV_VAR, PostgresServer, embedded_postgres_server
-from tests.worker.run_queue.queue_support import Seed, local_store, migrate
+from tests.worker.run_queue.queue_support import GATE_ENV, Seed, local_store, migrate
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -29,6 +29,15 @@ def storage_root(tmp_path: Path) -> Path:
 @pytest.fixture()
 def seed(db_url: str, storage_root: Path) -> Seed:
     return Seed.create(db_url, local_store(storage_root))
+
+
+@pytest.fixture()
+def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder the gated test engines wait on (see queue_support.gated_extract)."""
+    folder = tmp_path / "gate"
+    folder.mkdir()
+    monkeypatch.setenv(GATE_ENV, str(folder))
+    return folder
 
 
 @pytest.fixture()

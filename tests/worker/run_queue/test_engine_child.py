@@ -22,19 +22,10 @@ from tests.support.waiting import wait_for
 from tests.worker.run_queue.queue_support import (
     CHATTY_ENGINE,
     DISK_FULL_ENGINE,
-    GATE_ENV,
     gate_started,
 )
 
 SPEC = default_configuration().model_dump(mode="json")
-
-
-@pytest.fixture()
-def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gate"
-    folder.mkdir()
-    monkeypatch.setenv(GATE_ENV, str(folder))
-    return folder
 
 
 @pytest.fixture()

@@ -27,7 +27,6 @@ from tests.support.waiting import wait_for
 from tests.support.worker_settings import worker_overrides
 from tests.worker.run_queue.queue_support import (
     CHATTY_ENGINE,
-    GATE_ENV,
     Seed,
     emitted,
     engine_children,
@@ -41,14 +40,6 @@ def people(tag: str, rows: int) -> bytes:
     lines = ["First Name,Last Name,E-mail"]
     lines += [f"{tag}{n},Person{n},{tag.lower()}{n}@example.com" for n in range(1, rows + 1)]
     return ("\n".join(lines) + "\n").encode()
-
-
-@pytest.fixture()
-def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gate"
-    folder.mkdir()
-    monkeypatch.setenv(GATE_ENV, str(folder))
-    return folder
 
 
 @pytest.fixture()

@@ -9,26 +9,15 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from tests.support.processes import alive, children
 from tests.support.waiting import wait_for
 from tests.worker.run_queue.queue_support import (
-    GATE_ENV,
     GATED_ENGINE,
     Seed,
     gate_started,
     local_storage_overrides,
     start_worker_process,
 )
-
-
-@pytest.fixture()
-def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gate"
-    folder.mkdir()
-    monkeypatch.setenv(GATE_ENV, str(folder))
-    return folder
 
 
 def test_several_workers_drain_the_queue_without_doing_a_run_twice(

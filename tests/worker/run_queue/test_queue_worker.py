@@ -18,7 +18,6 @@ from tests.support.s3 import AWS_TEST_ENV
 from tests.support.waiting import wait_for
 from tests.support.worker_settings import worker_overrides
 from tests.worker.run_queue.queue_support import (
-    GATE_ENV,
     GATED_ENGINE,
     Seed,
     gate_started,
@@ -143,12 +142,7 @@ def test_cancelled_while_queued_never_starts(db_url: str, seed: Seed) -> None:
     assert seed.run(kept).status == "succeeded"
 
 
-def test_cancelled_while_running_stops_the_engine(
-    db_url: str, seed: Seed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    gate = tmp_path / "gate"
-    gate.mkdir()
-    monkeypatch.setenv(GATE_ENV, str(gate))
+def test_cancelled_while_running_stops_the_engine(db_url: str, seed: Seed, gate: Path) -> None:
     [run_id] = seed.enqueue(seed.document())
     worker = Worker(
         db_url,

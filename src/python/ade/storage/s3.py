@@ -363,21 +363,7 @@ class S3BlobStore(BlobStore):
 
     def list(self, prefix: str = "") -> Iterator[str]:
         validate_prefix(prefix)
-        return self._list(prefix)
-
-    def _list(self, prefix: str) -> Iterator[str]:
-        paginator = self._client.get_paginator("list_objects_v2")
-        strip = len(self._prefix)
-        with self._errors():
-            for page in paginator.paginate(Bucket=self._bucket, Prefix=self._prefix + prefix):
-                for item in page.get("Contents", []):
-                    key = item["Key"][strip:]
-                    if key.startswith("."):
-                        continue  # our temporary objects and probes
-                    try:
-                        yield validate_key(key)
-                    except StorageError:
-                        continue  # a foreign object with a name we would never produce
+        return (entry.key for entry in self._entries(prefix))
 
     def entries(self, prefix: str = "") -> Iterator[BlobEntry]:
         validate_prefix(prefix)
@@ -391,11 +377,11 @@ class S3BlobStore(BlobStore):
                 for item in page.get("Contents", []):
                     key = item["Key"][strip:]
                     if key.startswith("."):
-                        continue
+                        continue  # our temporary objects and probes
                     try:
                         validate_key(key)
                     except StorageError:
-                        continue
+                        continue  # a foreign object with a name we would never produce
                     yield BlobEntry(key=key, size=item["Size"], modified=item["LastModified"])
 
     def leftovers(self) -> Iterator[Leftover]:
