@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from ade.db.migrate import heads
 from tests.support.db_cli import ade, child_env
 from tests.support.postgres import PostgresServer
+
+HEAD = heads()[0]
 
 SECRET = "s3cr3t-Pa55word"
 
@@ -56,13 +59,13 @@ def test_migrate_then_again_then_inspect(sqlite_url: str) -> None:
     assert "applied 0001" in first.stderr
     second = ade("db", "migrate", "--database-url", sqlite_url)
     assert second.returncode == 0, second.stderr
-    assert "already at head (0003)" in second.stderr
+    assert f"already at head ({HEAD})" in second.stderr
     current = ade("db", "current", "--database-url", sqlite_url)
-    assert current.stdout.strip() == "0003 (head)"
+    assert current.stdout.strip() == f"{HEAD} (head)"
     check = ade("db", "check", "--database-url", sqlite_url)
     assert check.returncode == 0, check.stderr
     history = ade("db", "history", "--verbose")
-    assert "0003 (head)" in history.stdout
+    assert f"{HEAD} (head)" in history.stdout
 
 
 def test_postgresql_migrate_and_check(postgres_url: str) -> None:
@@ -81,7 +84,7 @@ def test_environment_and_default_location(tmp_path: Path) -> None:
     # --database-url beats the environment.
     other = f"sqlite:///{tmp_path / 'flag.sqlite'}"
     assert ade("db", "current", "--database-url", other, env={"ADE_DATABASE_URL": url}).stdout == (
-        "<base> (head is 0003: run `ade db migrate`)\n"
+        f"<base> (head is {HEAD}: run `ade db migrate`)\n"
     )
 
 
@@ -143,7 +146,7 @@ def test_database_newer_than_code(db_url_for_cli: str) -> None:
     with engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe9999'"))
     engine.dispose()
-    expected = "database is at revision f00dcafe9999, newer than this ade-db knows (head 0003)"
+    expected = f"database is at revision f00dcafe9999, newer than this ade-db knows (head {HEAD})"
     for command in ("migrate", "current", "check", "downgrade"):
         args = ["db", command, "--database-url", db_url_for_cli]
         if command == "downgrade":
@@ -165,7 +168,7 @@ def test_downgrade_asks_first(sqlite_url: str) -> None:
     assert refused.returncode == 1
     assert "not confirmed" in refused.stderr
     assert "Traceback" not in refused.stderr
-    assert ade("db", "current", "--database-url", sqlite_url).stdout.startswith("0003")
+    assert ade("db", "current", "--database-url", sqlite_url).stdout.startswith(HEAD)
     no_stdin = ade("db", "downgrade", "base", "--database-url", sqlite_url, stdin="")
     assert no_stdin.returncode == 1
     done = ade("db", "downgrade", "base", "--yes", "--database-url", sqlite_url)
@@ -174,7 +177,7 @@ def test_downgrade_asks_first(sqlite_url: str) -> None:
     assert ade("db", "current", "--database-url", sqlite_url).stdout.startswith("<base>")
     again = ade("db", "stamp", "head", "--database-url", sqlite_url)
     assert again.returncode == 0, again.stderr
-    assert "stamped database at 0003" in again.stderr
+    assert f"stamped database at {HEAD}" in again.stderr
 
 
 def test_usage_errors_exit_2() -> None:

@@ -21,9 +21,12 @@ TABLES = {
     "documents",
     "runs",
     "run_events",
+    "idempotency_keys",
     "sign_in_tokens",
     "web_sessions",
 }
+HEAD = migrate.heads()[0]
+REVISIONS = ["0001", "0002", "0003"]  # every revision, oldest first
 
 
 def _tables(url: str) -> set[str]:
@@ -59,17 +62,21 @@ def test_models_cover_exactly_the_issue_tables() -> None:
 
 def test_upgrade_check_downgrade_roundtrip(db_url: str) -> None:
     messages: list[str] = []
-    assert migrate.upgrade(db_url, echo=messages.append) == ["0001", "0003"]
-    assert any(m.startswith("applied 0001") for m in messages)
+    assert migrate.upgrade(db_url, echo=messages.append) == REVISIONS
+    assert [m.split(":")[0] for m in messages if m.startswith("applied")] == [
+        f"applied {revision}" for revision in REVISIONS
+    ]
     assert _tables(db_url) >= TABLES
     assert migrate.current(db_url).at_head
     migrate.check(db_url)  # models and migrations agree on this backend
 
-    assert migrate.downgrade(db_url, "base", echo=messages.append) == ["0001", "<base>"]
+    # Each step reports where it left the database: the revision below, down to <base>.
+    below = [*reversed(REVISIONS[:-1]), "<base>"]
+    assert migrate.downgrade(db_url, "base", echo=messages.append) == below
     assert _tables(db_url) & TABLES == set()
     assert migrate.current(db_url).current == ()
 
-    assert migrate.upgrade(db_url, echo=messages.append) == ["0001", "0003"]
+    assert migrate.upgrade(db_url, echo=messages.append) == REVISIONS
     migrate.check(db_url)
 
 
@@ -77,7 +84,7 @@ def test_second_upgrade_is_a_no_op(db_url: str) -> None:
     migrate.upgrade(db_url, echo=lambda _m: None)
     messages: list[str] = []
     assert migrate.upgrade(db_url, echo=messages.append) == []
-    assert messages == ["database is already at head (0003); nothing to do"]
+    assert messages == [f"database is already at head ({HEAD}); nothing to do"]
 
 
 def test_check_reports_drift(db_url: str) -> None:
@@ -95,14 +102,14 @@ def test_check_refuses_a_database_behind_head(db_url: str) -> None:
 
 
 def test_unknown_target_revision(db_url: str) -> None:
-    with pytest.raises(UnknownRevision, match="unknown revision 'nope' \\(head is 0003\\)"):
+    with pytest.raises(UnknownRevision, match=f"unknown revision 'nope' \\(head is {HEAD}\\)"):
         migrate.upgrade(db_url, "nope", echo=lambda _m: None)
 
 
 def test_database_newer_than_code_is_refused(db_url: str) -> None:
     migrate.upgrade(db_url, echo=lambda _m: None)
     _execute(db_url, "UPDATE alembic_version SET version_num = 'f00dcafe9999'")
-    expected = "database is at revision f00dcafe9999, newer than this ade-db knows (head 0003)"
+    expected = f"database is at revision f00dcafe9999, newer than this ade-db knows (head {HEAD})"
     with pytest.raises(
         DatabaseNewerThanCode, match=expected.replace("(", "\\(").replace(")", "\\)")
     ):
@@ -110,7 +117,7 @@ def test_database_newer_than_code_is_refused(db_url: str) -> None:
     with pytest.raises(DatabaseNewerThanCode):
         migrate.current(db_url)
     # Stamping is the repair tool: it may overwrite the unknown revision.
-    migrate.stamp(db_url, "0003", echo=lambda _m: None)
+    migrate.stamp(db_url, HEAD, echo=lambda _m: None)
     assert migrate.current(db_url).at_head
 
 
@@ -143,4 +150,5 @@ def test_sql_only_for_postgresql_renders_jsonb_without_connecting() -> None:
 def test_history_lists_revisions() -> None:
     out = io.StringIO()
     migrate.history(verbose=True, out=out)
-    assert "0003 (head)" in out.getvalue()
+    assert f"{HEAD} (head)" in out.getvalue()
+    assert "0001" in out.getvalue()

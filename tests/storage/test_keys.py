@@ -24,6 +24,29 @@ def test_layout() -> None:
     assert keys.run_log_key(WS, RUN) == f"runs/{WS}/{RUN}/log.ndjson"
 
 
+def test_owner_of_reads_the_layout_back() -> None:
+    document = keys.owner_of(keys.document_key(WS, DOC))
+    assert document == keys.KeyOwner("document", WS, DOC)
+    for key in (
+        keys.run_output_key(WS, RUN),
+        keys.run_table_key(WS, RUN, 12),
+        keys.run_summary_key(WS, RUN),
+        keys.run_log_key(WS, RUN),
+    ):
+        assert keys.owner_of(key) == keys.KeyOwner("run", WS, RUN)
+    # Keys this layout never builds belong to nobody (and are never garbage-collected).
+    for foreign in (
+        "backups/2024.tar",
+        f"documents/{WS}",
+        f"documents/{WS}/{DOC}/extra",
+        f"documents/{WS}/not-a-uuid",
+        f"documents/{str(WS).upper()}/{DOC}",
+        f"runs/{WS}/{RUN}",
+        f"other/{WS}/{RUN}/output.xlsx",
+    ):
+        assert keys.owner_of(foreign) is None, foreign
+
+
 def test_canonical_uuid_strings_are_accepted() -> None:
     assert keys.document_key(str(WS), str(DOC)) == keys.document_key(WS, DOC)
 

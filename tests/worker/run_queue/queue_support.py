@@ -30,9 +30,11 @@ from ade.storage.factory import open_store
 from ade.storage.settings import load_settings as load_storage_settings
 from ade.worker.queue import enqueue_run
 from ade.worker.service import run_worker_process
+from tests.support.processes import children, cmdline
 from tests.support.worker_settings import worker_overrides
 
 GATED_ENGINE = "tests.worker.run_queue.queue_support:gated_extract"
+CHATTY_ENGINE = "tests.worker.run_queue.queue_support:chatty_gated_extract"
 GATE_ENV = "ADE_TEST_GATE"
 
 TINY_CSV = (
@@ -49,6 +51,57 @@ def gated_extract(input_path: Any, spec: Any, output_dir: Any, on_event: Any = N
     while not (gate / "release").exists():
         time.sleep(0.02)
     return extract(input_path, spec, output_dir, on_event=on_event)
+
+
+def chatty_gated_extract(input_path: Any, spec: Any, output_dir: Any, on_event: Any = None) -> Any:
+    """Like :func:`gated_extract`, but busy while it waits: a ``test.waiting`` event every
+    20 ms (so events keep coming while a test takes the database away), their running count in
+    ``$ADE_TEST_GATE/emitted-<file name>``, and ``finished-<file name>`` once the real engine
+    is done."""
+    from ade.worker.engine.pipeline import extract
+
+    gate = Path(os.environ[GATE_ENV])
+    name = Path(input_path).name
+    (gate / f"started-{os.getpid()}-{uuid.uuid4().hex[:6]}").touch()
+    emitted = 0
+    while not (gate / "release").exists():
+        emitted += 1
+        on_event({"seq": emitted, "event": "test.waiting", "n": emitted, "file": name})
+        (gate / f"emitted-{name}").write_text(str(emitted))
+        time.sleep(0.02)
+    summary = extract(input_path, spec, output_dir, on_event=on_event)
+    (gate / f"finished-{name}").touch()
+    return summary
+
+
+DISK_FULL_ENGINE = "tests.worker.run_queue.queue_support:disk_full_extract"
+
+
+def disk_full_extract(input_path: Any, spec: Any, output_dir: Any, on_event: Any = None) -> Any:
+    """An engine whose disk is full: the machine's fault, not the document's."""
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device", str(output_dir))
+
+
+def hold_scratch(root: str, worker_id: str, ready: str) -> None:
+    """A stand-in worker process: claims its scratch folder, starts a run in it, and waits
+    (until killed)."""
+    from ade.worker.scratch import ScratchSpace
+
+    scratch = ScratchSpace(Path(root), worker_id)
+    scratch.open()
+    with scratch.run_folder(uuid.uuid4(), 1) as folder:
+        (folder / "input.csv").write_bytes(b"a,b\n1,2\n")
+        Path(ready).touch()
+        while True:
+            time.sleep(1)
+
+
+def emitted(gate: Path, name: str) -> int:
+    """How many ``test.waiting`` events the chatty engine emitted for the file ``name``."""
+    path = gate / f"emitted-{name}"
+    return int(path.read_text() or 0) if path.exists() else 0
 
 
 def migrate(url: str) -> None:
@@ -150,6 +203,14 @@ class Seed:
                 ).scalars()
             )
 
+    def events(self, run_id: uuid.UUID) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.seq)
+                ).all()
+            )
+
     def event_seqs(self, run_id: uuid.UUID) -> list[int]:
         with self.engine.connect() as connection:
             return list(
@@ -178,3 +239,8 @@ def start_worker_process(
 
 def gate_started(gate: Path) -> list[Path]:
     return sorted(gate.glob("started-*"))
+
+
+def engine_children(pid: int) -> set[int]:
+    """The engine child processes of ``pid`` (multiprocessing's resource tracker excluded)."""
+    return {child for child in children(pid) if "spawn_main" in cmdline(child)}

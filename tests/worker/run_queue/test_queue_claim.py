@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -103,7 +104,18 @@ def test_expired_lease_holder_cannot_overwrite_the_result(db_url: str, seed: See
     assert queue.release(engine, run_id, "old") == "lost"
     row = seed.run(run_id)
     assert (row.status, row.claimed_by, row.summary) == ("running", "new", None)
-    assert seed.event_types(run_id) == []
+    # Nothing of the old holder's late writes; each attempt's claim and the takeover are logged.
+    trace = ["worker.claimed", "lease.expired", "worker.claimed"]
+    assert seed.event_types(run_id) == trace
+    claims = [e for e in seed.events(run_id) if e.type != "lease.expired"]
+    assert [(e.payload["worker"], e.payload["attempt"]) for e in claims] == [("old", 1), ("new", 2)]
+    [expiry] = [e for e in seed.events(run_id) if e.type == "lease.expired"]
+    assert expiry.payload | {"ts": None} == {
+        "ts": None,
+        "worker": "old",
+        "attempt": 1,
+        "requeued": True,
+    }
     # The new holder's result sticks.
     assert (
         queue.append_events(engine, run_id, "new", [queue.Event("a", {}), queue.Event("b", {})], 30)
@@ -124,8 +136,8 @@ def test_expired_lease_holder_cannot_overwrite_the_result(db_url: str, seed: See
     )
     row = seed.run(run_id)
     assert (row.status, row.summary, row.output_blob_key) == ("succeeded", {"by": "new"}, "k2")
-    assert seed.event_types(run_id) == ["a", "b", "c"]
-    assert seed.event_seqs(run_id) == [1, 2, 3]
+    assert seed.event_types(run_id) == [*trace, "a", "b", "c"]
+    assert seed.event_seqs(run_id) == [1, 2, 3, 4, 5, 6]
     assert queue.heartbeat(engine, run_id, "new", 30) == "lost"  # finished: nothing to renew
 
 
@@ -215,3 +227,33 @@ def test_classification(error: BaseException, code: str, transient: bool) -> Non
     failure = classify(error)
     assert (failure.code, failure.transient) == (code, transient)
     assert "\n" not in failure.message
+
+
+def test_a_retried_write_after_a_lost_reply_neither_duplicates_nor_loses(
+    db_url: str, seed: Seed
+) -> None:
+    """A connection cut between COMMIT and its reply: the worker does not know whether its
+    write went through and sends it again. The events are stored once, and a retried ending
+    that already committed reports ok, not "lost"."""
+    [run_id] = seed.enqueue(seed.document())
+    engine = worker_engine(db_url)
+    assert queue.claim(engine, "w", 30) is not None
+    batch = [queue.Event("a", {}), queue.Event("b", {})]
+    assert queue.append_events(engine, run_id, "w", batch, 30) == "ok"  # committed, reply lost
+    more = [*batch, queue.Event("c", {})]
+    assert queue.append_events(engine, run_id, "w", more, 30, retrying=True) == "ok"
+    assert seed.event_types(run_id) == ["worker.claimed", "a", "b", "c"]
+
+    ending = [queue.Event("worker.finished", {})]
+    done: dict[str, Any] = {
+        "output_key": "k",
+        "output_size": 1,
+        "output_sha256": "0" * 64,
+        "summary": {},
+    }
+    assert queue.succeed(engine, run_id, "w", events=ending, **done) == "ok"  # reply lost
+    assert queue.succeed(engine, run_id, "w", events=ending, retrying=True, **done) == "ok"
+    # Without the retry marker the same second write would be told the run is not ours.
+    assert queue.succeed(engine, run_id, "w", events=ending, **done) == "lost"
+    assert seed.event_types(run_id) == ["worker.claimed", "a", "b", "c", "worker.finished"]
+    assert seed.event_seqs(run_id) == [1, 2, 3, 4, 5]

@@ -1,5 +1,6 @@
-"""Real worker processes on both backends: several draining one queue, one SIGKILL-ed mid-run,
-SIGTERM with a run in flight (finished within the grace period, or released after it)."""
+"""Real worker processes on both backends: several draining one queue, one SIGKILL-ed mid-run
+(its run taken over, its stranded scratch files removed), SIGTERM with a run in flight
+(finished within the grace period, or released after it)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,15 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from tests.support.processes import alive, children
 from tests.support.waiting import wait_for
 from tests.worker.run_queue.queue_support import (
-    GATE_ENV,
     GATED_ENGINE,
     Seed,
     gate_started,
     local_storage_overrides,
     start_worker_process,
 )
-
-
-@pytest.fixture()
-def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "gate"
-    folder.mkdir()
-    monkeypatch.setenv(GATE_ENV, str(folder))
-    return folder
 
 
 def test_several_workers_drain_the_queue_without_doing_a_run_twice(
@@ -50,11 +40,14 @@ def test_several_workers_drain_the_queue_without_doing_a_run_twice(
 
 
 def test_killed_worker_is_taken_over_after_its_lease_expires(
-    db_url: str, seed: Seed, storage_root: Path, gate: Path
+    db_url: str, seed: Seed, storage_root: Path, gate: Path, tmp_path: Path
 ) -> None:
     [run_id] = seed.enqueue(seed.document())
     storage = local_storage_overrides(storage_root)
-    doomed = start_worker_process(db_url, storage, engine=GATED_ENGINE, lease_seconds=2.0)
+    scratch = tmp_path / "scratch"
+    doomed = start_worker_process(
+        db_url, storage, engine=GATED_ENGINE, lease_seconds=2.0, scratch_dir=str(scratch)
+    )
     wait_for(lambda: gate_started(gate), "the engine to start")
     assert doomed.pid is not None
     engines = children(doomed.pid)
@@ -65,8 +58,10 @@ def test_killed_worker_is_taken_over_after_its_lease_expires(
     wait_for(lambda: not any(alive(pid) for pid in engines), "the engine child to exit")
     row = seed.run(run_id)
     assert row.status == "running"  # still leased to the dead worker
+    # The kill stranded the run's downloaded document in the dead worker's scratch folder.
+    assert [path.name for path in scratch.glob(f"*/{run_id}-1/input/*")] == ["people.csv"]
     (gate / "release").touch()
-    rescuer = start_worker_process(db_url, storage, engine=GATED_ENGINE)
+    rescuer = start_worker_process(db_url, storage, engine=GATED_ENGINE, scratch_dir=str(scratch))
     rescuer.join(120)
     assert rescuer.exitcode == 0
     row = seed.run(run_id)
@@ -74,6 +69,9 @@ def test_killed_worker_is_taken_over_after_its_lease_expires(
     counts = Counter(seed.event_types(run_id))
     assert counts["worker.claimed"] == 2
     assert counts["worker.finished"] == 1
+    assert counts["lease.expired"] == 1
+    # The rescuer removed what the dead worker left, and its own folder when it stopped.
+    assert list(scratch.iterdir()) == []
 
 
 def test_sigterm_finishes_the_run_within_the_grace_period(

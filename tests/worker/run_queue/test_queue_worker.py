@@ -18,7 +18,6 @@ from tests.support.s3 import AWS_TEST_ENV
 from tests.support.waiting import wait_for
 from tests.support.worker_settings import worker_overrides
 from tests.worker.run_queue.queue_support import (
-    GATE_ENV,
     GATED_ENGINE,
     Seed,
     gate_started,
@@ -143,12 +142,7 @@ def test_cancelled_while_queued_never_starts(db_url: str, seed: Seed) -> None:
     assert seed.run(kept).status == "succeeded"
 
 
-def test_cancelled_while_running_stops_the_engine(
-    db_url: str, seed: Seed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    gate = tmp_path / "gate"
-    gate.mkdir()
-    monkeypatch.setenv(GATE_ENV, str(gate))
+def test_cancelled_while_running_stops_the_engine(db_url: str, seed: Seed, gate: Path) -> None:
     [run_id] = seed.enqueue(seed.document())
     worker = Worker(
         db_url,
@@ -172,3 +166,37 @@ def test_cancelled_while_running_stops_the_engine(
     assert run.status == "cancelled"
     assert run.output_blob_key is None
     assert not seed.store.exists(keys.run_output_key(seed.workspace_id, run_id))
+
+
+def test_the_worker_collects_storage_garbage_periodically(
+    db_url: str, seed: Seed, storage_root: Path
+) -> None:
+    """An upload the API never recorded (a blob without a row) is removed by the worker's
+    periodic pass once it is older than ADE_WORKER_GC_OLDER_THAN_SECONDS; a recent one stays."""
+    import os
+    import time
+    import uuid
+
+    stale = keys.document_key(seed.workspace_id, uuid.uuid4())
+    recent = keys.document_key(seed.workspace_id, uuid.uuid4())
+    referenced = keys.document_key(seed.workspace_id, seed.document())
+    for key in (stale, recent):
+        seed.store.write(key, b"a,b\n1,2\n")
+    an_hour_ago = time.time() - 3600
+    for key in (stale, referenced):
+        os.utime(storage_root / key, (an_hour_ago, an_hour_ago))
+    worker = Worker(
+        db_url,
+        settings=load_settings(
+            **worker_overrides(gc_interval_seconds=0.2, gc_older_than_seconds=600)
+        ),
+        store=seed.store,
+    )
+    thread = threading.Thread(target=worker.run_forever)
+    thread.start()
+    try:
+        wait_for(lambda: not seed.store.exists(stale), "the stale orphan to be collected")
+    finally:
+        worker.stop()
+        thread.join(60)
+    assert seed.store.exists(recent) and seed.store.exists(referenced)

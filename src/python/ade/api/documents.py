@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -13,10 +15,18 @@ from starlette.responses import StreamingResponse
 from ade.api.auth import Principal, Scope
 from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
+from ade.api.idempotency import RENEW_SECONDS, Claim, IdempotencyKeyHeader, Replay, begin
+from ade.api.idempotency import fingerprint as request_fingerprint
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
 from ade.api.run_queue import enqueue_run, get_document
 from ade.api.schemas import DocumentOut, Page, RunOut, UploadOut
-from ade.api.uploads import MULTIPART_OVERHEAD, StoredUpload, store_upload_sync, too_large
+from ade.api.uploads import (
+    MULTIPART_OVERHEAD,
+    StoredUpload,
+    hash_upload_sync,
+    store_upload_sync,
+    too_large,
+)
 from ade.db.column_types import utcnow
 from ade.db.models import Document, Run
 from ade.storage.keys import document_key
@@ -46,12 +56,29 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _upload_fingerprint(upload: StoredUpload, process: bool) -> str:
+    return request_fingerprint(
+        "upload_document", sha256=upload.info.sha256, filename=upload.filename, process=process
+    )
+
+
+async def _renewing(body: AsyncIterator[bytes], claim: Claim) -> AsyncIterator[bytes]:
+    """The request body, renewing the Idempotency-Key's lease while a long upload streams."""
+    renewed = time.monotonic()
+    async for chunk in body:
+        if time.monotonic() - renewed > RENEW_SECONDS:
+            await run_in_threadpool(claim.renew)
+            renewed = time.monotonic()
+        yield chunk
+
+
 def _record_upload(
     services: Services,
     principal: Principal,
     document_id: uuid.UUID,
     upload: StoredUpload,
     process: bool,
+    claim: Claim | None = None,
 ) -> UploadOut:
     with services.write_sessions() as session:
         document = Document(
@@ -69,11 +96,17 @@ def _record_upload(
         run: Run | None = None
         if process:
             run = enqueue_run(session, principal.workspace_id, document, None)
-        session.commit()
-        return UploadOut(
+        session.flush()
+        result = UploadOut(
             document=DocumentOut.model_validate(document),
             run=RunOut.model_validate(run) if run is not None else None,
         )
+        if claim is not None:
+            claim.complete(
+                session, _upload_fingerprint(upload, process), 201, result.model_dump(mode="json")
+            )
+        session.commit()
+        return result
 
 
 @router.post(
@@ -81,7 +114,11 @@ def _record_upload(
     status_code=201,
     response_model=UploadOut,
     openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "Larger than the upload limit; nothing stored."}},
+    responses={
+        409: {"description": "A request with the same Idempotency-Key is still in progress."},
+        413: {"description": "Larger than the upload limit; nothing stored."},
+        422: {"description": "The Idempotency-Key was used for a different request."},
+    },
 )
 async def upload_document(
     request: Request,
@@ -93,29 +130,46 @@ async def upload_document(
     filename: Annotated[
         str | None, Query(max_length=1000, description="File name for raw (non-multipart) bodies.")
     ] = None,
-) -> UploadOut:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
     limit = services.settings.api_max_upload_bytes
+    content_type = request.headers.get("content-type")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
         raise too_large(limit)  # refuse before reading a byte
+    claim: Claim | None = None
+    body: AsyncIterator[bytes] = request.stream()
+    if idempotency_key is not None:
+        earlier = await run_in_threadpool(
+            begin, services, scope.workspace_id, idempotency_key, "upload_document"
+        )
+        if isinstance(earlier, Replay):
+            again = await run_in_threadpool(hash_upload_sync, body, content_type, filename, limit)
+            earlier.check("upload_document", _upload_fingerprint(again, process))
+            return earlier.response()
+        claim = earlier
+        body = _renewing(body, claim)
     document_id = uuid.uuid4()
     key = document_key(scope.workspace_id, document_id)
-    upload = await run_in_threadpool(
-        store_upload_sync,
-        request.stream(),
-        request.headers.get("content-type"),
-        filename,
-        services.store,
-        key,
-        limit,
-    )
     try:
-        return await run_in_threadpool(
-            _record_upload, services, scope, document_id, upload, process
+        upload = await run_in_threadpool(
+            store_upload_sync, body, content_type, filename, services.store, key, limit
         )
+        try:
+            result = await run_in_threadpool(
+                _record_upload, services, scope, document_id, upload, process, claim
+            )
+        except BaseException:
+            # no orphan blob on a failed insert
+            await run_in_threadpool(services.store.delete, key)
+            raise
     except BaseException:
-        await run_in_threadpool(services.store.delete, key)  # no orphan blob on a failed insert
+        if claim is not None:
+            await run_in_threadpool(claim.release)
         raise
+    if claim is not None:
+        claim.done()
+    return result
 
 
 @router.get("", response_model=Page[DocumentOut])

@@ -21,6 +21,7 @@ from starlette.responses import StreamingResponse
 from ade.api.auth import Principal, Scope
 from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
+from ade.api.idempotency import Claim, IdempotencyKeyHeader, Replay, begin, fingerprint
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
 from ade.api.problems import ApiError
 from ade.api.run_queue import cancel_run, enqueue_run, get_document, get_run
@@ -36,12 +37,46 @@ EVENT_BATCH = 500
 SSE_POLL_SECONDS = 0.5
 
 
-@router.post("", status_code=201, response_model=RunOut)
-def create_run(scope: Scope, session: WriteSession, body: RunCreate) -> RunOut:
-    document = get_document(session, scope.workspace_id, body.document_id)
-    run = enqueue_run(session, scope.workspace_id, document, body.configuration_id)
-    session.commit()
-    return RunOut.model_validate(run)
+@router.post(
+    "",
+    status_code=201,
+    response_model=RunOut,
+    responses={
+        409: {"description": "A request with the same Idempotency-Key is still in progress."},
+        422: {"description": "The Idempotency-Key was used for a different request."},
+    },
+)
+def create_run(
+    scope: Scope,
+    services: ServicesDep,
+    session: WriteSession,
+    body: RunCreate,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
+    request = fingerprint("create_run", **body.model_dump(mode="json"))
+    claim: Claim | None = None
+    if idempotency_key is not None:
+        earlier = begin(services, scope.workspace_id, idempotency_key, "create_run", request)
+        if isinstance(earlier, Replay):
+            earlier.check("create_run", request)
+            return earlier.response()
+        claim = earlier
+    try:
+        document = get_document(session, scope.workspace_id, body.document_id)
+        run = enqueue_run(session, scope.workspace_id, document, body.configuration_id)
+        session.flush()
+        result = RunOut.model_validate(run)
+        if claim is not None:
+            claim.complete(session, request, 201, result.model_dump(mode="json"))
+        session.commit()
+    except BaseException:
+        if claim is not None:
+            session.rollback()
+            claim.release()
+        raise
+    if claim is not None:
+        claim.done()
+    return result
 
 
 @router.get("", response_model=Page[RunOut])

@@ -18,7 +18,7 @@ thread; that thread pulls the next body chunk from the event loop with
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -29,7 +29,7 @@ from starlette.requests import ClientDisconnect
 
 from ade.api.filenames import clean_content_type, sanitize_filename
 from ade.api.problems import ApiError
-from ade.storage.base import BlobInfo, BlobStore
+from ade.storage.base import BlobInfo, BlobStore, HashingReader
 from ade.storage.errors import BlobTooLarge
 
 FILE_FIELD = "file"
@@ -189,6 +189,38 @@ def store_upload_sync(
     max_bytes: int,
 ) -> StoredUpload:
     """Run in a worker thread: parse and stream the body into ``store`` under ``key``."""
+
+    def write(chunks: Iterator[bytes]) -> BlobInfo:
+        return store.write(key, chunks, max_bytes=max_bytes)
+
+    return _receive(body, content_type_header, query_filename, max_bytes, write)
+
+
+def hash_upload_sync(
+    body: AsyncIterator[bytes],
+    content_type_header: str | None,
+    query_filename: str | None,
+    max_bytes: int,
+) -> StoredUpload:
+    """Like :func:`store_upload_sync`, but only hash the file: what a retried upload (same
+    Idempotency-Key) needs to prove it is the same file, without storing it twice."""
+
+    def digest(chunks: Iterator[bytes]) -> BlobInfo:
+        reader = HashingReader(chunks, "(not stored)", max_bytes)
+        for _ in reader.chunks():
+            pass
+        return reader.info()
+
+    return _receive(body, content_type_header, query_filename, max_bytes, digest)
+
+
+def _receive(
+    body: AsyncIterator[bytes],
+    content_type_header: str | None,
+    query_filename: str | None,
+    max_bytes: int,
+    write: Callable[[Iterator[bytes]], BlobInfo],
+) -> StoredUpload:
     media, options = parse_options_header(content_type_header or "")
     multipart = media == b"multipart/form-data"
     if multipart:
@@ -207,7 +239,7 @@ def store_upload_sync(
     if first is None:
         raise ApiError(400, "the uploaded file is empty", code="empty-upload")
     try:
-        info = store.write(key, chain([first], chunks), max_bytes=max_bytes)
+        info = write(chain([first], chunks))
     except BlobTooLarge:
         raise too_large(max_bytes) from None
     if multipart:

@@ -223,6 +223,37 @@ class RunEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class IdempotencyKey(Base):
+    """A client's ``Idempotency-Key`` on a request that creates something (an upload, a run),
+    per workspace, so a retry after a lost response gets the first response back instead of
+    creating a duplicate (IETF draft-ietf-httpapi-idempotency-key-header).
+
+    While the first request is in progress, ``owner`` names the API process handling it and
+    ``locked_until`` is its renewed lease (a retry then gets 409; a lease left by a killed
+    process is taken over). Once it succeeded, ``response_status``/``response_body`` hold what
+    was answered and ``fingerprint`` what was asked (a different request with the same key gets
+    422). Rows expire at ``expires_at``.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "key"),
+        Index("ix_idempotency_keys_expires_at", "expires_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    workspace_id: Mapped[uuid.UUID] = _workspace_fk()
+    key: Mapped[str] = mapped_column(String(255))
+    operation: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    owner: Mapped[str | None] = mapped_column(String(255))
+    locked_until: Mapped[datetime | None]
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime]
+
+
 class SignInToken(Base):
     """A one-time link that signs a browser in as one API key (``ade start``'s first run).
 

@@ -13,7 +13,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import IO, Protocol, TypeAlias, runtime_checkable
+from datetime import datetime
+from typing import IO, Literal, Protocol, TypeAlias, runtime_checkable
 
 from ade.storage import file_copy
 from ade.storage.errors import BlobTooLarge
@@ -40,6 +41,31 @@ class BlobInfo:
     key: str
     size: int
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlobEntry:
+    """A blob as a listing sees it: key, size, and when it was last written (aware UTC)."""
+
+    key: str
+    size: int
+    modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Leftover:
+    """Something an interrupted write left behind, which no key shows: a local ``.tmp-*.part``
+    file, an S3 temporary object, a probe, or an S3 multipart upload never completed (whose
+    parts are billed until it is aborted)."""
+
+    kind: Literal["temporary", "multipart"]
+    name: str
+    """For humans and for :meth:`BlobStore.remove_leftover`: a path relative to the root, an
+    object key, or ``key (upload id)``."""
+    size: int | None
+    modified: datetime
+    """When it was last written (a multipart upload: when it was started)."""
+    upload_id: str | None = None
 
 
 class ChunkStream(Iterator[bytes]):
@@ -312,6 +338,21 @@ class BlobStore(ABC):
     @abstractmethod
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys starting with ``prefix`` (a plain string prefix), in sorted order."""
+
+    @abstractmethod
+    def entries(self, prefix: str = "") -> Iterator[BlobEntry]:
+        """Like :meth:`list`, with each blob's size and last write time."""
+
+    @abstractmethod
+    def leftovers(self) -> Iterator[Leftover]:
+        """What interrupted writes left behind (see :class:`Leftover`), in no particular order.
+
+        A write in progress shows here too: callers judge by :attr:`Leftover.modified`.
+        """
+
+    @abstractmethod
+    def remove_leftover(self, leftover: Leftover) -> None:
+        """Delete a temporary file/object or abort a multipart upload (missing: a no-op)."""
 
     @abstractmethod
     def check(self) -> None:

@@ -11,6 +11,9 @@ Layout::
     runs/{workspace_id}/{run_id}/summary.json
     runs/{workspace_id}/{run_id}/log.ndjson
 
+:func:`owner_of` reads the layout back (which document or run a key belongs to), for the
+garbage collector that removes blobs no database row points at.
+
 Keys are deliberately a small alphabet (``[A-Za-z0-9._-]`` segments joined by ``/``): it is a
 valid file name on every filesystem and a valid S3 key everywhere, and whitelisting is what makes
 the long list of traversal tricks (``..``, ``%2e%2e``, ``\\``, NUL, ``C:``...) fail by
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import unquote
 from uuid import UUID
 
@@ -144,3 +149,36 @@ def run_summary_key(workspace_id: UUID | str, run_id: UUID | str) -> str:
 def run_log_key(workspace_id: UUID | str, run_id: UUID | str) -> str:
     """The run's event log, one JSON object per line."""
     return run_prefix(workspace_id, run_id) + "log.ndjson"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyOwner:
+    """The row a blob key belongs to by the layout above: a document, or a run (for every one
+    of its artifacts)."""
+
+    kind: Literal["document", "run"]
+    workspace_id: UUID
+    id: UUID
+
+
+def _canonical_uuid(text: str) -> UUID | None:
+    try:
+        value = UUID(text)
+    except ValueError:
+        return None
+    return value if str(value) == text else None
+
+
+def owner_of(key: str) -> KeyOwner | None:
+    """Which document or run ``key`` belongs to; None for a key this layout never builds."""
+    parts = key.split("/")
+    if len(parts) < 3:
+        return None
+    workspace, item = _canonical_uuid(parts[1]), _canonical_uuid(parts[2])
+    if workspace is None or item is None:
+        return None
+    if parts[0] == "documents" and len(parts) == 3:
+        return KeyOwner("document", workspace, item)
+    if parts[0] == "runs" and len(parts) >= 4:
+        return KeyOwner("run", workspace, item)
+    return None

@@ -26,14 +26,17 @@ import stat
 import tempfile
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ade.storage.base import (
     CHUNK_SIZE,
+    BlobEntry,
     BlobInfo,
     BlobStore,
     ChunkStream,
     HashingReader,
+    Leftover,
     Source,
     check_range,
     effective_limit,
@@ -56,6 +59,22 @@ def _os_error(error: OSError, what: str) -> StorageError:
     if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
         return StorageUnavailable(f"cannot {what}: {reason}")
     return StorageError(f"cannot {what}: {reason}")
+
+
+TEMP_PREFIX = ".tmp-"
+TEMP_SUFFIX = ".part"
+PROBE_PREFIX = ".ade-check-"
+
+
+def _is_temporary(name: str) -> bool:
+    """A name only this backend's own writes and probes use (valid keys never start with '.')."""
+    return (name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)) or name.startswith(
+        PROBE_PREFIX
+    )
+
+
+def _modified(status: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(status.st_mtime, UTC)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -105,7 +124,7 @@ class LocalBlobStore(BlobStore):
         except OSError as error:
             raise _os_error(error, what) from None
         try:
-            fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=".tmp-", suffix=".part")
+            fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
         except OSError as error:
             raise _os_error(error, what) from None
         tmp = Path(tmp_name)
@@ -223,6 +242,52 @@ class LocalBlobStore(BlobStore):
                     keys.append(key)
         return iter(sorted(keys))
 
+    def entries(self, prefix: str = "") -> Iterator[BlobEntry]:
+        root = self._resolved_root()
+        for key in self.list(prefix):
+            try:
+                status = (root / key).stat()
+            except FileNotFoundError:
+                continue  # deleted since the listing
+            except OSError as error:
+                raise _os_error(error, f"stat {key}") from None
+            yield BlobEntry(key=key, size=status.st_size, modified=_modified(status))
+
+    def leftovers(self) -> Iterator[Leftover]:
+        root = self._resolved_root()
+        if not root.is_dir():
+            return
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not _is_temporary(name):
+                    continue
+                path = Path(folder) / name
+                try:
+                    status = path.lstat()
+                except FileNotFoundError:
+                    continue  # its write just finished (renamed) or failed (removed)
+                yield Leftover(
+                    kind="temporary",
+                    name=path.relative_to(root).as_posix(),
+                    size=status.st_size,
+                    modified=_modified(status),
+                )
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        root = self._resolved_root()
+        path = root / leftover.name
+        if (
+            leftover.kind != "temporary"
+            or not _is_temporary(path.name)
+            or not path.parent.resolve().is_relative_to(root)
+        ):
+            raise InvalidKey(f"not a temporary file of this store: {leftover.name!r}")
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            raise _os_error(error, f"delete {leftover.name}") from None
+
     def check(self) -> None:
         what = f"write to storage root {self._root}"
         try:
@@ -232,7 +297,7 @@ class LocalBlobStore(BlobStore):
         except OSError as error:
             raise _os_error(error, what) from None
         root = self._resolved_root()
-        probe = root / f".ade-check-{uuid.uuid4().hex}"
+        probe = root / f"{PROBE_PREFIX}{uuid.uuid4().hex}"
         payload = b"ade storage check\n"
         reader = HashingReader(payload, probe.name, None)
         self._write_file(probe, reader, what)

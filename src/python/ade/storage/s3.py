@@ -14,10 +14,12 @@ a window (or, after a crash, a permanent state) where the blob has no digest, an
 writers could stamp one's digest on the other's bytes. The copy publishes bytes and digest
 together, atomically; its cost is server-side only (no bytes cross the network again). A crash
 between upload and copy can leave a temporary object behind; it never shows in listings, and a
-bucket lifecycle rule on ``.ade-tmp/`` (expire after a day) collects it.
+bucket lifecycle rule on ``.ade-tmp/`` (expire after a day) or ``ade storage gc`` collects it.
 
 A failing write (size limit, exception from the source, network) raises inside the transfer
-manager, which aborts the multipart upload, so no billed parts are left behind.
+manager, which aborts the multipart upload, so no billed parts are left behind. A process
+killed mid-upload cannot abort it: :meth:`S3BlobStore.leftovers` lists such uploads (and
+temporary objects) and ``ade storage gc`` aborts those older than its threshold.
 
 Errors
 ------
@@ -49,16 +51,19 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ade.storage.base import (
     CHUNK_SIZE,
+    BlobEntry,
     BlobInfo,
     BlobStore,
     ChunkStream,
     HashingReader,
+    Leftover,
     Source,
     check_range,
     effective_limit,
 )
 from ade.storage.errors import (
     BlobNotFound,
+    InvalidKey,
     StorageError,
     StorageMisconfigured,
     StorageUnavailable,
@@ -358,9 +363,13 @@ class S3BlobStore(BlobStore):
 
     def list(self, prefix: str = "") -> Iterator[str]:
         validate_prefix(prefix)
-        return self._list(prefix)
+        return (entry.key for entry in self._entries(prefix))
 
-    def _list(self, prefix: str) -> Iterator[str]:
+    def entries(self, prefix: str = "") -> Iterator[BlobEntry]:
+        validate_prefix(prefix)
+        return self._entries(prefix)
+
+    def _entries(self, prefix: str) -> Iterator[BlobEntry]:
         paginator = self._client.get_paginator("list_objects_v2")
         strip = len(self._prefix)
         with self._errors():
@@ -370,9 +379,52 @@ class S3BlobStore(BlobStore):
                     if key.startswith("."):
                         continue  # our temporary objects and probes
                     try:
-                        yield validate_key(key)
+                        validate_key(key)
                     except StorageError:
                         continue  # a foreign object with a name we would never produce
+                    yield BlobEntry(key=key, size=item["Size"], modified=item["LastModified"])
+
+    def leftovers(self) -> Iterator[Leftover]:
+        strip = len(self._prefix)
+        objects = self._client.get_paginator("list_objects_v2")
+        uploads = self._client.get_paginator("list_multipart_uploads")
+        with self._errors():
+            for folder in (TMP_FOLDER, CHECK_FOLDER):
+                for page in objects.paginate(Bucket=self._bucket, Prefix=self._prefix + folder):
+                    for item in page.get("Contents", []):
+                        yield Leftover(
+                            kind="temporary",
+                            name=item["Key"][strip:],
+                            size=item["Size"],
+                            modified=item["LastModified"],
+                        )
+            for uploads_page in uploads.paginate(Bucket=self._bucket, Prefix=self._prefix):
+                for upload in uploads_page.get("Uploads", []):
+                    yield Leftover(
+                        kind="multipart",
+                        name=upload["Key"][strip:],
+                        size=None,
+                        modified=upload["Initiated"],
+                        upload_id=upload["UploadId"],
+                    )
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        full = self._prefix + leftover.name
+        if leftover.kind == "multipart" and leftover.upload_id is not None:
+            try:
+                self._client.abort_multipart_upload(
+                    Bucket=self._bucket, Key=full, UploadId=leftover.upload_id
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                    raise self._map(error, None) from None
+            except BotoCoreError as error:
+                raise self._map(error, None) from None
+            return
+        if not leftover.name.startswith((TMP_FOLDER, CHECK_FOLDER)):
+            raise InvalidKey(f"not a temporary object of this store: {leftover.name!r}")
+        with self._errors():
+            self._client.delete_object(Bucket=self._bucket, Key=full)
 
     def check(self) -> None:
         probe = f"{self._prefix}{CHECK_FOLDER}{uuid.uuid4().hex}"

@@ -10,20 +10,32 @@ Never orphaned: the child ignores SIGINT/SIGTERM (the parent decides when it sto
 its pipe to the parent closes, and a watchdog thread exits it if the parent dies (its parent
 pid changes), so a SIGKILL-ed worker leaves no engine behind.
 
-Protocol on the pipe (parent -> child): ``("run", input, spec, output_dir)`` or ``("stop",)``.
-Child -> parent: ``("event", dict)`` while running, then exactly one of ``("done", summary,
-engine_seconds)``, ``("engine_error", code, message)`` or ``("error", type, message)``.
+A reply can only belong to its own run. Two rules, in the manner of Celery's prefork pool:
+
+- Every job carries a *token* (run id, attempt and a fresh nonce) and every message the child
+  sends back repeats it; the parent drops any message whose token is not the current job's.
+- A child is handed a new job only when it is known idle: it has sent the terminal reply of its
+  previous job. Any other way out of :meth:`EngineProcess.run` (cancel, lost lease, shutdown,
+  a database outage, an exception in a callback) kills the child, and the next job starts a
+  fresh one with a fresh pipe, so no late message of an abandoned run can be read at all.
+
+Protocol on the pipe (parent -> child): ``("run", token, input, spec, output_dir)`` or
+``("stop",)``. Child -> parent: ``("event", token, dict)`` while running, then exactly one of
+``("done", token, summary, engine_seconds)``, ``("engine_error", token, code, message)`` or
+``("error", token, code, message, transient)``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -31,7 +43,16 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from ade.worker.engine.errors import EngineError
-from ade.worker.errors import EngineCrashed, Failure, RunFailed, RunInterrupted, one_line
+from ade.worker.errors import (
+    EngineCrashed,
+    Failure,
+    RunFailed,
+    RunInterrupted,
+    engine_failure,
+    one_line,
+)
+
+log = logging.getLogger("ade.worker.child")
 
 KILL_WAIT_SECONDS = 5.0
 
@@ -49,6 +70,20 @@ def _resolve(reference: str) -> Callable[..., Any]:
     return function
 
 
+def _unexpected(error: BaseException) -> tuple[str, str, bool]:
+    """Code, message and transience of an exception that is not an EngineError.
+
+    Disk full or out of memory is the machine's state, not the document's: worth another
+    attempt. Anything else is a bug that would fail the same way again.
+    """
+    message = f"{type(error).__name__}: {one_line(str(error))}"
+    if isinstance(error, MemoryError):
+        return "out_of_memory", message, True
+    if isinstance(error, OSError):
+        return "io_error", message, True
+    return "internal_error", message, False
+
+
 def child_main(connection: Connection, engine_ref: str, parent_pid: int) -> None:
     """Entry point of the child process (module-level so ``spawn`` can import it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -58,9 +93,6 @@ def child_main(connection: Connection, engine_ref: str, parent_pid: int) -> None
 
     engine = _resolve(engine_ref)
 
-    def on_event(event: dict[str, Any]) -> None:
-        connection.send(("event", event))
-
     while True:
         try:
             message = connection.recv()
@@ -68,22 +100,36 @@ def child_main(connection: Connection, engine_ref: str, parent_pid: int) -> None
             return
         if message[0] != "run":
             return
-        _, input_path, spec_data, output_dir = message
+        _, token, input_path, spec_data, output_dir = message
+
+        def on_event(event: dict[str, Any], token: str = token) -> None:
+            connection.send(("event", token, event))
+
         started = time.perf_counter()
         try:
             spec = ConfigurationSpec.model_validate(spec_data)
             summary = engine(input_path, spec, output_dir, on_event=on_event)
             data = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary)
-            reply: tuple[Any, ...] = ("done", data, time.perf_counter() - started)
+            reply: tuple[Any, ...] = ("done", token, data, time.perf_counter() - started)
         except BaseException as error:
             if isinstance(error, EngineError):
-                reply = ("engine_error", error.code, error.message)
+                reply = ("engine_error", token, error.code, error.message)
             else:
-                reply = ("error", type(error).__name__, one_line(str(error)))
+                reply = ("error", token, *_unexpected(error))
         try:
             connection.send(reply)
         except (EOFError, OSError):
             return
+
+
+@dataclass(frozen=True)
+class EngineJob:
+    """One extraction for the child: ``label`` names the run and attempt (``run-id/2``)."""
+
+    label: str
+    input_path: str
+    spec: dict[str, Any]
+    output_dir: str
 
 
 @dataclass(frozen=True)
@@ -99,6 +145,8 @@ class EngineProcess:
         self._engine_ref = engine_ref
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
+        self.discarded = 0
+        """Messages dropped because they carried another job's token (always 0 by design)."""
 
     def start(self) -> None:
         if self._process is not None and self._process.is_alive():
@@ -118,9 +166,7 @@ class EngineProcess:
 
     def run(
         self,
-        input_path: str,
-        spec: dict[str, Any],
-        output_dir: str,
+        job: EngineJob,
         on_event: Callable[[dict[str, Any]], None],
         interrupted: Callable[[], str | None],
         tick: Callable[[], None],
@@ -130,51 +176,58 @@ class EngineProcess:
 
         ``interrupted()`` is polled while waiting; a non-None reason kills the child at once.
         ``tick()`` is called after every poll or message, so callers can flush events on time.
+        Unless the child sent this job's terminal reply, it is killed before this returns or
+        raises, whatever the reason (see the module docstring).
         """
         self.start()
         assert self._connection is not None and self._process is not None
         connection, process = self._connection, self._process
+        token = f"{job.label}:{uuid.uuid4().hex[:12]}"
+        idle = False
         try:
-            connection.send(("run", input_path, spec, output_dir))
-        except (EOFError, OSError):
-            self.kill()
-            raise EngineCrashed("the engine process is gone") from None
-        while True:
-            tick()
-            reason = interrupted()
-            if reason is not None:
-                self.kill()
-                raise RunInterrupted(reason)
             try:
-                ready = connection.poll(poll_seconds)
-                message = connection.recv() if ready else None
+                connection.send(("run", token, job.input_path, job.spec, job.output_dir))
             except (EOFError, OSError):
-                message, ready = None, True
-            if ready and message is None:
-                code = self._reap(process)
-                raise EngineCrashed(f"the engine process died (exit code {code})")
-            if message is None:
-                if not process.is_alive():
-                    code = self._reap(process)
-                    raise EngineCrashed(f"the engine process died (exit code {code})")
-                continue
-            kind = message[0]
-            if kind == "event":
-                on_event(message[1])
-            elif kind == "done":
-                return EngineResult(summary=message[1], engine_seconds=float(message[2]))
-            elif kind == "engine_error":
-                raise RunFailed(Failure(str(message[1]), str(message[2]), transient=False))
-            else:
-                raise RunFailed(
-                    Failure("internal_error", f"{message[1]}: {message[2]}", transient=False)
-                )
+                raise EngineCrashed("the engine process is gone") from None
+            while True:
+                tick()
+                reason = interrupted()
+                if reason is not None:
+                    raise RunInterrupted(reason)
+                try:
+                    ready = connection.poll(poll_seconds)
+                    message = connection.recv() if ready else None
+                except (EOFError, OSError):
+                    message, ready = None, True
+                if ready and message is None:
+                    raise EngineCrashed(self._died(process))
+                if message is None:
+                    if not process.is_alive():
+                        raise EngineCrashed(self._died(process))
+                    continue
+                if message[1] != token:
+                    # Cannot happen while the rules above hold; if it ever does, the message
+                    # belongs to another run and must not be read as this one's.
+                    self.discarded += 1
+                    log.error("dropped a message of another job (%s) in %s", message[1], token)
+                    continue
+                kind = message[0]
+                if kind == "event":
+                    on_event(message[2])
+                    continue
+                idle = True  # a terminal reply: the child now waits for its next job
+                if kind == "done":
+                    return EngineResult(summary=message[2], engine_seconds=float(message[3]))
+                if kind == "engine_error":
+                    raise RunFailed(engine_failure(str(message[2]), str(message[3])))
+                raise RunFailed(Failure(str(message[2]), str(message[3]), bool(message[4])))
+        finally:
+            if not idle:
+                self.kill()
 
-    def _reap(self, process: BaseProcess) -> int | None:
+    def _died(self, process: BaseProcess) -> str:
         process.join(KILL_WAIT_SECONDS)
-        code = process.exitcode
-        self.kill()
-        return code
+        return f"the engine process died (exit code {process.exitcode})"
 
     def kill(self) -> None:
         """Kill the child (if any) and wait for it, so it is never left running."""

@@ -10,6 +10,11 @@ causes a retry storm.
 Storage that is *misconfigured* (missing bucket, refused credentials) is an operator problem,
 not a property of the run: it is treated as transient, so runs survive until it is fixed, but
 still end (failed) once their attempts are used up.
+
+The *database* is different again: while it is unreachable the worker cannot record anything,
+so a database outage never becomes a run's failure at all. The worker retries its writes
+(:mod:`ade.worker.outage`) and, if the outage outlasts the bound, gives the attempt up unrecorded;
+the lease then lapses and the run is taken up again (:class:`DatabaseGaveUp`).
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ class WorkerError(Exception):
     """Base class of the worker's own exceptions."""
 
 
+class WorkerStartError(WorkerError):
+    """The worker cannot start (e.g. its scratch folder is not writable); one-line message."""
+
+
 class RunFailed(WorkerError):
     """A failure already classified (e.g. the engine child reported an EngineError)."""
 
@@ -43,11 +52,23 @@ class EngineCrashed(WorkerError):
 
 
 class RunInterrupted(WorkerError):
-    """The run must stop now: ``reason`` is ``cancelled``, ``lost`` (lease) or ``shutdown``."""
+    """The run must stop now: ``reason`` is ``cancelled``, ``lost`` (lease), ``shutdown`` or
+    ``database_unavailable`` (an outage longer than the worker may wait)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"run interrupted: {reason}")
         self.reason = reason
+
+
+class DatabaseGaveUp(WorkerError):
+    """The database stayed unreachable for longer than ``ADE_WORKER_DATABASE_OUTAGE_SECONDS``
+    (or the worker is shutting down): what was being written is given up, unrecorded."""
+
+
+INFRASTRUCTURE_ENGINE_CODES = frozenset({"file_not_found"})
+"""Engine error codes that, inside the worker, can only mean the environment failed: the worker
+downloaded the input into its own scratch folder just before, so a missing input file says the
+scratch space was removed underneath the run, not that the document is bad."""
 
 
 def one_line(text: str, limit: int = 2000) -> str:
@@ -58,9 +79,6 @@ def one_line(text: str, limit: int = 2000) -> str:
 
 def classify(error: BaseException) -> Failure:
     """Map an exception raised while executing a run to a :class:`Failure`."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    from ade.db.errors import DatabaseUnavailable
     from ade.storage.errors import (
         BlobNotFound,
         BlobTooLarge,
@@ -73,6 +91,8 @@ def classify(error: BaseException) -> Failure:
     message = one_line(str(error)) or type(error).__name__
     if isinstance(error, RunFailed):
         return error.failure
+    if is_database_outage(error):
+        return Failure("database_unavailable", _db_message(error), transient=True)
     if isinstance(error, EngineCrashed):
         return Failure("engine_crashed", message, transient=True)
     if isinstance(error, BlobNotFound):
@@ -85,14 +105,31 @@ def classify(error: BaseException) -> Failure:
         return Failure("storage_misconfigured", message, transient=True)
     if isinstance(error, StorageError):
         return Failure("storage_error", message, transient=True)
-    if isinstance(error, DatabaseUnavailable | OperationalError):
-        return Failure("database_unavailable", _db_message(error), transient=True)
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return Failure("database_unavailable", _db_message(error), transient=True)
     if isinstance(error, OSError):
         # Local temp space (ENOSPC...) or the network: environment, not input.
         return Failure("io_error", message, transient=True)
     return Failure("internal_error", f"{type(error).__name__}: {message}", transient=False)
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """True for errors that mean "the database cannot be reached right now" (server restarting,
+    connection dropped, failover, SQLite locked), as opposed to a bug or a constraint violation:
+    the worker retries these instead of failing a run."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from ade.db.errors import DatabaseUnavailable
+
+    if isinstance(error, DatabaseUnavailable | OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def engine_failure(code: str, message: str) -> Failure:
+    """The failure the worker records for an :class:`EngineError` reported by the child."""
+    if code in INFRASTRUCTURE_ENGINE_CODES:
+        return Failure("scratch_missing", f"the run's scratch files vanished: {message}", True)
+    return Failure(code, message, transient=False)
 
 
 def _db_message(error: BaseException) -> str:

@@ -12,6 +12,15 @@ Every change after the claim is guarded by ``id = :id AND claimed_by = :me AND s
 matches no row, so it can neither overwrite the result nor append to the log. Cancelling is the
 API setting ``status = 'cancelled'``; the guard then fails too and the heartbeat reports it.
 
+Every attempt leaves a trace in the run's log, whatever happens to the worker afterwards: the
+claim writes ``worker.claimed`` in the claim's own transaction, and a sweep that takes a run
+away from a silent worker writes ``lease.expired``.
+
+Writes are safe to retry after a dropped connection (a database restart can cut one off
+between COMMIT and its reply): every event carries an id fixed when it was created, and a
+retried write (``retrying=True``) skips events already stored and recognizes its own earlier
+commit instead of reporting the run lost.
+
 Times come from the workers' clocks (UTC): leases are tens of seconds, far above normal skew.
 On PostgreSQL, state changes that make a run claimable send ``NOTIFY ade_runs`` (see
 :mod:`ade.worker.wakeup`); the API should do the same after inserting a run.
@@ -21,7 +30,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -59,6 +68,8 @@ class Event:
     payload: dict[str, Any]
     at: datetime | None = None
     """When it happened (default: when it is written)."""
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    """The row's id, fixed at creation so a retried write can tell what is already stored."""
 
 
 def _mine(run_id: uuid.UUID, worker_id: str) -> list[ColumnElement[bool]]:
@@ -79,7 +90,10 @@ def _claim_values(worker_id: str, now: datetime, lease_seconds: float) -> dict[s
 
 
 def claim(engine: Engine, worker_id: str, lease_seconds: float) -> ClaimedRun | None:
-    """Take the oldest available queued run, or return None when there is none."""
+    """Take the oldest available queued run, or return None when there is none.
+
+    The ``worker.claimed`` event is written in the same transaction, so no attempt can be
+    counted without a line in the log saying who made it."""
     now = utcnow()
     available = [Run.status == RunStatus.QUEUED.value, Run.available_at <= now]
     oldest = select(Run.id).where(*available).order_by(Run.available_at, Run.id).limit(1)
@@ -105,6 +119,17 @@ def claim(engine: Engine, worker_id: str, lease_seconds: float) -> ClaimedRun | 
         ).first()
         if row is None:
             return None
+        claimed = Event(
+            "worker.claimed",
+            {
+                "ts": now.isoformat(timespec="milliseconds"),
+                "worker": worker_id,
+                "attempt": row.attempt_count,
+                "max_attempts": row.max_attempts,
+            },
+            at=now,
+        )
+        _insert_events(connection, row.id, [claimed])
         details = connection.execute(
             select(
                 Document.blob_key,
@@ -143,6 +168,13 @@ def heartbeat(
     return append_events(engine, run_id, worker_id, (), lease_seconds)
 
 
+def _stored_ids(connection: Connection, events: Sequence[Event]) -> set[uuid.UUID]:
+    if not events:
+        return set()
+    ids = [event.id for event in events]
+    return set(connection.execute(select(RunEvent.id).where(RunEvent.id.in_(ids))).scalars())
+
+
 def _insert_events(connection: Connection, run_id: uuid.UUID, events: Sequence[Event]) -> None:
     if not events:
         return
@@ -154,7 +186,7 @@ def _insert_events(connection: Connection, run_id: uuid.UUID, events: Sequence[E
         insert(RunEvent),
         [
             {
-                "id": uuid.uuid4(),
+                "id": event.id,
                 "run_id": run_id,
                 "seq": last + offset,
                 "created_at": event.at or now,
@@ -172,6 +204,8 @@ def append_events(
     worker_id: str,
     events: Sequence[Event],
     lease_seconds: float,
+    *,
+    retrying: bool = False,
 ) -> HeartbeatResult:
     """Append log lines (and renew the lease) if the run is still ours; else say why not.
 
@@ -184,6 +218,7 @@ def append_events(
         worker_id,
         {"claim_expires_at": utcnow() + timedelta(seconds=lease_seconds)},
         events,
+        retrying=retrying,
     )
 
 
@@ -195,15 +230,24 @@ def transition(
     events: Sequence[Event] = (),
     *,
     wake: bool = False,
+    retrying: bool = False,
 ) -> HeartbeatResult:
-    """Apply ``values`` to our run and append ``events`` atomically, only if it is still ours."""
+    """Apply ``values`` to our run and append ``events`` atomically, only if it is still ours.
+
+    ``retrying=True`` after a try whose outcome is unknown (the connection dropped): events
+    already stored are not stored again, and if the run is no longer ours *because that try
+    did commit* (our events are there), the answer is ``ok``, not ``lost``.
+    """
     with engine.begin() as connection:
         changed = connection.execute(
             update(Run).where(*_mine(run_id, worker_id)).values(**values).returning(Run.id)
         ).first()
+        stored = _stored_ids(connection, events) if retrying else set()
         if changed is None:
+            if events and stored == {event.id for event in events}:
+                return "ok"  # our earlier try committed; its reply was lost
             return _why_not_mine(connection, run_id)
-        _insert_events(connection, run_id, events)
+        _insert_events(connection, run_id, [e for e in events if e.id not in stored])
         if wake:
             notify_runs(connection, str(run_id))
     return "ok"
@@ -219,6 +263,7 @@ def succeed(
     output_sha256: str,
     summary: dict[str, Any],
     events: Sequence[Event] = (),
+    retrying: bool = False,
 ) -> HeartbeatResult:
     """Mark our run succeeded with its output and summary."""
     return transition(
@@ -235,6 +280,7 @@ def succeed(
             "summary": summary,
         },
         events,
+        retrying=retrying,
     )
 
 
@@ -245,6 +291,7 @@ def fail(
     code: str,
     message: str,
     events: Sequence[Event] = (),
+    retrying: bool = False,
 ) -> HeartbeatResult:
     """Mark our run failed (no retry)."""
     return transition(
@@ -259,6 +306,7 @@ def fail(
             "error_message": message,
         },
         events,
+        retrying=retrying,
     )
 
 
@@ -270,6 +318,7 @@ def retry_later(
     message: str,
     delay_seconds: float,
     events: Sequence[Event] = (),
+    retrying: bool = False,
 ) -> HeartbeatResult:
     """Put our run back in the queue, available after ``delay_seconds`` (attempt counted)."""
     return transition(
@@ -286,11 +335,16 @@ def retry_later(
         },
         events,
         wake=True,
+        retrying=retrying,
     )
 
 
 def release(
-    engine: Engine, run_id: uuid.UUID, worker_id: str, events: Sequence[Event] = ()
+    engine: Engine,
+    run_id: uuid.UUID,
+    worker_id: str,
+    events: Sequence[Event] = (),
+    retrying: bool = False,
 ) -> HeartbeatResult:
     """Give our run back untouched (shutdown): queued now, the attempt not counted."""
     return transition(
@@ -307,6 +361,7 @@ def release(
         },
         events,
         wake=True,
+        retrying=retrying,
     )
 
 
@@ -317,43 +372,74 @@ class SweepResult:
 
 
 def sweep_expired(engine: Engine) -> SweepResult:
-    """Requeue runs whose lease expired (or fail them, ``lease_expired``, once out of attempts).
+    """Requeue runs whose lease expired (or fail them, ``lease_expired``, once out of attempts),
+    writing a ``lease.expired`` line naming the silent worker into each run's log.
 
     Any worker may run this: the UPDATEs are conditional on the expiry, so two sweepers (or a
     sweeper racing a late heartbeat) cannot both act on one run.
     """
     now = utcnow()
     expired = [Run.status == RunStatus.RUNNING.value, Run.claim_expires_at < now]
+    candidates = select(Run.id, Run.claimed_by, Run.attempt_count, Run.max_attempts).where(*expired)
     with engine.begin() as connection:
-        requeued = connection.execute(
-            update(Run)
-            .where(*expired, Run.attempt_count < Run.max_attempts)
-            .values(
-                status=RunStatus.QUEUED.value,
-                available_at=now,
-                claimed_by=None,
-                claim_expires_at=None,
-                error_code="lease_expired",
-                error_message="the worker running this run stopped renewing its lease",
+        if connection.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        rows = {row.id: row for row in connection.execute(candidates).all()}
+        if not rows:
+            return SweepResult(requeued=0, failed=0)
+        retry = [run_id for run_id, row in rows.items() if row.attempt_count < row.max_attempts]
+        final = [run_id for run_id, row in rows.items() if row.attempt_count >= row.max_attempts]
+        requeued = _update_expired(
+            connection,
+            retry,
+            expired,
+            status=RunStatus.QUEUED.value,
+            available_at=now,
+            claimed_by=None,
+            claim_expires_at=None,
+            error_code="lease_expired",
+            error_message="the worker running this run stopped renewing its lease",
+        )
+        failed = _update_expired(
+            connection,
+            final,
+            expired,
+            status=RunStatus.FAILED.value,
+            finished_at=now,
+            claim_expires_at=None,
+            error_code="lease_expired",
+            error_message="the worker running this run stopped renewing its lease, "
+            "and the run has no attempts left",
+        )
+        for run_id in [*requeued, *failed]:
+            row = rows[run_id]
+            event = Event(
+                "lease.expired",
+                {
+                    "ts": now.isoformat(timespec="milliseconds"),
+                    "worker": row.claimed_by,
+                    "attempt": row.attempt_count,
+                    "requeued": run_id in requeued,
+                },
+                at=now,
             )
-            .returning(Run.id)
-        ).all()
-        failed = connection.execute(
-            update(Run)
-            .where(*expired, Run.attempt_count >= Run.max_attempts)
-            .values(
-                status=RunStatus.FAILED.value,
-                finished_at=now,
-                claim_expires_at=None,
-                error_code="lease_expired",
-                error_message="the worker running this run stopped renewing its lease, "
-                "and the run has no attempts left",
-            )
-            .returning(Run.id)
-        ).all()
+            _insert_events(connection, run_id, [event])
         if requeued:
             notify_runs(connection)
     return SweepResult(requeued=len(requeued), failed=len(failed))
+
+
+def _update_expired(
+    connection: Connection,
+    run_ids: list[uuid.UUID],
+    expired: list[ColumnElement[bool]],
+    **values: Any,
+) -> list[uuid.UUID]:
+    """Apply ``values`` to those of ``run_ids`` still expired; return the ids changed."""
+    if not run_ids:
+        return []
+    statement = update(Run).where(Run.id.in_(run_ids), *expired).values(**values)
+    return list(connection.execute(statement.returning(Run.id)).scalars())
 
 
 def pending_count(engine: Engine) -> int:

@@ -12,6 +12,18 @@ Every child is gone before :meth:`Worker.run_forever` returns.
 ``drain=True``: process until no run is queued or running anywhere, then return (batch jobs,
 tests). Runs waiting for a retry count as queued, and a run held by a dead worker is swept and
 taken over, so a drain finishes everything that can finish.
+
+Database outages: claims and sweeps simply try again later, and in-flight runs ride the outage
+out (see :mod:`ade.worker.outage`). Right after an outage every lease in the database looks
+expired, though the workers holding them are alive and about to renew; so a worker that saw the
+database fail holds its sweep back for one lease period, and only runs whose owner really went
+silent are taken over.
+
+Scratch space: the service claims its folder under ``ADE_WORKER_SCRATCH_DIR`` before anything
+else, removing what dead workers left there, and removes its own folder on the way out.
+
+Storage garbage: every ``ADE_WORKER_GC_INTERVAL_SECONDS`` a background thread runs the same pass
+as ``ade storage gc`` (:mod:`ade.worker.storage_gc`).
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -29,9 +42,11 @@ from sqlalchemy import URL, Engine
 from ade.db.engine import create_engine, resolve_database_url
 from ade.storage.base import BlobStore
 from ade.worker import queue
-from ade.worker.errors import one_line
+from ade.worker.errors import WorkerStartError, is_database_outage, one_line
 from ade.worker.identity import new_worker_id
+from ade.worker.outage import DatabaseHealth
 from ade.worker.runner import RunExecutor
+from ade.worker.scratch import ScratchSpace
 from ade.worker.settings import WorkerSettings, load_settings
 from ade.worker.wakeup import Backoff, Listener, Waker
 
@@ -63,6 +78,8 @@ class Worker:
         self.outcomes: dict[str, int] = {}
         self._outcomes_lock = threading.Lock()
         self._slot_crashed = False
+        self.health = DatabaseHealth(self.settings.database_outage_seconds)
+        self.scratch = ScratchSpace(self.settings.scratch_root, self.worker_id)
 
     # -- control -------------------------------------------------------------------------------
 
@@ -93,6 +110,13 @@ class Worker:
     def run_forever(self) -> int:
         """Serve until stopped (or drained); return the exit code (0, or 1 if a slot crashed)."""
         settings = self.settings
+        try:
+            self.scratch.open()
+        except OSError as error:
+            raise WorkerStartError(
+                f"cannot use the scratch folder {settings.scratch_root} "
+                f"(ADE_WORKER_SCRATCH_DIR): {error.strerror or error}"
+            ) from None
         db = create_engine(self.url, sqlite_begin="BEGIN IMMEDIATE")
         store = self._store
         if store is None:
@@ -119,6 +143,12 @@ class Worker:
         ]
         for slot in slots:
             slot.start()
+        collector: threading.Thread | None = None
+        if settings.gc_interval_seconds > 0:
+            collector = threading.Thread(
+                target=self._collect_garbage, args=(db, store), name="ade-gc", daemon=True
+            )
+            collector.start()
         try:
             next_sweep = 0.0
             while not self._stop.is_set() and any(slot.is_alive() for slot in slots):
@@ -138,23 +168,48 @@ class Worker:
                 slot.join()
             if listener is not None:
                 listener.join(2.0)
+            if collector is not None:
+                collector.join(5.0)
             for number, handler in previous.items():
                 signal.signal(number, handler)
             db.dispose()
+            self.scratch.close()
         log.info("worker %s stopped: %s", self.worker_id, self.outcomes or "no runs")
         return 1 if self._slot_crashed else 0
 
     def _sweep(self, db: Engine) -> None:
+        if self.health.recently_failed(self.settings.lease_seconds):
+            return  # owners of runs still need their chance to renew after the outage
         try:
             result = queue.sweep_expired(db)
         except Exception as error:
-            log.warning("lease sweep failed: %s", one_line(str(error)))
+            self._database_error(error, "lease sweep")
             return
+        self.health.succeeded()
         if result.requeued or result.failed:
             log.info(
                 "expired leases: %d run(s) requeued, %d failed", result.requeued, result.failed
             )
             self._waker.wake()
+
+    def _collect_garbage(self, db: Engine, store: BlobStore) -> None:
+        from ade.worker.storage_gc import periodic_pass
+
+        older_than = timedelta(seconds=self.settings.gc_older_than_seconds)
+        while not self._stop.wait(self.settings.gc_interval_seconds):
+            try:
+                report = periodic_pass(db, store, older_than, self._stop)
+            except Exception as error:
+                log.warning("storage garbage collection failed: %s", one_line(str(error)))
+                continue
+            if report is not None and report.removed:
+                log.info(
+                    "storage garbage collection: removed %d orphan blob(s) and %d leftover(s) "
+                    "of interrupted writes (%d bytes)",
+                    len(report.orphans),
+                    len(report.leftovers),
+                    report.garbage_bytes,
+                )
 
     def _slot(self, db: Engine, store: BlobStore) -> None:
         try:
@@ -168,7 +223,9 @@ class Worker:
 
     def _serve(self, db: Engine, store: BlobStore) -> None:
         settings = self.settings
-        executor = RunExecutor(db, store, settings, self.worker_id, self._abandon)
+        executor = RunExecutor(
+            db, store, settings, self.worker_id, self._abandon, self.health, self.scratch
+        )
         backoff = Backoff(settings.poll_seconds, settings.poll_max_seconds)
         try:
             # Start the engine child before claiming: a claimed run should not wait for it.
@@ -177,9 +234,10 @@ class Worker:
                 try:
                     run = queue.claim(db, self.worker_id, settings.lease_seconds)
                 except Exception as error:
-                    log.warning("claim failed: %s", one_line(str(error)))
+                    self._database_error(error, "claim")
                     self._waker.wait(backoff.next())
                     continue
+                self.health.succeeded()
                 if run is not None:
                     backoff.reset()
                     outcome = executor.execute(run)
@@ -197,8 +255,14 @@ class Worker:
         try:
             return queue.pending_count(db) == 0
         except Exception as error:
-            log.warning("cannot count pending runs: %s", one_line(str(error)))
+            self._database_error(error, "count pending runs")
             return False
+
+    def _database_error(self, error: Exception, what: str) -> None:
+        if is_database_outage(error):
+            self.health.failed(error, what)
+        else:
+            log.warning("%s failed: %s", what, one_line(str(error)))
 
 
 def run_worker_process(

@@ -6,9 +6,10 @@ explicitly (short leases, tiny backoff) instead of patching the environment.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ENGINE = "ade.worker.engine.pipeline:extract"
@@ -53,6 +54,31 @@ class WorkerSettings(BaseSettings):
     event_flush_seconds: float = Field(default=0.5, gt=0)
     """Longest delay before an engine event becomes visible in the run's log."""
 
+    database_outage_seconds: float = Field(default=300.0, gt=0)
+    """How long the worker rides out an unreachable database (restart, failover): its writes
+    (outcome, events, heartbeats, sweeps, claims) are retried with backoff and events stay
+    buffered meanwhile. A run whose database writes still fail after this long is given up
+    unrecorded; its lease lapses and another attempt takes it up."""
+
+    data_dir: Path = Field(
+        default=Path("./data"), validation_alias=AliasChoices("ADE_DATA_DIR", "data_dir")
+    )
+    """``ADE_DATA_DIR``, the root of all local state (shared with ade.db and ade.storage)."""
+
+    scratch_dir: Path | None = None
+    """Where runs keep their local files (downloaded document, engine output) while they
+    execute: one locked sub-folder per worker process, one folder per run inside it, removed
+    after the run and, for workers that died, at the next worker's start. Default
+    ``<ADE_DATA_DIR>/worker``. Use a local disk: the locks are ``flock``s."""
+
+    gc_interval_seconds: float = Field(default=3600.0, ge=0)
+    """How often the worker removes orphan blobs and stale temporary uploads from storage (the
+    same pass as ``ade storage gc``; one worker at a time on PostgreSQL); 0 turns it off."""
+
+    gc_older_than_seconds: float = Field(default=86400.0, gt=0)
+    """Only blobs and temporary uploads older than this are collected, so an upload whose
+    database row is being written is never touched."""
+
     listen: bool = True
     """Use PostgreSQL LISTEN ade_runs for prompt wake-ups (ignored on SQLite)."""
 
@@ -68,6 +94,12 @@ class WorkerSettings(BaseSettings):
         if ":" not in self.engine:
             raise ValueError("ADE_WORKER_ENGINE must look like 'package.module:function'")
         return self
+
+    @property
+    def scratch_root(self) -> Path:
+        """The scratch folder actually used (absolute, not created here)."""
+        root = self.scratch_dir if self.scratch_dir is not None else self.data_dir / "worker"
+        return root.absolute()
 
 
 def load_settings(**overrides: Any) -> WorkerSettings:

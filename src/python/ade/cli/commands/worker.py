@@ -62,11 +62,12 @@ def start(
         store = open_store()
     except (WorkerSettingsError, DatabaseError, StorageError) as error:
         raise _fail(str(error)) from None
+    from ade.worker.errors import WorkerStartError
     from ade.worker.service import Worker
 
     typer.echo(f"worker using {display_url(url)} and {store.backend} storage", err=True)
     try:
         code = Worker(url, settings=settings, store=store, drain=drain).run_forever()
-    except (DatabaseError, StorageError) as error:
+    except (DatabaseError, StorageError, WorkerStartError) as error:
         raise _fail(str(error)) from None
     raise typer.Exit(code)

@@ -1,7 +1,7 @@
 """Web sign-in: one-time sign-in tokens and browser sessions (the web pages of ade.api).
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-29
 
 Both tables hold only hashes of their secrets and belong to an API key (deleted with it).
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
