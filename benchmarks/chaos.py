@@ -1,7 +1,7 @@
 """Chaos: an operator's bad day as a repeatable experiment, and the invariants checked after it.
 
 Starts an embedded PostgreSQL, `ade api start` and N `ade worker start` processes on local
-storage, uploads M documents with ``process=true`` (people lists whose names say which document
+storage, uploads M documents with ``process=true`` (people lists whose e-mails say which document
 they come from, a few long ones so runs overlap the faults, a few broken ones that must fail for
 their own reason), each with an Idempotency-Key and retried like a careful client (connection
 errors, 503, 409 in progress). Meanwhile it injects, at moments drawn from ``--seed``:
@@ -687,12 +687,14 @@ def check_outputs(
             ):
                 findings.bad_sha.append(f"{doc.name}: {output.status_code}")
             table = client.get(f"{prefix}/output", params={"format": "csv", "table": 1})
-            names = [row.get("First Name", "") for row in csv.DictReader(io.StringIO(table.text))]
-            expected = {f"{doc.tag}n{n}" for n in range(1, doc.rows + 1)}
-            if set(names) != expected or len(names) != doc.rows:
-                strangers = sorted({n for n in names if not n.startswith(f"{doc.tag}n")})[:3]
+            # Each row's e-mail names its document: "d017.42@example.com".
+            emails = [row.get("Email", "") for row in csv.DictReader(io.StringIO(table.text))]
+            mine = f"{doc.tag.lower()}."
+            expected = {f"{mine}{n}@example.com" for n in range(1, doc.rows + 1)}
+            if set(emails) != expected or len(emails) != doc.rows:
+                strangers = sorted({e for e in emails if not e.startswith(mine)})[:3]
                 findings.mixed_up.append(
-                    f"{doc.name}: table has {len(names)} rows, e.g. {strangers}"
+                    f"{doc.name}: table has {len(emails)} rows, e.g. {strangers}"
                 )
 
 
