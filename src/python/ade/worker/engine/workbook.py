@@ -41,6 +41,7 @@ from typing import IO, Any, Protocol
 from ade.worker.engine.cells import Cell
 
 EXCEL_MAX_TEXT = 32_767
+PIPE_BYTES = 1024 * 1024
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
@@ -128,6 +129,7 @@ class BookProcess:
             bufsize=256 * 1024,
         )
         assert self._process.stdin is not None and self._process.stdout is not None
+        _widen_pipe(self._process.stdin.fileno())
         self._pipe: IO[bytes] = self._process.stdin
         self._answers: IO[bytes] = self._process.stdout
         self._sheets = 0
@@ -184,6 +186,16 @@ class BookProcess:
             self._process.wait()
         with contextlib.suppress(OSError):
             self._answers.close()
+
+
+def _widen_pipe(descriptor: int) -> None:
+    """Let a few MiB of rows wait in the pipe (Linux allows 1 MiB by default, 64 KiB is the
+    default size): the writer takes rows in bursts, and with room to queue them extraction
+    never waits for it."""
+    with contextlib.suppress(OSError, AttributeError):
+        import fcntl
+
+        fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
