@@ -10,8 +10,10 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ade.api import lookups
 from ade.api.auth import Scope
-from ade.api.dependencies import ReadSession, WriteSession
+from ade.api.dependencies import ServicesDep, WriteSession
+from ade.api.lookups import configurations
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
 from ade.api.problems import ApiError
 from ade.api.run_queue import get_configuration
@@ -74,18 +76,18 @@ def create_configuration(
 
 
 @router.get("", response_model=Page[ConfigurationOut])
-def list_configurations(
+async def list_configurations(
     scope: Scope,
-    session: ReadSession,
+    services: ServicesDep,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     status: Annotated[ConfigurationStatus | None, Query()] = None,
 ) -> Page[ConfigurationOut]:
-    query = select(Configuration).where(Configuration.workspace_id == scope.workspace_id)
+    conditions = [configurations.c.workspace_id == scope.workspace_id]
     if status is not None:
-        query = query.where(Configuration.status == status)
-    rows, next_cursor = fetch_page(
-        session, query, Configuration.created_at, Configuration.id, cursor, limit
+        conditions.append(configurations.c.status == status)
+    rows, next_cursor = await services.read(
+        lambda connection: fetch_page(connection, configurations, conditions, cursor, limit)
     )
     return Page[ConfigurationOut](
         items=[ConfigurationOut.model_validate(row) for row in rows], next_cursor=next_cursor
@@ -93,12 +95,13 @@ def list_configurations(
 
 
 @router.get("/{configuration_id}", response_model=ConfigurationOut)
-def get_configuration_route(
-    scope: Scope, session: ReadSession, configuration_id: uuid.UUID
+async def get_configuration_route(
+    scope: Scope, services: ServicesDep, configuration_id: uuid.UUID
 ) -> ConfigurationOut:
-    return ConfigurationOut.model_validate(
-        get_configuration(session, scope.workspace_id, configuration_id)
+    row = await services.read(
+        lambda connection: lookups.configuration(connection, scope.workspace_id, configuration_id)
     )
+    return ConfigurationOut.model_validate(row)
 
 
 @router.post("/{configuration_id}/activate", response_model=ConfigurationOut)

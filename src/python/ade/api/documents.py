@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
 from starlette.responses import StreamingResponse
 
+from ade.api import lookups
 from ade.api.auth import Principal, Scope
-from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
+from ade.api.dependencies import Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
+from ade.api.lookups import documents
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
 from ade.api.run_queue import enqueue_run, get_document
 from ade.api.schemas import DocumentOut, Page, RunOut, UploadOut
@@ -119,31 +120,35 @@ async def upload_document(
 
 
 @router.get("", response_model=Page[DocumentOut])
-def list_documents(
+async def list_documents(
     scope: Scope,
-    session: ReadSession,
+    services: ServicesDep,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     name: Annotated[
         str | None, Query(max_length=200, description="Case-insensitive substring of the name.")
     ] = None,
 ) -> Page[DocumentOut]:
-    query = select(Document).where(
-        Document.workspace_id == scope.workspace_id, Document.deleted_at.is_(None)
-    )
+    conditions = [documents.c.workspace_id == scope.workspace_id, documents.c.deleted_at.is_(None)]
     if name:
-        query = query.where(
-            Document.original_filename.ilike(f"%{_escape_like(name)}%", escape="\\")
-        )
-    rows, next_cursor = fetch_page(session, query, Document.created_at, Document.id, cursor, limit)
+        pattern = f"%{_escape_like(name)}%"
+        conditions.append(documents.c.original_filename.ilike(pattern, escape="\\"))
+    rows, next_cursor = await services.read(
+        lambda connection: fetch_page(connection, documents, conditions, cursor, limit)
+    )
     return Page[DocumentOut](
         items=[DocumentOut.model_validate(row) for row in rows], next_cursor=next_cursor
     )
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
-def get_document_route(scope: Scope, session: ReadSession, document_id: uuid.UUID) -> DocumentOut:
-    return DocumentOut.model_validate(get_document(session, scope.workspace_id, document_id))
+async def get_document_route(
+    scope: Scope, services: ServicesDep, document_id: uuid.UUID
+) -> DocumentOut:
+    row = await services.read(
+        lambda connection: lookups.document(connection, scope.workspace_id, document_id)
+    )
+    return DocumentOut.model_validate(row)
 
 
 @router.get(
@@ -161,11 +166,9 @@ async def download_document(
     document_id: uuid.UUID,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
 ) -> StreamingResponse:
-    def load() -> Document:
-        with services.read_sessions() as session:
-            return get_document(session, scope.workspace_id, document_id)
-
-    document = await run_in_threadpool(load)
+    document = await services.read(
+        lambda connection: lookups.document(connection, scope.workspace_id, document_id)
+    )
     return await blob_response(
         services.store,
         document.blob_key,

@@ -13,27 +13,12 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, or_, select
 
 from ade.api.problems import ApiError
-
-
-class _Keyed(Protocol):
-    """A row that pages by ``(created_at, id)``: every listed table has both."""
-
-    @property
-    def created_at(self) -> datetime: ...
-
-    @property
-    def id(self) -> uuid.UUID: ...
-
-
-T = TypeVar("T")
-R = TypeVar("R", bound=_Keyed)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -62,37 +47,25 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     return created_at, row_id
 
 
-def paginate(
-    query: Select[Any],
-    created_at: InstrumentedAttribute[datetime],
-    row_id: InstrumentedAttribute[uuid.UUID],
+def fetch_page(
+    connection: Connection,
+    table: FromClause,
+    conditions: Sequence[ColumnElement[bool]],
     cursor: str | None,
     limit: int,
-) -> Select[Any]:
-    """Order newest first, start after ``cursor``, fetch one extra row to know if more exist."""
+) -> tuple[list[Row[Any]], str | None]:
+    """One page of ``table``'s rows matching ``conditions``, newest first, and the cursor of the
+    next page (None on the last one). One row more than the page is fetched to know that."""
+    created_at, row_id = table.c.created_at, table.c.id
+    query = select(table).where(*conditions)
     if cursor:
         after_time, after_id = decode_cursor(cursor)
         query = query.where(
             or_(created_at < after_time, and_(created_at == after_time, row_id < after_id))
         )
-    return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
-
-
-def page(rows: Sequence[T], limit: int) -> tuple[list[T], bool]:
-    """Split the ``limit + 1`` fetched rows into the page and "is there a next page"."""
-    return list(rows[:limit]), len(rows) > limit
-
-
-def fetch_page(
-    session: Session,
-    query: Select[R],
-    created_at: InstrumentedAttribute[datetime],
-    row_id: InstrumentedAttribute[uuid.UUID],
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[R], str | None]:
-    """One page of ``query``'s rows, newest first, and the cursor of the next page (or None)."""
-    rows, more = page(
-        session.scalars(paginate(query, created_at, row_id, cursor, limit)).all(), limit
-    )
-    return rows, encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    query = query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
+    rows = list(connection.execute(query).all())
+    if len(rows) <= limit:
+        return rows, None
+    del rows[limit:]
+    return rows, encode_cursor(rows[-1].created_at, rows[-1].id)

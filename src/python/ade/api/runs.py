@@ -15,17 +15,19 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, select
 from starlette.responses import StreamingResponse
 
+from ade.api import lookups
 from ade.api.auth import Principal, Scope
-from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
+from ade.api.dependencies import Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
+from ade.api.lookups import runs
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
 from ade.api.problems import ApiError
 from ade.api.run_queue import cancel_run, enqueue_run, get_document, get_run
 from ade.api.schemas import Page, RunCreate, RunOut
-from ade.db.models import TERMINAL_RUN_STATUSES, Run, RunEvent, RunStatus
+from ade.db.models import TERMINAL_RUN_STATUSES, RunEvent, RunStatus
 from ade.storage.errors import BlobNotFound
 from ade.storage.keys import run_output_key, run_table_key
 
@@ -33,6 +35,7 @@ router = APIRouter(prefix="/api/v1/workspaces/{workspace}/runs", tags=["runs"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EVENT_BATCH = 500
+run_events = RunEvent.__table__
 SSE_POLL_SECONDS = 0.5
 
 
@@ -45,26 +48,31 @@ def create_run(scope: Scope, session: WriteSession, body: RunCreate) -> RunOut:
 
 
 @router.get("", response_model=Page[RunOut])
-def list_runs(
+async def list_runs(
     scope: Scope,
-    session: ReadSession,
+    services: ServicesDep,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     status: Annotated[RunStatus | None, Query()] = None,
     document_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[RunOut]:
-    query = select(Run).where(Run.workspace_id == scope.workspace_id)
+    conditions = [runs.c.workspace_id == scope.workspace_id]
     if status is not None:
-        query = query.where(Run.status == status)
+        conditions.append(runs.c.status == status)
     if document_id is not None:
-        query = query.where(Run.document_id == document_id)
-    rows, next_cursor = fetch_page(session, query, Run.created_at, Run.id, cursor, limit)
+        conditions.append(runs.c.document_id == document_id)
+    rows, next_cursor = await services.read(
+        lambda connection: fetch_page(connection, runs, conditions, cursor, limit)
+    )
     return Page[RunOut](items=[RunOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/{run_id}", response_model=RunOut)
-def get_run_route(scope: Scope, session: ReadSession, run_id: uuid.UUID) -> RunOut:
-    return RunOut.model_validate(get_run(session, scope.workspace_id, run_id))
+async def get_run_route(scope: Scope, services: ServicesDep, run_id: uuid.UUID) -> RunOut:
+    row = await services.read(
+        lambda connection: lookups.run(connection, scope.workspace_id, run_id)
+    )
+    return RunOut.model_validate(row)
 
 
 @router.post("/{run_id}/cancel", response_model=RunOut)
@@ -91,11 +99,9 @@ async def download_output(
     table: Annotated[int, Query(ge=1, le=100_000, description="Table number for CSV.")] = 1,
     range_header: Annotated[str | None, Header(alias="Range")] = None,
 ) -> StreamingResponse:
-    def load() -> Run:
-        with services.read_sessions() as session:
-            return get_run(session, scope.workspace_id, run_id)
-
-    run = await run_in_threadpool(load)
+    run = await services.read(
+        lambda connection: lookups.run(connection, scope.workspace_id, run_id)
+    )
     store = services.store
     if run.status != RunStatus.SUCCEEDED:
         raise ApiError(
@@ -119,7 +125,7 @@ async def download_output(
     )
 
 
-def _event_dict(event: RunEvent) -> dict[str, Any]:
+def _event_dict(event: Row[Any]) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "type": event.type,
@@ -128,19 +134,22 @@ def _event_dict(event: RunEvent) -> dict[str, Any]:
     }
 
 
-def _fetch_events(
+async def _fetch_events(
     services: Services, principal: Principal, run_id: uuid.UUID, after: int, limit: int
 ) -> tuple[list[dict[str, Any]], bool]:
     """Events after ``after`` plus whether the run has ended (read in one transaction)."""
-    with services.read_sessions() as session:
-        run = get_run(session, principal.workspace_id, run_id)
-        events = session.scalars(
-            select(RunEvent)
-            .where(RunEvent.run_id == run.id, RunEvent.seq > after)
-            .order_by(RunEvent.seq)
+
+    def fetch(connection: Connection) -> tuple[list[dict[str, Any]], bool]:
+        run = lookups.run(connection, principal.workspace_id, run_id)
+        events = connection.execute(
+            select(run_events)
+            .where(run_events.c.run_id == run.id, run_events.c.seq > after)
+            .order_by(run_events.c.seq)
             .limit(limit)
         ).all()
         return [_event_dict(event) for event in events], run.status in TERMINAL_RUN_STATUSES
+
+    return await services.read(fetch)
 
 
 @router.get(
@@ -155,9 +164,7 @@ async def read_events(
     after: Annotated[int, Query(ge=0, le=2**31, description="Last seq already seen.")] = 0,
 ) -> StreamingResponse:
     """The event log as NDJSON, from ``seq > after``: poll with the last seq you saw."""
-    first, _ended = await run_in_threadpool(
-        _fetch_events, services, scope, run_id, after, EVENT_BATCH
-    )
+    first, _ended = await _fetch_events(services, scope, run_id, after, EVENT_BATCH)
 
     async def lines() -> AsyncIterator[bytes]:
         batch = first
@@ -166,9 +173,7 @@ async def read_events(
                 yield (json.dumps(event) + "\n").encode()
             if len(batch) < EVENT_BATCH:
                 return
-            batch, _ = await run_in_threadpool(
-                _fetch_events, services, scope, run_id, batch[-1]["seq"], EVENT_BATCH
-            )
+            batch, _ = await _fetch_events(services, scope, run_id, batch[-1]["seq"], EVENT_BATCH)
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -193,9 +198,7 @@ async def stream_events(
     then new ones as the run writes them, until it ends."""
     if last_event_id is not None and last_event_id.isdigit():
         after = max(after, int(last_event_id))
-    first, ended = await run_in_threadpool(
-        _fetch_events, services, scope, run_id, after, EVENT_BATCH
-    )
+    first, ended = await _fetch_events(services, scope, run_id, after, EVENT_BATCH)
 
     async def events() -> AsyncIterator[bytes]:
         batch, done, seen = first, ended, after
@@ -208,9 +211,7 @@ async def stream_events(
                 return
             if len(batch) < EVENT_BATCH:
                 await asyncio.sleep(SSE_POLL_SECONDS)
-            batch, done = await run_in_threadpool(
-                _fetch_events, services, scope, run_id, seen, EVENT_BATCH
-            )
+            batch, done = await _fetch_events(services, scope, run_id, seen, EVENT_BATCH)
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}

@@ -110,7 +110,7 @@ def create_engine(
     url: str | URL | None = None,
     *,
     null_pool: bool = False,
-    sqlite_begin: str = "BEGIN",
+    sqlite_begin: str | None = "BEGIN",
     echo: bool = False,
 ) -> Engine:
     """Build an engine for ``url`` (default: the configured database) with ADE's settings.
@@ -120,12 +120,15 @@ def create_engine(
     transactions), so DDL and savepoints are transactional like on PostgreSQL. The parent folder
     of the file is created. ``sqlite_begin="BEGIN IMMEDIATE"`` takes the write lock up front,
     for writers that read then write (a queue claim) and must not fail on a stale snapshot.
+    ``sqlite_begin=None`` issues no ``BEGIN`` at all: every statement is its own read
+    transaction (autocommit), as under PostgreSQL's READ COMMITTED; for read-only engines whose
+    reads are single statements, it saves two statements per read.
 
     PostgreSQL: pre-ping (a dropped connection is replaced, not handed out), a bounded pool and
     a connect timeout. ``null_pool=True`` opens a connection per checkout (CLI, migrations).
     """
     parsed = resolve_database_url(url)
-    if sqlite_begin not in ("BEGIN", "BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
+    if sqlite_begin not in (None, "BEGIN", "BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
         raise ValueError(f"unsupported sqlite_begin {sqlite_begin!r}")
     kwargs: dict[str, Any] = {"echo": echo}
     if null_pool:
@@ -161,7 +164,7 @@ def create_engine(
     return engine
 
 
-def _install_sqlite_hooks(engine: Engine, *, wal: bool, begin: str) -> None:
+def _install_sqlite_hooks(engine: Engine, *, wal: bool, begin: str | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Driver-level autocommit: pysqlite stops issuing its own implicit BEGINs (it never
@@ -176,6 +179,9 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool, begin: str) -> None:
                 cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
+
+    if begin is None:
+        return
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
