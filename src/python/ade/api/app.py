@@ -17,6 +17,7 @@ from ade.api import configurations, documents, health, runs, workspaces
 from ade.api.dependencies import build_services
 from ade.api.logs import configure_logging
 from ade.api.middleware import RequestContextMiddleware
+from ade.api.openapi import install_openapi, operation_id
 from ade.api.problems import install_handlers
 from ade.api.settings import ApiSettings, load_settings
 from ade.api.version import ade_version
@@ -51,10 +52,12 @@ def create_app(
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
     )
     app.state.services = services
     install_handlers(app)
+    install_openapi(app)
     app.add_middleware(RequestContextMiddleware)
     for module in (health, workspaces, documents, configurations, runs):
         app.include_router(module.router)

@@ -14,16 +14,27 @@ from ade.api import lookups
 from ade.api.auth import Scope
 from ade.api.dependencies import ServicesDep, WriteSession
 from ade.api.lookups import configurations
+from ade.api.openapi import links
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
-from ade.api.problems import ApiError
+from ade.api.problems import ApiError, problems
 from ade.api.run_queue import get_configuration
 from ade.api.schemas import ConfigurationCreate, ConfigurationOut, Page
 from ade.db.column_types import utcnow
 from ade.db.models import Configuration, ConfigurationStatus, Workspace
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace}/configurations", tags=["configurations"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace}/configurations",
+    tags=["configurations"],
+    responses=problems(401, 404, 422, "5XX"),
+)
 
 Status = ConfigurationStatus
+_CONFIGURATION_ID = {"configuration_id": "$response.body#/id"}
+_CONFIGURATION_LINKS = links(
+    get_configuration=_CONFIGURATION_ID,
+    activate_configuration=_CONFIGURATION_ID,
+    archive_configuration=_CONFIGURATION_ID,
+)
 
 
 def activate(session: Session, workspace_id: uuid.UUID, configuration: Configuration) -> None:
@@ -53,7 +64,12 @@ def activate(session: Session, workspace_id: uuid.UUID, configuration: Configura
     configuration.updated_at = now
 
 
-@router.post("", status_code=201, response_model=ConfigurationOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ConfigurationOut,
+    responses=problems(400) | {201: _CONFIGURATION_LINKS},
+)
 def create_configuration(
     scope: Scope, session: WriteSession, body: ConfigurationCreate
 ) -> ConfigurationOut:
@@ -94,7 +110,7 @@ async def list_configurations(
     )
 
 
-@router.get("/{configuration_id}", response_model=ConfigurationOut)
+@router.get("/{configuration_id}", response_model=ConfigurationOut, name="get_configuration")
 async def get_configuration_route(
     scope: Scope, services: ServicesDep, configuration_id: uuid.UUID
 ) -> ConfigurationOut:
@@ -104,7 +120,9 @@ async def get_configuration_route(
     return ConfigurationOut.model_validate(row)
 
 
-@router.post("/{configuration_id}/activate", response_model=ConfigurationOut)
+@router.post(
+    "/{configuration_id}/activate", response_model=ConfigurationOut, responses=problems(409)
+)
 def activate_configuration(
     scope: Scope, session: WriteSession, configuration_id: uuid.UUID
 ) -> ConfigurationOut:
@@ -114,7 +132,9 @@ def activate_configuration(
     return ConfigurationOut.model_validate(configuration)
 
 
-@router.post("/{configuration_id}/archive", response_model=ConfigurationOut)
+@router.post(
+    "/{configuration_id}/archive", response_model=ConfigurationOut, responses=problems(409)
+)
 def archive_configuration(
     scope: Scope, session: WriteSession, configuration_id: uuid.UUID
 ) -> ConfigurationOut:

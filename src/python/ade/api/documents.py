@@ -14,7 +14,10 @@ from ade.api.auth import Principal, Scope
 from ade.api.dependencies import Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
 from ade.api.lookups import documents
+from ade.api.openapi import links
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
+from ade.api.problems import problems
+from ade.api.ranges import RANGE_DESCRIPTION
 from ade.api.run_queue import enqueue_run, get_document
 from ade.api.schemas import DocumentOut, Page, RunOut, UploadOut
 from ade.api.uploads import MULTIPART_OVERHEAD, StoredUpload, store_upload_sync, too_large
@@ -22,25 +25,36 @@ from ade.db.column_types import utcnow
 from ade.db.models import Document, Run
 from ade.storage.keys import document_key
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace}/documents", tags=["documents"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace}/documents",
+    tags=["documents"],
+    responses=problems(401, 404, 422, "5XX"),
+)
 
+_FILE = {"type": "string", "format": "binary", "minLength": 1}
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "The file, streamed: multipart/form-data with a `file` part, or the raw "
-        "bytes with any other content type (name it with ?filename=).",
+        "description": "The file (not empty), streamed: multipart/form-data with one `file` "
+        "part (other fields are ignored), or the raw bytes with any other content type (name "
+        "it with ?filename=).",
         "content": {
             "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
+                "schema": {"type": "object", "required": ["file"], "properties": {"file": _FILE}}
             },
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": _FILE},
         },
     }
 }
+
+
+_DOCUMENT_ID = {"document_id": "$response.body#/document/id"}
+_UPLOAD_LINKS = links(
+    get_document=_DOCUMENT_ID,
+    download_document=_DOCUMENT_ID,
+    delete_document=_DOCUMENT_ID,
+    create_run={"requestBody": {"document_id": "$response.body#/document/id"}},
+)
 
 
 def _escape_like(text: str) -> str:
@@ -82,7 +96,7 @@ def _record_upload(
     status_code=201,
     response_model=UploadOut,
     openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "Larger than the upload limit; nothing stored."}},
+    responses=problems(400, 409, 413) | {201: _UPLOAD_LINKS},
 )
 async def upload_document(
     request: Request,
@@ -141,7 +155,7 @@ async def list_documents(
     )
 
 
-@router.get("/{document_id}", response_model=DocumentOut)
+@router.get("/{document_id}", response_model=DocumentOut, name="get_document")
 async def get_document_route(
     scope: Scope, services: ServicesDep, document_id: uuid.UUID
 ) -> DocumentOut:
@@ -154,17 +168,19 @@ async def get_document_route(
 @router.get(
     "/{document_id}/content",
     response_class=StreamingResponse,
-    responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The original bytes."},
-        206: {"description": "The requested byte range."},
-        416: {"description": "Range not satisfiable."},
+    responses=problems(416)
+    | {
+        200: {"content": {"*/*": {}}, "description": "The original bytes, as uploaded."},
+        206: {"content": {"*/*": {}}, "description": "The requested byte range."},
     },
 )
 async def download_document(
     scope: Scope,
     services: ServicesDep,
     document_id: uuid.UUID,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    range_header: Annotated[
+        str | None, Header(alias="Range", description=RANGE_DESCRIPTION)
+    ] = None,
 ) -> StreamingResponse:
     document = await services.read(
         lambda connection: lookups.document(connection, scope.workspace_id, document_id)

@@ -23,23 +23,38 @@ from ade.api.auth import Principal, Scope
 from ade.api.dependencies import Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
 from ade.api.lookups import runs
+from ade.api.openapi import links
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
-from ade.api.problems import ApiError
+from ade.api.problems import ApiError, problems
+from ade.api.ranges import RANGE_DESCRIPTION
 from ade.api.run_queue import cancel_run, enqueue_run, get_document, get_run
 from ade.api.schemas import Page, RunCreate, RunOut
 from ade.db.models import TERMINAL_RUN_STATUSES, RunEvent, RunStatus
 from ade.storage.errors import BlobNotFound
 from ade.storage.keys import run_output_key, run_table_key
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace}/runs", tags=["runs"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace}/runs",
+    tags=["runs"],
+    responses=problems(401, 404, 422, "5XX"),
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_RUN_ID = {"run_id": "$response.body#/id"}
+_RUN_LINKS = links(
+    get_run=_RUN_ID, cancel_run=_RUN_ID, download_output=_RUN_ID, read_events=_RUN_ID
+)
 EVENT_BATCH = 500
 run_events = RunEvent.__table__
 SSE_POLL_SECONDS = 0.5
 
 
-@router.post("", status_code=201, response_model=RunOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=RunOut,
+    responses=problems(400, 409) | {201: _RUN_LINKS},
+)
 def create_run(scope: Scope, session: WriteSession, body: RunCreate) -> RunOut:
     document = get_document(session, scope.workspace_id, body.document_id)
     run = enqueue_run(session, scope.workspace_id, document, body.configuration_id)
@@ -67,7 +82,7 @@ async def list_runs(
     return Page[RunOut](items=[RunOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
-@router.get("/{run_id}", response_model=RunOut)
+@router.get("/{run_id}", response_model=RunOut, name="get_run")
 async def get_run_route(scope: Scope, services: ServicesDep, run_id: uuid.UUID) -> RunOut:
     row = await services.read(
         lambda connection: lookups.run(connection, scope.workspace_id, run_id)
@@ -75,7 +90,7 @@ async def get_run_route(scope: Scope, services: ServicesDep, run_id: uuid.UUID) 
     return RunOut.model_validate(row)
 
 
-@router.post("/{run_id}/cancel", response_model=RunOut)
+@router.post("/{run_id}/cancel", response_model=RunOut, responses=problems(409), name="cancel_run")
 def cancel_run_route(scope: Scope, session: WriteSession, run_id: uuid.UUID) -> RunOut:
     """Cancel a queued or running run; 409 if it already finished."""
     run = cancel_run(session, get_run(session, scope.workspace_id, run_id))
@@ -86,9 +101,10 @@ def cancel_run_route(scope: Scope, session: WriteSession, run_id: uuid.UUID) -> 
 @router.get(
     "/{run_id}/output",
     response_class=StreamingResponse,
-    responses={
+    responses=problems(409, 416)
+    | {
         200: {"content": {XLSX: {}, "text/csv": {}}, "description": "The run's output."},
-        409: {"description": "The run has not succeeded."},
+        206: {"content": {XLSX: {}, "text/csv": {}}, "description": "The requested byte range."},
     },
 )
 async def download_output(
@@ -97,7 +113,9 @@ async def download_output(
     run_id: uuid.UUID,
     format: Annotated[Literal["xlsx", "csv"], Query(description="Workbook or one table.")] = "xlsx",
     table: Annotated[int, Query(ge=1, le=100_000, description="Table number for CSV.")] = 1,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    range_header: Annotated[
+        str | None, Header(alias="Range", description=RANGE_DESCRIPTION)
+    ] = None,
 ) -> StreamingResponse:
     run = await services.read(
         lambda connection: lookups.run(connection, scope.workspace_id, run_id)

@@ -1,20 +1,27 @@
 """Response and request bodies (pydantic), i.e. the API's public JSON shapes.
 
-Responses are built from ORM rows with ``from_attributes``; internal columns (blob keys,
+Responses are built from table rows with ``from_attributes``; internal columns (blob keys,
 claim bookkeeping, key hashes) are deliberately absent.
+
+Request bodies are strict: JSON types exactly as the schema states them (``true`` is a boolean,
+``"true"`` and ``1`` are not), so whatever the schema allows is accepted and nothing else is
+guessed at.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ade.db.configuration_spec import ConfigurationSpec
 
 T = TypeVar("T")
+
+JsonUuid = Annotated[uuid.UUID, Field(strict=False)]
+"""A UUID in a strict request body: JSON has no UUID type, so it arrives as a string."""
 
 
 class Out(BaseModel):
@@ -79,18 +86,23 @@ class Page(BaseModel, Generic[T]):
 
 
 class ConfigurationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=200)
-    spec: ConfigurationSpec
+    spec: ConfigurationSpec = Field(
+        description="Also refused (422), as JSON Schema cannot state rules across fields: two "
+        "fields with one name; a name, label or alias that normalizes (case, accents and "
+        "punctuation ignored) like another field's; derive_names naming a field that does not "
+        "exist, or a full_name field whose type is not full_name."
+    )
     activate: bool = Field(default=False, description="Make it the workspace's active one.")
 
 
 class RunCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    document_id: uuid.UUID
-    configuration_id: uuid.UUID | None = Field(
+    document_id: JsonUuid
+    configuration_id: JsonUuid | None = Field(
         default=None, description="Default: the workspace's active configuration."
     )
 

@@ -7,9 +7,10 @@ from fastapi import APIRouter
 from ade.api import lookups
 from ade.api.auth import AuthPrincipal, Scope
 from ade.api.dependencies import ServicesDep
+from ade.api.problems import problems
 from ade.api.schemas import Page, WorkspaceOut
 
-router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
+router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"], responses=problems(401, "5XX"))
 
 
 @router.get("", response_model=Page[WorkspaceOut])
@@ -20,7 +21,7 @@ async def list_workspaces(principal: AuthPrincipal, services: ServicesDep) -> Pa
     return Page[WorkspaceOut](items=[WorkspaceOut.model_validate(row)], next_cursor=None)
 
 
-@router.get("/{workspace}", response_model=WorkspaceOut)
+@router.get("/{workspace}", response_model=WorkspaceOut, responses=problems(404, 422))
 async def get_workspace(scope: Scope, services: ServicesDep) -> WorkspaceOut:
     row = await services.read(lambda connection: lookups.workspace(connection, scope.workspace_id))
     return WorkspaceOut.model_validate(row)

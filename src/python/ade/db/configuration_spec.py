@@ -23,6 +23,8 @@ FieldType = Literal["text", "email", "date", "number", "integer", "phone", "name
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+_ALIAS = r"[A-Za-z0-9]"
+"""An alias needs an ASCII letter or digit (what `header_key` keeps); the JSON schema says so."""
 
 
 def header_key(text: str) -> str:
@@ -41,11 +43,14 @@ def header_key(text: str) -> str:
 class FieldSpec(BaseModel):
     """One target column of the normalized output."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: JSON types as the JSON schema states them ("true" and 1 are not booleans).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     name: str = Field(pattern=_IDENTIFIER, max_length=64)
     label: str | None = None
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(
+        default_factory=list, json_schema_extra={"items": {"type": "string", "pattern": _ALIAS}}
+    )
     required: bool = False
     type: FieldType = "text"
 
@@ -53,7 +58,7 @@ class FieldSpec(BaseModel):
     @classmethod
     def _aliases_not_blank(cls, aliases: list[str]) -> list[str]:
         for alias in aliases:
-            if not header_key(alias):
+            if not re.search(_ALIAS, alias):
                 raise ValueError(f"alias {alias!r} has no letters or digits")
         return aliases
 
@@ -78,7 +83,7 @@ class NameDerivation(BaseModel):
     full name from the parts where it is empty; `both` does whichever is needed per row.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     full_name: str
     first_name: str
@@ -101,7 +106,7 @@ class NameDerivation(BaseModel):
 class ConfigurationSpec(BaseModel):
     """A whole configuration: fields plus the options that steer matching and normalization."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     version: Literal[1] = 1
     name: str = "custom"
