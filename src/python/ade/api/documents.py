@@ -19,7 +19,7 @@ from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
 from ade.api.problems import problems
 from ade.api.ranges import RANGE_DESCRIPTION
 from ade.api.run_queue import enqueue_run, get_document
-from ade.api.schemas import DocumentOut, Page, RunOut, UploadOut
+from ade.api.schemas import NO_NUL, DocumentOut, Page, RunOut, UploadOut
 from ade.api.uploads import MULTIPART_OVERHEAD, StoredUpload, store_upload_sync, too_large
 from ade.db.column_types import utcnow
 from ade.db.models import Document, Run
@@ -140,7 +140,12 @@ async def list_documents(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     name: Annotated[
-        str | None, Query(max_length=200, description="Case-insensitive substring of the name.")
+        str | None,
+        Query(
+            max_length=200,
+            pattern=NO_NUL,
+            description="Case-insensitive substring of the name.",
+        ),
     ] = None,
 ) -> Page[DocumentOut]:
     conditions = [documents.c.workspace_id == scope.workspace_id, documents.c.deleted_at.is_(None)]

@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import compile_path
 
 from ade.api.problems import ERROR_RESPONSES, PROBLEM_JSON, Problem
+from ade.api.schemas import STORABLE_TEXT
 
 REQUEST_ID = {
     "description": "The request's id (the caller's own X-Request-ID if it sent a safe one); "
@@ -113,6 +114,8 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                 else:
                     headers = response.setdefault("headers", {})
                     headers.setdefault("X-Request-ID", {"$ref": _HEADER_REF + "X-Request-ID"})
+    for name in _request_schemas(document):
+        _require_storable_text(schemas[name])
     if "#/components/schemas/HTTPValidationError" not in _references(document["paths"]):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
@@ -141,6 +144,46 @@ def _path_patterns(_app_id: int, app: FastAPI) -> list[tuple[re.Pattern[str], li
             methods.append("HEAD")
         patterns.append((compile_path(template)[0], methods))
     return patterns
+
+
+def _request_schemas(document: dict[str, Any]) -> set[str]:
+    """The component schemas request bodies use, directly or through other components."""
+    schemas = document["components"]["schemas"]
+    bodies = [
+        operation["requestBody"]
+        for path_item in document["paths"].values()
+        for operation in path_item.values()
+        if "requestBody" in operation
+    ]
+    pending = {ref.rsplit("/", 1)[1] for ref in _references(bodies)}
+    found: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in schemas and name not in found:
+            found.add(name)
+            pending |= {ref.rsplit("/", 1)[1] for ref in _references(schemas[name])}
+    return found
+
+
+def _require_storable_text(schema: Any) -> None:
+    """State ``ade.api.schemas.STORABLE_TEXT`` on every free-text string and object key."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not {"format", "enum", "const"} & set(schema):
+        if "pattern" in schema:
+            schema["allOf"] = [*schema.get("allOf", []), {"pattern": STORABLE_TEXT}]
+        else:
+            schema["pattern"] = STORABLE_TEXT
+    if isinstance(schema.get("additionalProperties"), dict):
+        schema["propertyNames"] = {"pattern": STORABLE_TEXT}
+    for key in ("properties", "$defs"):
+        for child in schema.get(key, {}).values():
+            _require_storable_text(child)
+    for key in ("items", "additionalProperties"):
+        _require_storable_text(schema.get(key))
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for child in schema.get(key, []):
+            _require_storable_text(child)
 
 
 def _references(node: Any) -> set[str]:

@@ -45,6 +45,11 @@ _RUN_LINKS = links(
     get_run=_RUN_ID, cancel_run=_RUN_ID, download_output=_RUN_ID, read_events=_RUN_ID
 )
 EVENT_BATCH = 500
+MAX_SEQ = 2**31 - 1
+"""The largest event number (``run_events.seq`` is a 32-bit integer)."""
+After = Annotated[
+    int, Query(ge=0, le=MAX_SEQ, description="The last event number (seq) already seen.")
+]
 run_events = RunEvent.__table__
 SSE_POLL_SECONDS = 0.5
 
@@ -179,7 +184,7 @@ async def read_events(
     scope: Scope,
     services: ServicesDep,
     run_id: uuid.UUID,
-    after: Annotated[int, Query(ge=0, le=2**31, description="Last seq already seen.")] = 0,
+    after: After = 0,
 ) -> StreamingResponse:
     """The event log as NDJSON, from ``seq > after``: poll with the last seq you saw."""
     first, _ended = await _fetch_events(services, scope, run_id, after, EVENT_BATCH)
@@ -209,13 +214,13 @@ async def stream_events(
     scope: Scope,
     services: ServicesDep,
     run_id: uuid.UUID,
-    after: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    after: After = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
 ) -> StreamingResponse:
     """Server-Sent Events: every event after ``after`` (or ``Last-Event-ID`` on reconnect),
     then new ones as the run writes them, until it ends."""
     if last_event_id is not None and last_event_id.isdigit():
-        after = max(after, int(last_event_id))
+        after = max(after, min(int(last_event_id), MAX_SEQ))
     first, ended = await _fetch_events(services, scope, run_id, after, EVENT_BATCH)
 
     async def events() -> AsyncIterator[bytes]:
