@@ -24,6 +24,8 @@ from ade.api.version import ade_version
 from ade.storage.base import BlobStore
 
 API_TITLE = "ADE API"
+DOCUMENTED_ORDER = ("health", "workspaces", "documents", "configurations", "runs")
+"""The order of the groups in the docs (routes are matched in another order)."""
 
 
 def create_app(
@@ -53,12 +55,15 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        openapi_tags=[{"name": name} for name in DOCUMENTED_ORDER],
         lifespan=lifespan,
     )
     app.state.services = services
     install_handlers(app)
     install_openapi(app)
     app.add_middleware(RequestContextMiddleware)
-    for module in (health, workspaces, documents, configurations, runs):
+    # Routes are tried in order, each at a cost (several microseconds a route in FastAPI 0.165):
+    # runs first, because polling a run's status is what clients do most.
+    for module in (health, runs, workspaces, documents, configurations):
         app.include_router(module.router)
     return app
