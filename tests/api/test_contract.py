@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from pydantic import ValidationError
 from schemathesis.config import SchemathesisConfig
 from typer.testing import CliRunner
@@ -102,7 +102,13 @@ def test_linked_operations_keep_the_contract(api_schema: schemathesis.BaseSchema
     cancel, download, activate, archive and delete what was created. The SSE stream is left
     out: it follows a queued run until the run ends, and no worker runs here."""
     machine = api_schema.exclude(operation_id="stream_events").as_state_machine()
-    machine.run(settings=settings(max_examples=SCENARIOS))
+    # Valid configurations are drawn by filtering (consistent_configurations): with fresh
+    # random inputs most generated specs break a rule across fields, which Hypothesis flags.
+    machine.run(
+        settings=settings(
+            max_examples=SCENARIOS, suppress_health_check=[HealthCheck.filter_too_much]
+        )
+    )
 
 
 def test_openapi_is_served_with_docs(api: Api) -> None:

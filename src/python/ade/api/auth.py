@@ -1,8 +1,10 @@
 """Authentication (``X-API-Key``) and workspace scoping for every ``/api/v1`` route.
 
-The key is looked up on every request (no cache), so revoking it takes effect on the very next
-request. A key sees exactly one workspace; a path naming any other workspace answers 404 (the
-same as a workspace that does not exist), so keys cannot probe for other tenants.
+The key is looked up in the database on every request (no cache of keys or their validity), so
+revoking it takes effect on the very next request, in every server process and on every
+machine; the lookup is one indexed query, cheaper than keeping a cache honest. A key sees
+exactly one workspace; a path naming any other workspace answers 404 (the same as a workspace
+that does not exist), so keys cannot probe for other tenants.
 """
 
 from __future__ import annotations
@@ -145,8 +147,8 @@ async def workspace_scope(principal: Principal, workspace: str) -> Principal:
     raise not_found("workspace")
 
 
-# The two dependencies below are deliberately flat (the request, the header, the path): every
-# nested dependency costs FastAPI's resolver tens of microseconds per request.
+# The two dependencies below are deliberately flat (the request, the header, the path): each
+# nested dependency is one more round of FastAPI's resolver on every request.
 
 ApiKeyHeader = Annotated[str | None, Depends(api_key_header)]
 
