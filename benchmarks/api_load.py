@@ -20,7 +20,7 @@ wrk must be installed (Debian/Ubuntu: `apt-get install -y wrk`; macOS: `brew ins
 (`pip install py-spy`; needs ptrace permission, e.g. root).
 
     ./pants run benchmarks/api_load.py -- [--databases sqlite,postgresql] [--workers 1,2]
-        [--concurrency 1,16,64] [--seconds 10] [--size-mib 256] [--skip-transfers]
+        [--concurrency 1,16,64] [--seconds 5] [--repeats 3] [--size-mib 256] [--skip-transfers]
 """
 
 from __future__ import annotations
@@ -215,12 +215,22 @@ def measure_reads(args: argparse.Namespace, tmp: Path, wrk_binary: str) -> Resul
                     health, read = f"{server.base}/health", f"{server.base}{server.run_path}"
                     for url_, headers in ((health, {}), (read, server.headers)):
                         wrk(wrk_binary, url_, headers, 16, 2)  # warm up both
+                    runs: dict[tuple[int, str], list[Load]] = {}
+                    for repeat in range(args.repeats):  # interleaved, so drift hits all alike
+                        for concurrency in args.concurrency:
+                            runs.setdefault((concurrency, HEALTH), []).append(
+                                wrk(wrk_binary, health, {}, concurrency, args.seconds)
+                            )
+                            profiled = (repeat, concurrency, workers) == (0, 16, 1)
+                            profile = args.py_spy if profiled else None
+                            with py_spy(server.pid, profile and _named(profile, database), 8):
+                                runs.setdefault((concurrency, READ), []).append(
+                                    wrk(wrk_binary, read, server.headers, concurrency, args.seconds)
+                                )
                     for concurrency in args.concurrency:
-                        floor = wrk(wrk_binary, health, {}, concurrency, args.seconds)
-                        profile = args.py_spy if (concurrency, workers) == (16, 1) else None
-                        with py_spy(server.pid, profile and _named(profile, database), 8):
-                            got = wrk(wrk_binary, read, server.headers, concurrency, args.seconds)
-                        for name, load in ((HEALTH, floor), (READ, got)):
+                        floor = median_load(runs[concurrency, HEALTH])
+                        for name in (HEALTH, READ):
+                            load = median_load(runs[concurrency, name])
                             results[database, workers, concurrency, name] = load
                             share = load.requests_per_s / floor.requests_per_s * 100
                             print(
@@ -230,6 +240,17 @@ def measure_reads(args: argparse.Namespace, tmp: Path, wrk_binary: str) -> Resul
                                 flush=True,
                             )
     return results
+
+
+def median_load(loads: list[Load]) -> Load:
+    """Medians of each figure over repeated runs; errors add up."""
+    return Load(
+        requests_per_s=statistics.median(load.requests_per_s for load in loads),
+        p50_ms=statistics.median(load.p50_ms for load in loads),
+        p99_ms=statistics.median(load.p99_ms for load in loads),
+        requests=sum(load.requests for load in loads),
+        errors=sum(load.errors for load in loads),
+    )
 
 
 def report_targets(results: Results) -> None:
@@ -409,7 +430,10 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=numbers, default=[1, 2], help="server processes")
     parser.add_argument("--concurrency", type=numbers, default=[1, 16, 64], help="connections")
-    parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="wrk runs per figure (medians are printed)"
+    )
     parser.add_argument("--size-mib", type=int, default=256, help="upload/download size")
     parser.add_argument("--rounds", type=int, default=3, help="upload/download rounds")
     parser.add_argument("--skip-transfers", action="store_true", help="reads only")
@@ -426,7 +450,8 @@ def main() -> None:
     try:
         print(
             f"ADE API load: wrk on loopback, {os.cpu_count()} CPU(s) shared by server and wrk, "
-            f"{args.seconds} s a run; load average before: {load_average()}",
+            f"medians of {args.repeats} runs of {args.seconds} s; load average before: "
+            f"{load_average()}",
             flush=True,
         )
         print(

@@ -8,6 +8,7 @@ created and disposed on shutdown.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -42,6 +43,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything that lives as long as the process (modules, the app, its routes and
+        # schemas, SQLAlchemy's metadata: ~100,000 objects) leaves the garbage collector's
+        # view. Its full collections then look only at what requests left behind, instead of
+        # stopping the event loop for ~60 ms while they walk the whole heap.
+        gc.freeze()
         try:
             yield
         finally:
