@@ -110,7 +110,8 @@ def create_engine(
     url: str | URL | None = None,
     *,
     null_pool: bool = False,
-    sqlite_begin: str | None = "BEGIN",
+    sqlite_begin: str = "BEGIN",
+    autocommit: bool = False,
     echo: bool = False,
 ) -> Engine:
     """Build an engine for ``url`` (default: the configured database) with ADE's settings.
@@ -120,15 +121,16 @@ def create_engine(
     transactions), so DDL and savepoints are transactional like on PostgreSQL. The parent folder
     of the file is created. ``sqlite_begin="BEGIN IMMEDIATE"`` takes the write lock up front,
     for writers that read then write (a queue claim) and must not fail on a stale snapshot.
-    ``sqlite_begin=None`` issues no ``BEGIN`` at all: every statement is its own read
-    transaction (autocommit), as under PostgreSQL's READ COMMITTED; for read-only engines whose
-    reads are single statements, it saves two statements per read.
+
+    ``autocommit=True`` opens no transaction at all: every statement is its own (SQLite: no
+    ``BEGIN``; PostgreSQL: the driver's autocommit). For engines that only read, one statement
+    at a time: it saves the ``BEGIN`` and ``ROLLBACK`` round trips around every read.
 
     PostgreSQL: pre-ping (a dropped connection is replaced, not handed out), a bounded pool and
     a connect timeout. ``null_pool=True`` opens a connection per checkout (CLI, migrations).
     """
     parsed = resolve_database_url(url)
-    if sqlite_begin not in (None, "BEGIN", "BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
+    if sqlite_begin not in ("BEGIN", "BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"):
         raise ValueError(f"unsupported sqlite_begin {sqlite_begin!r}")
     kwargs: dict[str, Any] = {"echo": echo}
     if null_pool:
@@ -145,10 +147,13 @@ def create_engine(
                     ) from None
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
             engine = _sa_create_engine(parsed, **kwargs)
-            _install_sqlite_hooks(engine, wal=path is not None, begin=sqlite_begin)
+            begin = None if autocommit else sqlite_begin
+            _install_sqlite_hooks(engine, wal=path is not None, begin=begin)
         else:
             kwargs["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
             kwargs["pool_pre_ping"] = True
+            if autocommit:
+                kwargs["isolation_level"] = "AUTOCOMMIT"
             if not null_pool:
                 kwargs.update(
                     pool_size=POSTGRES_POOL_SIZE,
