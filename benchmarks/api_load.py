@@ -223,7 +223,9 @@ def measure_reads(args: argparse.Namespace, tmp: Path, wrk_binary: str) -> Resul
                             )
                             profiled = (repeat, concurrency, workers) == (0, 16, 1)
                             profile = args.py_spy if profiled else None
-                            with py_spy(server.pid, profile and _named(profile, database), 8):
+                            with py_spy(
+                                server.pid, profile and _named(profile, database), args.seconds
+                            ):
                                 runs.setdefault((concurrency, READ), []).append(
                                     wrk(wrk_binary, read, server.headers, concurrency, args.seconds)
                                 )
