@@ -118,3 +118,26 @@ def test_workspace_path_may_be_the_id_in_any_uuid_spelling(api: Api) -> None:
     for spelling in (str(workspace_id), str(workspace_id).upper(), workspace_id.hex):
         response = api.client.get(f"/api/v1/workspaces/{spelling}/documents", headers=api.a.headers)
         assert response.status_code == 200, (spelling, response.text)
+
+
+def test_authenticate_in_a_worker_thread_checks_and_records_use(api: Api) -> None:
+    """The synchronous check, for code that already runs in a worker thread (the API's own
+    routes use the async dependency): the same answers, and the use is recorded."""
+    from sqlalchemy import select
+
+    from ade.api.auth import authenticate
+    from ade.api.problems import ApiError
+    from ade.db.models import ApiKey
+
+    services = api.client.app.state.services  # type: ignore[attr-defined]
+    with services.read_sessions() as session:
+        principal = authenticate(session, services, api.a.key)
+    assert (principal.workspace_slug, str(principal.workspace_id)) == ("tenant-a", api.a.id)
+    with api.session() as session:
+        used = session.scalar(select(ApiKey.last_used_at).where(ApiKey.prefix == api.a.prefix))
+        assert used is not None
+        revoke_api_key(session, api.a.prefix)
+        session.commit()
+    with services.read_sessions() as session, pytest.raises(ApiError) as refused:
+        authenticate(session, services, api.a.key)
+    assert (refused.value.status, refused.value.detail) == (401, "API key has been revoked")

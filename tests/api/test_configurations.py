@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from ade.db.models import Configuration
@@ -144,3 +146,27 @@ def test_archive(api: Api) -> None:
         json={"document_id": document, "configuration_id": config["id"]},
     )
     assert run.status_code == 409
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_text_no_database_can_store_is_422_on_every_backend(
+    request: pytest.FixtureRequest, database: str
+) -> None:
+    """PostgreSQL stores no NUL and no unpaired surrogate (a 500 once); SQLite refuses them too,
+    so a configuration means the same on both."""
+    api: Api = request.getfixturevalue("api" if database == "sqlite" else "postgres_api")
+    url = api.a.url("/configurations")
+    for body, where in (
+        ({"name": "a\x00b", "spec": SPEC}, "body.name"),
+        ({"name": "ok", "spec": {"fields": [{"name": "a", "label": "x\ud800"}]}}, "label"),
+        ({"name": "ok", "spec": {"fields": [{"name": "a", "aliases": ["b\x00"]}]}}, "aliases"),
+    ):
+        escaped = json.dumps(body)  # "\ud800" as JSON writes it: not UTF-8 encodable raw
+        headers = {**api.a.headers, "Content-Type": "application/json"}
+        response = api.client.post(url, headers=headers, content=escaped)
+        assert response.status_code == 422, response.text
+        assert where in response.json()["detail"]
+    listed = api.client.get(api.a.url("/documents"), headers=api.a.headers, params={"name": "\0"})
+    assert listed.status_code == 422
+    assert listed.json()["errors"][0]["location"] == ["query", "name"]
+    assert create(api, "Zoë ✓", {"fields": [{"name": "a", "label": "名前"}]})["name"] == "Zoë ✓"

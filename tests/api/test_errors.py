@@ -97,12 +97,12 @@ def test_unexpected_error_is_a_500_problem_with_request_id(api: Api, monkeypatch
     assert ready.status_code == 503
     assert ready.json()["storage"] == "unavailable"
 
-    from ade.api import documents
+    from ade.api import lookups
 
     def explode(*_args, **_kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(documents, "get_document", explode)
+    monkeypatch.setattr(lookups, "document", explode)
     response = api.client.get(api.a.url(f"/documents/{uuid.uuid4()}"), headers=api.a.headers)
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"

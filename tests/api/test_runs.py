@@ -210,6 +210,25 @@ def test_output_downloads_and_events(api: Api) -> None:
     assert text.endswith("event: end\ndata: {}\n\n")
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_event_numbers_beyond_any_seq(request: pytest.FixtureRequest, database: str) -> None:
+    """seq is a 32-bit column: PostgreSQL refused a larger bound with a server error."""
+    api: Api = request.getfixturevalue("api" if database == "sqlite" else "postgres_api")
+    run_id = new_run(api)["id"]
+    complete(api, api.a, run_id, xlsx=b"PK", tables=[], events=2)
+    events = api.a.url(f"/runs/{run_id}/events")
+    last = api.client.get(events, headers=api.a.headers, params={"after": 2**31 - 1})
+    assert (last.status_code, last.text) == (200, "")
+    beyond = api.client.get(events, headers=api.a.headers, params={"after": 2**31})
+    assert beyond.status_code == 422
+    with api.client.stream(
+        "GET",
+        api.a.url(f"/runs/{run_id}/events/stream"),
+        headers={**api.a.headers, "Last-Event-ID": "9" * 20},  # after everything: none left
+    ) as stream:
+        assert stream.read().decode() == "event: end\ndata: {}\n\n"
+
+
 def test_cancel_is_committed_by_the_route_not_the_helper(api: Api) -> None:
     from ade.api.run_queue import cancel_run, get_run
 

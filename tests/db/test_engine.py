@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from ade.db.engine import create_engine, display_url, parse_url, resolve_database_url
 from ade.db.errors import DatabaseUnavailable, InvalidDatabaseUrl
@@ -87,3 +88,21 @@ def test_sqlite_folder_that_cannot_be_created(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(DatabaseUnavailable, match="cannot create the SQLite folder"):
         create_engine(f"sqlite:///{blocker}/db/ade.sqlite")
+
+
+def test_autocommit_engines_hold_no_transaction_between_statements(db_url: str) -> None:
+    """What the API's read engine relies on: a read leaves nothing open (no BEGIN/ROLLBACK
+    round trips, no snapshot kept), where a default engine's connection is in a transaction."""
+    for autocommit in (True, False):
+        engine = create_engine(db_url, autocommit=autocommit)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1")).one()
+                driver = connection.connection.dbapi_connection
+                if engine.dialect.name == "sqlite":
+                    in_transaction = driver.in_transaction  # type: ignore[union-attr]
+                else:
+                    in_transaction = driver.info.transaction_status != 0  # type: ignore[union-attr]
+                assert in_transaction is not autocommit
+        finally:
+            engine.dispose()

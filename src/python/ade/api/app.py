@@ -8,6 +8,7 @@ created and disposed on shutdown.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,7 @@ from ade.api import configurations, documents, health, runs, workspaces
 from ade.api.dependencies import build_services
 from ade.api.logs import configure_logging
 from ade.api.middleware import RequestContextMiddleware
+from ade.api.openapi import install_openapi, operation_id
 from ade.api.problems import install_handlers
 from ade.api.settings import ApiSettings, load_settings
 from ade.api.version import ade_version
@@ -24,6 +26,8 @@ from ade.api.web.mount import install_web
 from ade.storage.base import BlobStore
 
 API_TITLE = "ADE API"
+DOCUMENTED_ORDER = ("health", "workspaces", "documents", "configurations", "runs")
+"""The order of the groups in the docs (routes are matched in another order)."""
 
 
 def create_app(
@@ -40,6 +44,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything that lives as long as the process (modules, the app, its routes and
+        # schemas, SQLAlchemy's metadata: ~100,000 objects) leaves the garbage collector's
+        # view. Its full collections then look only at what requests left behind, instead of
+        # stopping the event loop for ~60 ms while they walk the whole heap.
+        gc.freeze()
         try:
             yield
         finally:
@@ -52,12 +61,17 @@ def create_app(
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
+        openapi_tags=[{"name": name} for name in DOCUMENTED_ORDER],
         lifespan=lifespan,
     )
     app.state.services = services
     install_handlers(app)
+    install_openapi(app)
     app.add_middleware(RequestContextMiddleware)
-    for module in (health, workspaces, documents, configurations, runs):
+    # Routes are tried in order, each at a cost (several microseconds a route in FastAPI 0.165):
+    # runs first, because polling a run's status is what clients do most.
+    for module in (health, runs, workspaces, documents, configurations):
         app.include_router(module.router)
     install_web(app)  # the pages people use, at / (outside the OpenAPI schema)
     return app

@@ -10,18 +10,31 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ade.api import lookups
 from ade.api.auth import Scope
-from ade.api.dependencies import ReadSession, WriteSession
+from ade.api.dependencies import ServicesDep, WriteSession
+from ade.api.lookups import configurations
+from ade.api.openapi import links
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
-from ade.api.problems import ApiError
+from ade.api.problems import ApiError, problems
 from ade.api.run_queue import get_configuration
 from ade.api.schemas import ConfigurationCreate, ConfigurationOut, Page
 from ade.db.column_types import utcnow
 from ade.db.models import Configuration, ConfigurationStatus, Workspace
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace}/configurations", tags=["configurations"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace}/configurations",
+    tags=["configurations"],
+    responses=problems(401, 404, 422, "5XX"),
+)
 
 Status = ConfigurationStatus
+_CONFIGURATION_ID = {"configuration_id": "$response.body#/id"}
+_CONFIGURATION_LINKS = links(
+    get_configuration=_CONFIGURATION_ID,
+    activate_configuration=_CONFIGURATION_ID,
+    archive_configuration=_CONFIGURATION_ID,
+)
 
 
 def activate(session: Session, workspace_id: uuid.UUID, configuration: Configuration) -> None:
@@ -51,7 +64,12 @@ def activate(session: Session, workspace_id: uuid.UUID, configuration: Configura
     configuration.updated_at = now
 
 
-@router.post("", status_code=201, response_model=ConfigurationOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ConfigurationOut,
+    responses=problems(400) | {201: _CONFIGURATION_LINKS},
+)
 def create_configuration(
     scope: Scope, session: WriteSession, body: ConfigurationCreate
 ) -> ConfigurationOut:
@@ -74,34 +92,37 @@ def create_configuration(
 
 
 @router.get("", response_model=Page[ConfigurationOut])
-def list_configurations(
+async def list_configurations(
     scope: Scope,
-    session: ReadSession,
+    services: ServicesDep,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     status: Annotated[ConfigurationStatus | None, Query()] = None,
 ) -> Page[ConfigurationOut]:
-    query = select(Configuration).where(Configuration.workspace_id == scope.workspace_id)
+    conditions = [configurations.c.workspace_id == scope.workspace_id]
     if status is not None:
-        query = query.where(Configuration.status == status)
-    rows, next_cursor = fetch_page(
-        session, query, Configuration.created_at, Configuration.id, cursor, limit
+        conditions.append(configurations.c.status == status)
+    rows, next_cursor = await services.read(
+        lambda connection: fetch_page(connection, configurations, conditions, cursor, limit)
     )
     return Page[ConfigurationOut](
         items=[ConfigurationOut.model_validate(row) for row in rows], next_cursor=next_cursor
     )
 
 
-@router.get("/{configuration_id}", response_model=ConfigurationOut)
-def get_configuration_route(
-    scope: Scope, session: ReadSession, configuration_id: uuid.UUID
+@router.get("/{configuration_id}", response_model=ConfigurationOut, name="get_configuration")
+async def get_configuration_route(
+    scope: Scope, services: ServicesDep, configuration_id: uuid.UUID
 ) -> ConfigurationOut:
-    return ConfigurationOut.model_validate(
-        get_configuration(session, scope.workspace_id, configuration_id)
+    row = await services.read(
+        lambda connection: lookups.configuration(connection, scope.workspace_id, configuration_id)
     )
+    return ConfigurationOut.model_validate(row)
 
 
-@router.post("/{configuration_id}/activate", response_model=ConfigurationOut)
+@router.post(
+    "/{configuration_id}/activate", response_model=ConfigurationOut, responses=problems(409)
+)
 def activate_configuration(
     scope: Scope, session: WriteSession, configuration_id: uuid.UUID
 ) -> ConfigurationOut:
@@ -111,7 +132,9 @@ def activate_configuration(
     return ConfigurationOut.model_validate(configuration)
 
 
-@router.post("/{configuration_id}/archive", response_model=ConfigurationOut)
+@router.post(
+    "/{configuration_id}/archive", response_model=ConfigurationOut, responses=problems(409)
+)
 def archive_configuration(
     scope: Scope, session: WriteSession, configuration_id: uuid.UUID
 ) -> ConfigurationOut:

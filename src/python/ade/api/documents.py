@@ -9,17 +9,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
 from starlette.responses import StreamingResponse
 
+from ade.api import lookups
 from ade.api.auth import Principal, Scope
-from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
+from ade.api.dependencies import Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
 from ade.api.idempotency import RENEW_SECONDS, Claim, IdempotencyKeyHeader, Replay, begin
 from ade.api.idempotency import fingerprint as request_fingerprint
+from ade.api.lookups import documents
+from ade.api.openapi import links
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
+from ade.api.problems import problems
+from ade.api.ranges import RANGE_DESCRIPTION
 from ade.api.run_queue import enqueue_run, get_document
-from ade.api.schemas import DocumentOut, Page, RunOut, UploadOut
+from ade.api.schemas import NO_NUL, DocumentOut, Page, RunOut, UploadOut
 from ade.api.uploads import (
     MULTIPART_OVERHEAD,
     StoredUpload,
@@ -31,25 +35,36 @@ from ade.db.column_types import utcnow
 from ade.db.models import Document, Run
 from ade.storage.keys import document_key
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace}/documents", tags=["documents"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace}/documents",
+    tags=["documents"],
+    responses=problems(401, 404, 422, "5XX"),
+)
 
+_FILE = {"type": "string", "format": "binary", "minLength": 1}
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "The file, streamed: multipart/form-data with a `file` part, or the raw "
-        "bytes with any other content type (name it with ?filename=).",
+        "description": "The file (not empty), streamed: multipart/form-data with one `file` "
+        "part (other fields are ignored), or the raw bytes with any other content type (name "
+        "it with ?filename=).",
         "content": {
             "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
+                "schema": {"type": "object", "required": ["file"], "properties": {"file": _FILE}}
             },
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": _FILE},
         },
     }
 }
+
+
+_DOCUMENT_ID = {"document_id": "$response.body#/document/id"}
+_UPLOAD_LINKS = links(
+    get_document=_DOCUMENT_ID,
+    download_document=_DOCUMENT_ID,
+    delete_document=_DOCUMENT_ID,
+    create_run={"requestBody": {"document_id": "$response.body#/document/id"}},
+)
 
 
 def _escape_like(text: str) -> str:
@@ -114,11 +129,7 @@ def _record_upload(
     status_code=201,
     response_model=UploadOut,
     openapi_extra=_UPLOAD_BODY,
-    responses={
-        409: {"description": "A request with the same Idempotency-Key is still in progress."},
-        413: {"description": "Larger than the upload limit; nothing stored."},
-        422: {"description": "The Idempotency-Key was used for a different request."},
-    },
+    responses=problems(400, 409, 413) | {201: _UPLOAD_LINKS},
 )
 async def upload_document(
     request: Request,
@@ -173,53 +184,62 @@ async def upload_document(
 
 
 @router.get("", response_model=Page[DocumentOut])
-def list_documents(
+async def list_documents(
     scope: Scope,
-    session: ReadSession,
+    services: ServicesDep,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     name: Annotated[
-        str | None, Query(max_length=200, description="Case-insensitive substring of the name.")
+        str | None,
+        Query(
+            max_length=200,
+            pattern=NO_NUL,
+            description="Case-insensitive substring of the name.",
+        ),
     ] = None,
 ) -> Page[DocumentOut]:
-    query = select(Document).where(
-        Document.workspace_id == scope.workspace_id, Document.deleted_at.is_(None)
-    )
+    conditions = [documents.c.workspace_id == scope.workspace_id, documents.c.deleted_at.is_(None)]
     if name:
-        query = query.where(
-            Document.original_filename.ilike(f"%{_escape_like(name)}%", escape="\\")
-        )
-    rows, next_cursor = fetch_page(session, query, Document.created_at, Document.id, cursor, limit)
+        pattern = f"%{_escape_like(name)}%"
+        conditions.append(documents.c.original_filename.ilike(pattern, escape="\\"))
+    rows, next_cursor = await services.read(
+        lambda connection: fetch_page(connection, documents, conditions, cursor, limit)
+    )
     return Page[DocumentOut](
         items=[DocumentOut.model_validate(row) for row in rows], next_cursor=next_cursor
     )
 
 
-@router.get("/{document_id}", response_model=DocumentOut)
-def get_document_route(scope: Scope, session: ReadSession, document_id: uuid.UUID) -> DocumentOut:
-    return DocumentOut.model_validate(get_document(session, scope.workspace_id, document_id))
+@router.get("/{document_id}", response_model=DocumentOut, name="get_document")
+async def get_document_route(
+    scope: Scope, services: ServicesDep, document_id: uuid.UUID
+) -> DocumentOut:
+    row = await services.read(
+        lambda connection: lookups.document(connection, scope.workspace_id, document_id)
+    )
+    return DocumentOut.model_validate(row)
 
 
 @router.get(
     "/{document_id}/content",
     response_class=StreamingResponse,
-    responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The original bytes."},
-        206: {"description": "The requested byte range."},
-        416: {"description": "Range not satisfiable."},
+    responses=problems(416)
+    | {
+        200: {"content": {"*/*": {}}, "description": "The original bytes, as uploaded."},
+        206: {"content": {"*/*": {}}, "description": "The requested byte range."},
     },
 )
 async def download_document(
     scope: Scope,
     services: ServicesDep,
     document_id: uuid.UUID,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    range_header: Annotated[
+        str | None, Header(alias="Range", description=RANGE_DESCRIPTION)
+    ] = None,
 ) -> StreamingResponse:
-    def load() -> Document:
-        with services.read_sessions() as session:
-            return get_document(session, scope.workspace_id, document_id)
-
-    document = await run_in_threadpool(load)
+    document = await services.read(
+        lambda connection: lookups.document(connection, scope.workspace_id, document_id)
+    )
     return await blob_response(
         services.store,
         document.blob_key,

@@ -1,98 +1,75 @@
 """Keyset (cursor) pagination, newest first, over ``(created_at, id)``.
 
-A cursor is the opaque, URL-safe encoding of the last row of a page. Unlike offsets, it stays
+A cursor names the last row of a page (its creation time and id). Unlike offsets, it stays
 correct while rows are inserted (new rows land before the cursor and are never repeated or
 skipped), and each page is one index range scan whatever the page number.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
+import re
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Annotated, Any, Protocol, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Connection, FromClause, Row, and_, or_, select
 
 from ade.api.problems import ApiError
-
-
-class _Keyed(Protocol):
-    """A row that pages by ``(created_at, id)``: every listed table has both."""
-
-    @property
-    def created_at(self) -> datetime: ...
-
-    @property
-    def id(self) -> uuid.UUID: ...
-
-
-T = TypeVar("T")
-R = TypeVar("R", bound=_Keyed)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 # The two query parameters of every list route, declared once so the bounds live here.
-Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the last page.")]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CURSOR_PATTERN = "^([0-9]{1,17}-[0-9a-f]{32})?$"
+"""``<microseconds since 1970>-<id as 32 hex digits>`` (or empty: the first page). Every string
+of this shape is a valid position, so the schema's pattern is exactly what the API accepts
+(17 digits stay below the year 9999)."""
+Cursor = Annotated[
+    str | None,
+    Query(
+        pattern=CURSOR_PATTERN,
+        description="The `next_cursor` of the previous page: the page starts after it.",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps({"t": created_at.isoformat(), "id": str(row_id)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    micros = (created_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}-{row_id.hex}"
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """Parse a cursor; anything that is not one of ours is a 400, never a 500."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        created_at = datetime.fromisoformat(data["t"])
-        row_id = uuid.UUID(data["id"])
-        if created_at.tzinfo is None:
-            raise ValueError("naive timestamp")
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error):
-        raise ApiError(400, "invalid cursor: pass the next_cursor of a previous page") from None
-    return created_at, row_id
+    """The position a cursor names; 422 for anything that does not match the pattern (the
+    route's validation has refused those already)."""
+    if re.match(CURSOR_PATTERN, cursor) is None:
+        raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
+    micros, _, hex_id = cursor.partition("-")
+    return _EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(hex_id)
 
 
-def paginate(
-    query: Select[Any],
-    created_at: InstrumentedAttribute[datetime],
-    row_id: InstrumentedAttribute[uuid.UUID],
+def fetch_page(
+    connection: Connection,
+    table: FromClause,
+    conditions: Sequence[ColumnElement[bool]],
     cursor: str | None,
     limit: int,
-) -> Select[Any]:
-    """Order newest first, start after ``cursor``, fetch one extra row to know if more exist."""
+) -> tuple[list[Row[Any]], str | None]:
+    """One page of ``table``'s rows matching ``conditions``, newest first, and the cursor of the
+    next page (None on the last one). One row more than the page is fetched to know that."""
+    created_at, row_id = table.c.created_at, table.c.id
+    query = select(table).where(*conditions)
     if cursor:
         after_time, after_id = decode_cursor(cursor)
         query = query.where(
             or_(created_at < after_time, and_(created_at == after_time, row_id < after_id))
         )
-    return query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
-
-
-def page(rows: Sequence[T], limit: int) -> tuple[list[T], bool]:
-    """Split the ``limit + 1`` fetched rows into the page and "is there a next page"."""
-    return list(rows[:limit]), len(rows) > limit
-
-
-def fetch_page(
-    session: Session,
-    query: Select[R],
-    created_at: InstrumentedAttribute[datetime],
-    row_id: InstrumentedAttribute[uuid.UUID],
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[R], str | None]:
-    """One page of ``query``'s rows, newest first, and the cursor of the next page (or None)."""
-    rows, more = page(
-        session.scalars(paginate(query, created_at, row_id, cursor, limit)).all(), limit
-    )
-    return rows, encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    query = query.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
+    rows = list(connection.execute(query).all())
+    if len(rows) <= limit:
+        return rows, None
+    del rows[limit:]
+    return rows, encode_cursor(rows[-1].created_at, rows[-1].id)

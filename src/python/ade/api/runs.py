@@ -15,25 +15,43 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, select
 from starlette.responses import StreamingResponse
 
+from ade.api import lookups
 from ade.api.auth import Principal, Scope
-from ade.api.dependencies import ReadSession, Services, ServicesDep, WriteSession
+from ade.api.dependencies import Services, ServicesDep, WriteSession
 from ade.api.downloads import blob_response
 from ade.api.idempotency import Claim, IdempotencyKeyHeader, Replay, begin, fingerprint
+from ade.api.lookups import runs
+from ade.api.openapi import links
 from ade.api.pagination import DEFAULT_LIMIT, Cursor, Limit, fetch_page
-from ade.api.problems import ApiError
+from ade.api.problems import ApiError, problems
+from ade.api.ranges import RANGE_DESCRIPTION
 from ade.api.run_queue import cancel_run, enqueue_run, get_document, get_run
 from ade.api.schemas import Page, RunCreate, RunOut
-from ade.db.models import TERMINAL_RUN_STATUSES, Run, RunEvent, RunStatus
+from ade.db.models import TERMINAL_RUN_STATUSES, RunEvent, RunStatus
 from ade.storage.errors import BlobNotFound
 from ade.storage.keys import run_output_key, run_table_key
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace}/runs", tags=["runs"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace}/runs",
+    tags=["runs"],
+    responses=problems(401, 404, 422, "5XX"),
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_RUN_ID = {"run_id": "$response.body#/id"}
+_RUN_LINKS = links(
+    get_run=_RUN_ID, cancel_run=_RUN_ID, download_output=_RUN_ID, read_events=_RUN_ID
+)
 EVENT_BATCH = 500
+MAX_SEQ = 2**31 - 1
+"""The largest event number (``run_events.seq`` is a 32-bit integer)."""
+After = Annotated[
+    int, Query(ge=0, le=MAX_SEQ, description="The last event number (seq) already seen.")
+]
+run_events = RunEvent.__table__
 SSE_POLL_SECONDS = 0.5
 
 
@@ -41,10 +59,7 @@ SSE_POLL_SECONDS = 0.5
     "",
     status_code=201,
     response_model=RunOut,
-    responses={
-        409: {"description": "A request with the same Idempotency-Key is still in progress."},
-        422: {"description": "The Idempotency-Key was used for a different request."},
-    },
+    responses=problems(400, 409) | {201: _RUN_LINKS},
 )
 def create_run(
     scope: Scope,
@@ -80,29 +95,34 @@ def create_run(
 
 
 @router.get("", response_model=Page[RunOut])
-def list_runs(
+async def list_runs(
     scope: Scope,
-    session: ReadSession,
+    services: ServicesDep,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
     status: Annotated[RunStatus | None, Query()] = None,
     document_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[RunOut]:
-    query = select(Run).where(Run.workspace_id == scope.workspace_id)
+    conditions = [runs.c.workspace_id == scope.workspace_id]
     if status is not None:
-        query = query.where(Run.status == status)
+        conditions.append(runs.c.status == status)
     if document_id is not None:
-        query = query.where(Run.document_id == document_id)
-    rows, next_cursor = fetch_page(session, query, Run.created_at, Run.id, cursor, limit)
+        conditions.append(runs.c.document_id == document_id)
+    rows, next_cursor = await services.read(
+        lambda connection: fetch_page(connection, runs, conditions, cursor, limit)
+    )
     return Page[RunOut](items=[RunOut.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
-@router.get("/{run_id}", response_model=RunOut)
-def get_run_route(scope: Scope, session: ReadSession, run_id: uuid.UUID) -> RunOut:
-    return RunOut.model_validate(get_run(session, scope.workspace_id, run_id))
+@router.get("/{run_id}", response_model=RunOut, name="get_run")
+async def get_run_route(scope: Scope, services: ServicesDep, run_id: uuid.UUID) -> RunOut:
+    row = await services.read(
+        lambda connection: lookups.run(connection, scope.workspace_id, run_id)
+    )
+    return RunOut.model_validate(row)
 
 
-@router.post("/{run_id}/cancel", response_model=RunOut)
+@router.post("/{run_id}/cancel", response_model=RunOut, responses=problems(409), name="cancel_run")
 def cancel_run_route(scope: Scope, session: WriteSession, run_id: uuid.UUID) -> RunOut:
     """Cancel a queued or running run; 409 if it already finished."""
     run = cancel_run(session, get_run(session, scope.workspace_id, run_id))
@@ -113,9 +133,10 @@ def cancel_run_route(scope: Scope, session: WriteSession, run_id: uuid.UUID) -> 
 @router.get(
     "/{run_id}/output",
     response_class=StreamingResponse,
-    responses={
+    responses=problems(409, 416)
+    | {
         200: {"content": {XLSX: {}, "text/csv": {}}, "description": "The run's output."},
-        409: {"description": "The run has not succeeded."},
+        206: {"content": {XLSX: {}, "text/csv": {}}, "description": "The requested byte range."},
     },
 )
 async def download_output(
@@ -124,13 +145,13 @@ async def download_output(
     run_id: uuid.UUID,
     format: Annotated[Literal["xlsx", "csv"], Query(description="Workbook or one table.")] = "xlsx",
     table: Annotated[int, Query(ge=1, le=100_000, description="Table number for CSV.")] = 1,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    range_header: Annotated[
+        str | None, Header(alias="Range", description=RANGE_DESCRIPTION)
+    ] = None,
 ) -> StreamingResponse:
-    def load() -> Run:
-        with services.read_sessions() as session:
-            return get_run(session, scope.workspace_id, run_id)
-
-    run = await run_in_threadpool(load)
+    run = await services.read(
+        lambda connection: lookups.run(connection, scope.workspace_id, run_id)
+    )
     store = services.store
     if run.status != RunStatus.SUCCEEDED:
         raise ApiError(
@@ -154,7 +175,7 @@ async def download_output(
     )
 
 
-def _event_dict(event: RunEvent) -> dict[str, Any]:
+def _event_dict(event: Row[Any]) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "type": event.type,
@@ -163,19 +184,22 @@ def _event_dict(event: RunEvent) -> dict[str, Any]:
     }
 
 
-def _fetch_events(
+async def _fetch_events(
     services: Services, principal: Principal, run_id: uuid.UUID, after: int, limit: int
 ) -> tuple[list[dict[str, Any]], bool]:
     """Events after ``after`` plus whether the run has ended (read in one transaction)."""
-    with services.read_sessions() as session:
-        run = get_run(session, principal.workspace_id, run_id)
-        events = session.scalars(
-            select(RunEvent)
-            .where(RunEvent.run_id == run.id, RunEvent.seq > after)
-            .order_by(RunEvent.seq)
+
+    def fetch(connection: Connection) -> tuple[list[dict[str, Any]], bool]:
+        run = lookups.run(connection, principal.workspace_id, run_id)
+        events = connection.execute(
+            select(run_events)
+            .where(run_events.c.run_id == run.id, run_events.c.seq > after)
+            .order_by(run_events.c.seq)
             .limit(limit)
         ).all()
         return [_event_dict(event) for event in events], run.status in TERMINAL_RUN_STATUSES
+
+    return await services.read(fetch)
 
 
 @router.get(
@@ -187,12 +211,10 @@ async def read_events(
     scope: Scope,
     services: ServicesDep,
     run_id: uuid.UUID,
-    after: Annotated[int, Query(ge=0, le=2**31, description="Last seq already seen.")] = 0,
+    after: After = 0,
 ) -> StreamingResponse:
     """The event log as NDJSON, from ``seq > after``: poll with the last seq you saw."""
-    first, _ended = await run_in_threadpool(
-        _fetch_events, services, scope, run_id, after, EVENT_BATCH
-    )
+    first, _ended = await _fetch_events(services, scope, run_id, after, EVENT_BATCH)
 
     async def lines() -> AsyncIterator[bytes]:
         batch = first
@@ -201,9 +223,7 @@ async def read_events(
                 yield (json.dumps(event) + "\n").encode()
             if len(batch) < EVENT_BATCH:
                 return
-            batch, _ = await run_in_threadpool(
-                _fetch_events, services, scope, run_id, batch[-1]["seq"], EVENT_BATCH
-            )
+            batch, _ = await _fetch_events(services, scope, run_id, batch[-1]["seq"], EVENT_BATCH)
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -221,16 +241,14 @@ async def stream_events(
     scope: Scope,
     services: ServicesDep,
     run_id: uuid.UUID,
-    after: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    after: After = 0,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
 ) -> StreamingResponse:
     """Server-Sent Events: every event after ``after`` (or ``Last-Event-ID`` on reconnect),
     then new ones as the run writes them, until it ends."""
     if last_event_id is not None and last_event_id.isdigit():
-        after = max(after, int(last_event_id))
-    first, ended = await run_in_threadpool(
-        _fetch_events, services, scope, run_id, after, EVENT_BATCH
-    )
+        after = max(after, min(int(last_event_id), MAX_SEQ))
+    first, ended = await _fetch_events(services, scope, run_id, after, EVENT_BATCH)
 
     async def events() -> AsyncIterator[bytes]:
         batch, done, seen = first, ended, after
@@ -243,9 +261,7 @@ async def stream_events(
                 return
             if len(batch) < EVENT_BATCH:
                 await asyncio.sleep(SSE_POLL_SECONDS)
-            batch, done = await run_in_threadpool(
-                _fetch_events, services, scope, run_id, seen, EVENT_BATCH
-            )
+            batch, done = await _fetch_events(services, scope, run_id, seen, EVENT_BATCH)
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}

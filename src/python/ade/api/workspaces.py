@@ -4,25 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ade.api import lookups
 from ade.api.auth import AuthPrincipal, Scope
-from ade.api.dependencies import ReadSession
-from ade.api.problems import not_found
+from ade.api.dependencies import ServicesDep
+from ade.api.problems import problems
 from ade.api.schemas import Page, WorkspaceOut
-from ade.db.models import Workspace
 
-router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
+router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"], responses=problems(401, "5XX"))
 
 
 @router.get("", response_model=Page[WorkspaceOut])
-def list_workspaces(principal: AuthPrincipal, session: ReadSession) -> Page[WorkspaceOut]:
-    workspace = session.get(Workspace, principal.workspace_id)
-    items = [WorkspaceOut.model_validate(workspace)] if workspace is not None else []
-    return Page[WorkspaceOut](items=items, next_cursor=None)
+async def list_workspaces(principal: AuthPrincipal, services: ServicesDep) -> Page[WorkspaceOut]:
+    row = await services.read(
+        lambda connection: lookups.workspace(connection, principal.workspace_id)
+    )
+    return Page[WorkspaceOut](items=[WorkspaceOut.model_validate(row)], next_cursor=None)
 
 
-@router.get("/{workspace}", response_model=WorkspaceOut)
-def get_workspace(scope: Scope, session: ReadSession) -> WorkspaceOut:
-    workspace = session.get(Workspace, scope.workspace_id)
-    if workspace is None:
-        raise not_found("workspace")
-    return WorkspaceOut.model_validate(workspace)
+@router.get("/{workspace}", response_model=WorkspaceOut, responses=problems(404, 422))
+async def get_workspace(scope: Scope, services: ServicesDep) -> WorkspaceOut:
+    row = await services.read(lambda connection: lookups.workspace(connection, scope.workspace_id))
+    return WorkspaceOut.model_validate(row)

@@ -24,6 +24,8 @@ FieldType = Literal["text", "email", "date", "number", "integer", "phone", "name
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+_ALIAS = r"[A-Za-z0-9]"
+"""An alias needs an ASCII letter or digit (what `header_key` keeps); the JSON schema says so."""
 
 
 def header_key(text: str) -> str:
@@ -71,11 +73,14 @@ def header_words(text: str) -> tuple[str, ...]:
 class FieldSpec(BaseModel):
     """One target column of the normalized output."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: JSON types as the JSON schema states them ("true" and 1 are not booleans).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     name: str = Field(pattern=_IDENTIFIER, max_length=64)
     label: str | None = None
-    aliases: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(
+        default_factory=list, json_schema_extra={"items": {"type": "string", "pattern": _ALIAS}}
+    )
     required: bool = False
     type: FieldType = "text"
 
@@ -83,7 +88,7 @@ class FieldSpec(BaseModel):
     @classmethod
     def _aliases_not_blank(cls, aliases: list[str]) -> list[str]:
         for alias in aliases:
-            if not header_key(alias):
+            if not re.search(_ALIAS, alias):
                 raise ValueError(f"alias {alias!r} has no letters or digits")
         return aliases
 
@@ -108,7 +113,7 @@ class NameDerivation(BaseModel):
     full name from the parts where it is empty; `both` does whichever is needed per row.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     full_name: str
     first_name: str
@@ -131,7 +136,7 @@ class NameDerivation(BaseModel):
 class ConfigurationSpec(BaseModel):
     """A whole configuration: fields plus the options that steer matching and normalization."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     version: Literal[1] = 1
     name: str = "custom"
@@ -148,7 +153,10 @@ class ConfigurationSpec(BaseModel):
     # Corrections the engine applies before scoring: header text -> field name, or null for
     # "this header never maps". Headers compare like aliases (case, accents and punctuation
     # ignored), so {"Worker #": "employee_id", "Employer": null} also covers "WORKER #".
-    header_overrides: dict[str, str | None] = Field(default_factory=dict)
+    header_overrides: dict[str, str | None] = Field(
+        default_factory=dict,
+        json_schema_extra={"propertyNames": {"pattern": _ALIAS, "minLength": 1}},
+    )
     # Source columns that map to no field are written after the fields, under their own header.
     keep_unmapped_columns: bool = True
     # A column whose header is blank or a placeholder ("Column 7") may still be mapped to a
@@ -210,7 +218,7 @@ def _override_errors(overrides: dict[str, str | None], fields: Mapping[str, str]
     for header, target in overrides.items():
         where = f"header_overrides[{header!r}]"
         key = header_words(header)
-        if not key:
+        if not key or not re.search(_ALIAS, header):
             errors.append(f"{where}: a header needs letters or digits")
             continue
         if target is not None and target not in fields:

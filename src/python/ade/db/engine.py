@@ -111,6 +111,7 @@ def create_engine(
     *,
     null_pool: bool = False,
     sqlite_begin: str = "BEGIN",
+    autocommit: bool = False,
     echo: bool = False,
 ) -> Engine:
     """Build an engine for ``url`` (default: the configured database) with ADE's settings.
@@ -120,6 +121,10 @@ def create_engine(
     transactions), so DDL and savepoints are transactional like on PostgreSQL. The parent folder
     of the file is created. ``sqlite_begin="BEGIN IMMEDIATE"`` takes the write lock up front,
     for writers that read then write (a queue claim) and must not fail on a stale snapshot.
+
+    ``autocommit=True`` opens no transaction at all: every statement is its own (SQLite: no
+    ``BEGIN``; PostgreSQL: the driver's autocommit). For engines that only read, one statement
+    at a time: it saves the ``BEGIN`` and ``ROLLBACK`` round trips around every read.
 
     PostgreSQL: pre-ping (a dropped connection is replaced, not handed out), a bounded pool and
     a connect timeout. ``null_pool=True`` opens a connection per checkout (CLI, migrations).
@@ -142,10 +147,13 @@ def create_engine(
                     ) from None
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
             engine = _sa_create_engine(parsed, **kwargs)
-            _install_sqlite_hooks(engine, wal=path is not None, begin=sqlite_begin)
+            begin = None if autocommit else sqlite_begin
+            _install_sqlite_hooks(engine, wal=path is not None, begin=begin)
         else:
             kwargs["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
             kwargs["pool_pre_ping"] = True
+            if autocommit:
+                kwargs["isolation_level"] = "AUTOCOMMIT"
             if not null_pool:
                 kwargs.update(
                     pool_size=POSTGRES_POOL_SIZE,
@@ -161,7 +169,7 @@ def create_engine(
     return engine
 
 
-def _install_sqlite_hooks(engine: Engine, *, wal: bool, begin: str) -> None:
+def _install_sqlite_hooks(engine: Engine, *, wal: bool, begin: str | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Driver-level autocommit: pysqlite stops issuing its own implicit BEGINs (it never
@@ -176,6 +184,9 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool, begin: str) -> None:
                 cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
+
+    if begin is None:
+        return
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:

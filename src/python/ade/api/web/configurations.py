@@ -47,14 +47,12 @@ NOTICES = {
 }
 
 
-def _all(services: Services, user: WebUser) -> list[ConfigurationOut]:
-    with services.read_sessions() as session:
-        return list_configurations(user.principal, session, None, MAX_LIMIT).items
+async def _all(services: Services, user: WebUser) -> list[ConfigurationOut]:
+    return (await list_configurations(user.principal, services, None, MAX_LIMIT)).items
 
 
-def _one(services: Services, user: WebUser, configuration_id: uuid.UUID) -> ConfigurationOut:
-    with services.read_sessions() as session:
-        return get_configuration_route(user.principal, session, configuration_id)
+async def _one(services: Services, user: WebUser, configuration_id: uuid.UUID) -> ConfigurationOut:
+    return await get_configuration_route(user.principal, services, configuration_id)
 
 
 @router.get(CONFIGURATIONS)
@@ -64,7 +62,7 @@ async def configurations_page(
     services: ServicesDep,
     notice: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    configurations = await run_in_threadpool(_all, services, user)
+    configurations = await _all(services, user)
     return render(
         request,
         "configurations.html",
@@ -134,7 +132,7 @@ async def configuration_page(
     configuration_id: uuid.UUID,
     notice: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    source = await run_in_threadpool(_one, services, user, configuration_id)
+    source = await _one(services, user, configuration_id)
     return _view(request, user, source, NOTICES.get(notice or ""))
 
 
@@ -181,7 +179,7 @@ async def save_configuration(
             errors = _spec_errors(error)
     if body is None:
         based_on = _optional_uuid(form_text(form, "based_on"))
-        source = await run_in_threadpool(_one, services, user, based_on) if based_on else None
+        source = await _one(services, user, based_on) if based_on else None
         return _editor(
             request, user, name=name, text=text, activate=activate, errors=errors, source=source
         )
@@ -237,6 +235,6 @@ async def _apply(
     except ApiError as refused:
         if refused.status != 409:
             raise
-        source = await run_in_threadpool(_one, services, user, configuration_id)
+        source = await _one(services, user, configuration_id)
         return _view(request, user, source, f"Not done: {refused.detail}.")
     return redirect(workspace_url(user, f"/configurations/{configuration_id}?notice={notice}"))

@@ -59,12 +59,12 @@ def _latest_runs(services: Services, ids: list[uuid.UUID]) -> dict[uuid.UUID, Ru
     return latest
 
 
-def _page(
+async def _page(
     services: Services, user: WebUser, q: str | None, cursor: str | None
 ) -> tuple[list[DocumentOut], str | None, dict[uuid.UUID, RunOut]]:
-    with services.read_sessions() as session:
-        found = list_documents(user.principal, session, cursor, PAGE_SIZE, q or None)
-    return found.items, found.next_cursor, _latest_runs(services, [d.id for d in found.items])
+    found = await list_documents(user.principal, services, cursor, PAGE_SIZE, q or None)
+    ids = [d.id for d in found.items]
+    return found.items, found.next_cursor, await run_in_threadpool(_latest_runs, services, ids)
 
 
 @router.get(DOCUMENTS)
@@ -76,7 +76,7 @@ async def documents_page(
     cursor: Cursor = None,
     notice: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    documents, next_cursor, latest = await run_in_threadpool(_page, services, user, q, cursor)
+    documents, next_cursor, latest = await _page(services, user, q, cursor)
     return render(
         request,
         "documents.html",

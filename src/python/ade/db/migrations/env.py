@@ -1,8 +1,10 @@
 """Alembic environment for ade-db.
 
-Two ways in, both used:
-- a live connection in ``config.attributes["connection"]`` (Dagster style): ``ade.db.migrate``
+Three ways in:
+- a live Connection in ``config.attributes["connection"]`` (Dagster style): ``ade.db.migrate``
   opens it, holds the migration lock on it and runs the migrations on that same connection;
+- an Engine there instead (Alembic's cookbook pattern, which pytest-alembic and other tools
+  follow): the migrations run on a connection of that engine;
 - otherwise a URL in ``sqlalchemy.url``: an engine is built by ``ade.db.engine`` (the one place
   that builds engines), for plain ``alembic -c ...`` use.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from ade.db.engine import create_engine
 from ade.db.models import metadata
@@ -64,9 +66,13 @@ def _run_on(connection: Connection) -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run_on(connection)
+    given = config.attributes.get("connection")
+    if isinstance(given, Engine):
+        with given.connect() as connection:
+            _run_on(connection)
+        return
+    if given is not None:
+        _run_on(given)
         return
     engine = create_engine(config.get_main_option("sqlalchemy.url") or None, null_pool=True)
     try:
