@@ -66,7 +66,7 @@ HEADER_DESCRIPTION = (
 )
 
 KEY_PATTERN = (
-    r'^(?:[\x21-\x7e]|[\x21\x23-\x7e][\x20-\x7e]*[\x21-\x7e]'
+    r"^(?:[\x21-\x7e]|[\x21\x23-\x7e][\x20-\x7e]*[\x21-\x7e]"
     r'|"[\x20-\x7e]*[\x21\x23-\x7e]|"[\x20-\x7e]+")$'
 )
 """Printable ASCII, no blank ends, and not an empty quoted string (``""``): what `parse_key`
