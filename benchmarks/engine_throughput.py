@@ -73,7 +73,8 @@ def make_rows(count: int) -> list[list[str]]:
                 first,
                 last,
                 f"{last}, {first}",
-                f"{first}.{last}@Example.COM".replace(" ", "").replace("'", ""),
+                # Unique, as e-mails are in a real roster (no help from value caches).
+                f"{first}.{last}{i}@Example.COM".replace(" ", "").replace("'", ""),
                 f"({rng.randint(200, 999)}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}",
                 f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1950, 2004)}",
                 f"{rng.randint(2000, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",

@@ -14,6 +14,7 @@ from ade.worker.engine.normalize import (
     day_month_evidence,
     make_date_normalizer,
     make_phone_normalizer,
+    memoized,
     normalize_email,
     normalize_full_name,
     normalize_integer,
@@ -22,6 +23,7 @@ from ade.worker.engine.normalize import (
     normalize_text,
     split_full_name,
 )
+from ade.worker.engine import normalize as normalize_module
 
 mdy = make_date_normalizer("mdy")
 dmy = make_date_normalizer("dmy")
@@ -263,3 +265,65 @@ def test_phone_normalization_is_idempotent(raw: str, normalize: Normalizer) -> N
     except InvalidValue:
         return
     assert normalize(once) == once
+
+
+def _outcome(normalize: Normalizer, value: object) -> object:
+    try:
+        return ("value", normalize(value))
+    except InvalidValue as exc:
+        return ("invalid", str(exc))
+
+
+cells = st.one_of(
+    st.sampled_from(["1", "1.0", "TRUE", "03/04/2024", "Smith, JOHN", "x" * 200, "", "  "]),
+    st.text(alphabet="0123456789/-. ,:()+abcJOHNsmith@", max_size=24),
+    st.sampled_from([1, 1.0, True, False, None, 0, 0.0, 45000.5, dt.date(2024, 3, 4)]),
+)
+
+
+@given(
+    st.lists(cells, max_size=60),
+    st.sampled_from(
+        [normalize_text, normalize_number, normalize_integer, normalize_full_name, mdy, dmy, phone]
+    ),
+)
+def test_a_memoized_normalizer_answers_exactly_like_the_normalizer(
+    column: list[object], normalize: Normalizer
+) -> None:
+    """Whatever the column repeats, and in whatever order: the same value or the same issue."""
+    cached = memoized(normalize)
+    assert [_outcome(cached, v) for v in column + column] == [
+        _outcome(normalize, v) for v in column + column
+    ]
+
+
+def test_memoized_calls_the_normalizer_once_per_text_value_and_never_keeps_an_issue() -> None:
+    calls: list[object] = []
+
+    def counting(value: object) -> object:
+        calls.append(value)
+        return mdy(value)
+
+    cached = memoized(counting)
+    for _ in range(3):
+        assert cached("03/04/2024") == "2024-03-04"
+        assert cached(1.0) == "1900-01-01"  # Excel serial 1, not text: never cached
+        with pytest.raises(InvalidValue):
+            cached("13/13/2024")
+    assert calls.count("03/04/2024") == 1
+    assert calls.count(1.0) == 3
+    assert calls.count("13/13/2024") == 3
+
+
+def test_memoized_stops_growing_at_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(normalize_module, "MEMO_ENTRIES", 2)
+    calls: list[object] = []
+
+    def counting(value: object) -> object:
+        calls.append(value)
+        return normalize_text(value)
+
+    cached = memoized(counting)
+    for value in ["a", "b", "c", "a", "b", "c"]:
+        assert cached(value) == value
+    assert calls == ["a", "b", "c", "c"]  # "c" came after the cache was full

@@ -513,6 +513,39 @@ def join_full_name(first: str | None, middle: str | None, last: str | None) -> s
     return " ".join(parts) or None
 
 
+# A column's cache holds at most this many values, each at most this long: enough for the
+# departments, statuses, names and dates that repeat down a real export, a few MiB per table.
+MEMO_ENTRIES = 8192
+MEMO_LONGEST = 128
+_MISSING = object()
+
+
+def memoized(normalize: Normalizer) -> Normalizer:
+    """`normalize` with a bounded cache of the text values it has already normalized.
+
+    Exports repeat themselves down a column (departments, statuses, first names, dates), and
+    every normalizer is a pure function of the cell, so a value seen before costs one dict
+    look-up instead of a parse (pandas' `to_datetime(cache=True)` does the same). Only text is
+    cached: 1, 1.0 and True are equal dict keys but normalize differently. A value that raises
+    InvalidValue is not cached and raises again every time. Once the cache is full, new values
+    are normalized without being kept, so a column of unique IDs costs one failed look-up a cell.
+    """
+    cache: dict[str, Cell] = {}
+    known = cache.get
+
+    def normalize_cached(value: Cell) -> Cell:
+        if type(value) is not str or len(value) > MEMO_LONGEST:
+            return normalize(value)
+        result = known(value, _MISSING)
+        if result is _MISSING:
+            result = normalize(value)
+            if len(cache) < MEMO_ENTRIES:
+                cache[value] = result
+        return result
+
+    return normalize_cached
+
+
 def normalizer_for(
     field_type: str, *, date_order: str = "mdy", phone_country_code: str | None = None
 ) -> Normalizer:

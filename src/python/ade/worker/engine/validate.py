@@ -1,9 +1,10 @@
 """Turn a table's source cells into output rows, recording every problem as an issue.
 
 One RowProcessor per table is compiled from the mapping: for each configured field, the source
-cell index and normalizer. Rows go through a single list comprehension; only a row where some
-normalizer raised takes the slow path that finds the culprit. An invalid value keeps its raw
-text in the output (nothing is lost) and yields an issue. Unmapped source columns the
+cell index and normalizer (memoized per column, since exports repeat their values). Rows go
+through a single list comprehension; only a row where some normalizer raised takes the slow
+path that finds the culprit. An invalid value keeps its raw text in the output (nothing is
+lost) and yields an issue. Unmapped source columns the
 configuration keeps follow the fields, values as written. Required fields are checked after name
 derivation, so a required first name is satisfied by splitting a full name. A required field
 with no column at all is one table-level issue, not one per row.
@@ -23,6 +24,7 @@ from ade.worker.engine.normalize import (
     Normalizer,
     join_full_name,
     keep_value,
+    memoized,
     normalize_text,
     normalizer_for,
     split_full_name,
@@ -122,7 +124,7 @@ class RowProcessor:
                 date_order=date_orders.get(item.name, spec.date_order),
                 phone_country_code=spec.default_phone_country_code,
             )
-            self.plan.append((position, normalizer))
+            self.plan.append((position, memoized(normalizer)))
             self.letters.append(column_letter(table.first_col + position))
         self.rules: list[tuple[str, int, int, int | None, int]] = []
         derivable: set[str] = set()
