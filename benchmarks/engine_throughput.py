@@ -13,10 +13,12 @@ normalized.xlsx, timed from outside the process. "engine, CSV outputs only" runs
 write_xlsx=False)` in a process of its own: the engine's cost without the workbook.
 
 Peak RSS is the high-water mark (VmHWM) of each process, summed over the process tree (ADE's
-workbook writer is a child process): an upper bound of what the tree held at once. CPU is user +
-system seconds of the whole tree; for `ade extract` it is also split between the main process
-and the workbook writer (sampled from /proc). On a machine busy with other work the wall time of
-a two-process run grows more than its CPU time: compare the CPU columns too.
+workbook writer is a child process): an upper bound of what the tree held at once, since the
+two processes peak at different moments. "at once" is the largest sum of the tree's current
+RSS (VmRSS) in samples every 20 ms: what the machine had to hold, short spikes aside.
+CPU is user + system seconds of the whole tree; for `ade extract` it is also split between the
+main process and the workbook writer (sampled from /proc). On a machine busy with other work
+the wall time of a two-process run grows more than its CPU time: compare the CPU columns too.
 
     python benchmarks/engine_throughput.py [--rows 100000 1000000] [--runs 3] [--writers]
 """
@@ -224,6 +226,7 @@ class Result:
     peak_rss: int  # bytes
     cpu: float = 0.0  # user + system seconds of the process tree
     writer_cpu: float | None = None  # of that, ADE's workbook writer process
+    rss_at_once: int | None = None  # bytes; for a process tree, its largest sampled VmRSS sum
 
 
 class TreeSampler:
@@ -232,6 +235,7 @@ class TreeSampler:
     def __init__(self, pid: int) -> None:
         self.root = pid
         self.peaks: dict[int, int] = {}
+        self.at_once = 0
         self.ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -239,13 +243,16 @@ class TreeSampler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            now = 0
             for pid in self._tree():
-                hwm = _vm_hwm(pid)
+                hwm, rss = _vm_hwm_rss(pid)
+                now += rss
                 if hwm:
                     self.peaks[pid] = max(self.peaks.get(pid, 0), hwm)
                 with contextlib.suppress(OSError, IndexError, ValueError):
                     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                     self.ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+            self.at_once = max(self.at_once, now)
             self._stop.wait(0.02)
 
     def descendants_cpu(self) -> float:
@@ -280,14 +287,15 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _vm_hwm(pid: int) -> int:
-    try:
+def _vm_hwm_rss(pid: int) -> tuple[int, int]:
+    """A process's high-water mark and current resident size, in bytes (0, 0 once gone)."""
+    found = {"VmHWM:": 0, "VmRSS:": 0}
+    with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+            key = line[:6]
+            if key in found:
+                found[key] = int(line.split()[1]) * 1024
+    return found["VmHWM:"], found["VmRSS:"]
 
 
 def child_env() -> dict[str, str]:
@@ -340,7 +348,7 @@ def run_extract(source: Path, rows: int, out: Path) -> Result:
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     assert summary["rows"] == rows, summary["rows"]
     assert (out / "normalized.xlsx").stat().st_size > 0
-    return Result(seconds, peak, children_cpu() - cpu, sampler.descendants_cpu())
+    return Result(seconds, peak, children_cpu() - cpu, sampler.descendants_cpu(), sampler.at_once)
 
 
 def measure(task: Callable[[Path], Result], runs: int, scratch: Path) -> Result:
@@ -350,11 +358,13 @@ def measure(task: Callable[[Path], Result], runs: int, scratch: Path) -> Result:
         results.append(task(out))
         shutil.rmtree(out)
     writer = [r.writer_cpu for r in results if r.writer_cpu is not None]
+    at_once = [r.rss_at_once for r in results if r.rss_at_once is not None]
     return Result(
         statistics.median(r.seconds for r in results),
         max(r.peak_rss for r in results),
         statistics.median(r.cpu for r in results),
         statistics.median(writer) if writer else None,
+        max(at_once) if at_once else None,
     )
 
 
@@ -393,6 +403,7 @@ def main() -> None:
     print(
         f"{'rows':>9} {'input':<5} {'pass':<62} {'s':>7} {'rows/s':>9} "
         f"{'vs csv r->w':>11} {'vs read':>8} {'vs xlsx write':>13} {'peak RSS MiB':>12} "
+        f"{'at once':>7} "
         f"{'CPU s (main+writer)':>20}"
     )
     for rows, kind, name, result in table:
@@ -416,8 +427,15 @@ def main() -> None:
                 f"{floor / result.seconds:>{width}.1%}"
                 for floor, width in zip(ratios, (11, 8, 13), strict=True)
             )
-            + f" {result.peak_rss / 2**20:>12.0f} {_cpu(result):>20}"
+            + f" {result.peak_rss / 2**20:>12.0f} {_at_once(result):>7} {_cpu(result):>20}"
         )
+
+
+def _at_once(result: Result) -> str:
+    # A single process (the floors) holds its high-water mark at once by definition.
+    if result.rss_at_once is None:
+        return f"{result.peak_rss / 2**20:.0f}"
+    return f"{result.rss_at_once / 2**20:.0f}"
 
 
 def _cpu(result: Result) -> str:
