@@ -53,6 +53,25 @@ def test_bytes_undefined_in_cp1252_fall_back_to_latin1(tmp_path: Path) -> None:
     assert rows_of(path)[1] == ["Ann", "\x81\x8d"]
 
 
+@pytest.mark.parametrize(
+    ("early", "late", "expected"),
+    [
+        (b"", "Zoë".encode(), "utf-8"),  # valid UTF-8 all through, several reads long
+        (b"", "Zoë".encode("cp1252"), "cp1252"),  # the only non-UTF-8 byte is megabytes in
+        (b"\x81", "Zoë".encode("cp1252"), "latin-1"),  # undefined byte before the first bad one
+        (b"", b"\x9d", "latin-1"),  # the undefined byte is itself the first bad one
+    ],
+)
+def test_the_encoding_is_judged_on_the_whole_file(
+    tmp_path: Path, early: bytes, late: bytes, expected: str
+) -> None:
+    path = tmp_path / "long.csv"
+    line = b"Ann,Oslo,0150\n"
+    filler = line * (3 * 1024 * 1024 // len(line))  # past the sample and several read chunks
+    path.write_bytes(b"Name,City,Zip\n" + early.join([b"Bo,", b"\n"]) + filler + late + b"\n")
+    assert sniff_encoding(path) == expected
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_delimiters_are_sniffed(tmp_path: Path, delimiter: str) -> None:
     rows = [["Name", "Amount", "Note"], ["Ann", "1,5", "a;b"], ["Bob", "2", "c|d"]]

@@ -48,7 +48,9 @@ DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 64 * 1024
 _CHUNK = 1024 * 1024
 # Bytes that cp1252 leaves undefined: their presence means latin-1 is the honest guess.
-_CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
+# The other 251 byte values: bytes.translate deletes them in C, leaving only undefined ones.
+_CP1252_DEFINED = bytes(b for b in range(256) if b not in _CP1252_UNDEFINED)
 
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -190,20 +192,19 @@ def sniff_encoding(path: Path) -> str:
             raise EngineError("unreadable_file", f"{path.name} is binary data, not a CSV file")
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
-        undefined = False
         try:
             while chunk := handle.read(_CHUNK):
-                if not undefined and not _CP1252_UNDEFINED.isdisjoint(chunk):
-                    undefined = True
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
             return "utf-8"
         except UnicodeDecodeError:
             pass
+        # Not UTF-8 (rare): read it all again for the bytes cp1252 leaves undefined.
+        handle.seek(0)
         while chunk := handle.read(_CHUNK):
-            if not undefined and not _CP1252_UNDEFINED.isdisjoint(chunk):
-                undefined = True
-        return "latin-1" if undefined else "cp1252"
+            if chunk.translate(None, _CP1252_DEFINED):
+                return "latin-1"
+        return "cp1252"
 
 
 def sniff_delimiter(sample: str) -> str:
