@@ -8,6 +8,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from ade.worker.engine import normalize as normalize_module
+from ade.worker.engine.cells import Cell
 from ade.worker.engine.normalize import (
     InvalidValue,
     Normalizer,
@@ -23,7 +25,6 @@ from ade.worker.engine.normalize import (
     normalize_text,
     split_full_name,
 )
-from ade.worker.engine import normalize as normalize_module
 
 mdy = make_date_normalizer("mdy")
 dmy = make_date_normalizer("dmy")
@@ -267,7 +268,7 @@ def test_phone_normalization_is_idempotent(raw: str, normalize: Normalizer) -> N
     assert normalize(once) == once
 
 
-def _outcome(normalize: Normalizer, value: object) -> object:
+def _outcome(normalize: Normalizer, value: Cell) -> tuple[str, Cell]:
     try:
         return ("value", normalize(value))
     except InvalidValue as exc:
@@ -288,7 +289,7 @@ cells = st.one_of(
     ),
 )
 def test_a_memoized_normalizer_answers_exactly_like_the_normalizer(
-    column: list[object], normalize: Normalizer
+    column: list[Cell], normalize: Normalizer
 ) -> None:
     """Whatever the column repeats, and in whatever order: the same value or the same issue."""
     cached = memoized(normalize)
@@ -298,9 +299,9 @@ def test_a_memoized_normalizer_answers_exactly_like_the_normalizer(
 
 
 def test_memoized_calls_the_normalizer_once_per_text_value_and_never_keeps_an_issue() -> None:
-    calls: list[object] = []
+    calls: list[Cell] = []
 
-    def counting(value: object) -> object:
+    def counting(value: Cell) -> Cell:
         calls.append(value)
         return mdy(value)
 
@@ -317,9 +318,9 @@ def test_memoized_calls_the_normalizer_once_per_text_value_and_never_keeps_an_is
 
 def test_memoized_stops_growing_at_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(normalize_module, "MEMO_ENTRIES", 2)
-    calls: list[object] = []
+    calls: list[Cell] = []
 
-    def counting(value: object) -> object:
+    def counting(value: Cell) -> Cell:
         calls.append(value)
         return normalize_text(value)
 

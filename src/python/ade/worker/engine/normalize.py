@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import cast
 
 from ade.worker.engine.cells import Cell
 
@@ -534,13 +535,14 @@ def memoized(normalize: Normalizer) -> Normalizer:
     known = cache.get
 
     def normalize_cached(value: Cell) -> Cell:
-        if type(value) is not str or len(value) > MEMO_LONGEST:
+        if not isinstance(value, str) or len(value) > MEMO_LONGEST:
             return normalize(value)
-        result = known(value, _MISSING)
-        if result is _MISSING:
-            result = normalize(value)
-            if len(cache) < MEMO_ENTRIES:
-                cache[value] = result
+        found = known(value, _MISSING)
+        if found is not _MISSING:
+            return cast(Cell, found)
+        result = normalize(value)
+        if len(cache) < MEMO_ENTRIES:
+            cache[value] = result
         return result
 
     return normalize_cached
