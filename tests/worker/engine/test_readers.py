@@ -68,7 +68,7 @@ def test_the_encoding_is_judged_on_the_whole_file(
     path = tmp_path / "long.csv"
     line = b"Ann,Oslo,0150\n"
     filler = line * (3 * 1024 * 1024 // len(line))  # past the sample and several read chunks
-    path.write_bytes(b"Name,City,Zip\n" + early.join([b"Bo,", b"\n"]) + filler + late + b"\n")
+    path.write_bytes(b"Name,City,Zip\nBo," + early + b"\n" + filler + late + b"\n")
     assert sniff_encoding(path) == expected
 
 

@@ -4,10 +4,10 @@ One RowProcessor per table is compiled from the mapping: for each configured fie
 cell index and normalizer (memoized per column, since exports repeat their values). Rows go
 through a single list comprehension; only a row where some normalizer raised takes the slow
 path that finds the culprit. An invalid value keeps its raw text in the output (nothing is
-lost) and yields an issue. Unmapped source columns the
-configuration keeps follow the fields, values as written. Required fields are checked after name
-derivation, so a required first name is satisfied by splitting a full name. A required field
-with no column at all is one table-level issue, not one per row.
+lost) and yields an issue. Unmapped source columns the configuration keeps follow the fields,
+values as written. Required fields are checked after name derivation, so a required first name
+is satisfied by splitting a full name. A required field with no column at all is one
+table-level issue, not one per row.
 """
 
 from __future__ import annotations
