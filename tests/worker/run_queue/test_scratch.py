@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ade.worker.scratch import ScratchSpace, folder_name
+from ade.worker.scratch import ScratchSpace, folder_name, remove_dead
 from tests.support.waiting import wait_for
 from tests.worker.run_queue.queue_support import hold_scratch
 
@@ -91,3 +91,17 @@ def test_a_scratch_root_that_cannot_be_created_is_a_clear_error(tmp_path: Path) 
     blocker.write_text("not a folder")
     with pytest.raises(OSError):
         ScratchSpace(blocker / "scratch", "host:1:me").open()
+
+
+def test_a_starting_workers_new_lock_file_is_left_alone(tmp_path: Path) -> None:
+    """Found by CI: three workers starting at once, one failed with ENOENT on renaming its lock.
+
+    A starting worker creates ".new-<hex>.lock" and flock-s it a moment later; a neighbour's
+    clean-up in that moment took it for a dead worker's lock and removed it.
+    """
+    root = tmp_path / "worker"
+    root.mkdir()
+    starting = root / f".new-{uuid.uuid4().hex}.lock"
+    starting.touch()  # created, not yet locked: what the neighbour sees in the race
+    assert remove_dead(root) == []
+    assert starting.exists()

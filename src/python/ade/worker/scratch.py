@@ -63,6 +63,10 @@ def remove_dead(root: Path) -> list[Path]:
         return []
     removed: list[Path] = []
     for lock in sorted(root.glob("*" + LOCK_SUFFIX)):
+        if lock.name.startswith("."):
+            # A starting worker's ".new-*" lock, perhaps not flock-ed yet: locking and removing
+            # it here would fail that worker's start-up. Only old ones go, further down.
+            continue
         fd = _try_lock(lock)
         if fd is None:
             continue  # a live worker's
