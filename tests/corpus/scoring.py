@@ -5,7 +5,9 @@ A corpus is a folder with ``files/`` (inputs) and ``expected/<file>.json``::
     {"file": "roster.csv",
      "configuration": {...},          # optional; default: the shipped people roster
      "tables": [{"sheet": "roster", "rows": 12,
-                 "columns": {"Member #": "employee_id", "Employer": null, "@B": "email"}}]}
+                 "columns": {"Member #": "employee_id", "Employer": null, "@B": "email",
+                             "Team": ["department", null]},
+                 "values": [{"row": 1, "first_name": "Owen", "date_of_birth": "1994-05-12"}]}]}
 
 Tables are compared in the engine's order. A column is named by its header text as the engine
 reports it, or by ``@`` and its column letter (blank headers, two-row headers). Every column of
@@ -13,13 +15,20 @@ every table must be listed: a column nobody wrote an expectation for is an error
 A column listed by letter as unmapped that is not part of the table (an empty column beside it)
 is no error: nothing in it can be mapped or lost.
 
-Precision = correct mappings / mappings made; recall = correct mappings / mappings expected.
-A mapping to a different field than expected, or where none was expected, is *wrong*; no mapping
-where one was expected is *missed*.
+An expectation is a field, ``null`` (never mapped), or a list of the answers a careful person
+could defend; ``null`` in the list means leaving the column unmapped is one of them.
+``values`` are spot checks of the output table: ``row`` is the record's 1-based number in it,
+every other key a field whose output text must be exactly that (``null``: empty).
+
+Precision = correct mappings / mappings made; recall = correct mappings / mappings expected
+(columns whose answers do not include ``null``). A mapping to a field not among the answers is
+*wrong*; no mapping where one was required is *missed*. A file is *fully right* when it has no
+wrong or missed mapping, no failed value check and no other problem (tables, sheets, rows).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -39,18 +48,32 @@ class Column:
 
     table: int
     key: str
-    expected: str | None
+    expected: tuple[str | None, ...]
+    """The answers a person accepts; None among them: unmapped is one."""
     actual: str | None
     reason: str
     detail: str
 
     @property
+    def required(self) -> bool:
+        return None not in self.expected
+
+    @property
+    def correct(self) -> bool:
+        return self.actual is not None and self.actual in self.expected
+
+    @property
     def wrong(self) -> bool:
-        return self.actual is not None and self.actual != self.expected
+        return self.actual is not None and self.actual not in self.expected
 
     @property
     def missed(self) -> bool:
-        return self.expected is not None and self.actual is None
+        return self.required and self.actual is None
+
+    @property
+    def wanted(self) -> str:
+        """The expectation as a person wrote it, for messages."""
+        return " or ".join(str(answer) for answer in self.expected)
 
 
 @dataclass
@@ -59,6 +82,9 @@ class FileScore:
     columns: list[Column] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     """Disagreements other than mappings: tables, sheets, row counts, unlisted columns."""
+    checks: int = 0
+    failed_checks: list[str] = field(default_factory=list)
+    """Value checks whose output differs ("table 1 row 3 first_name: 'Mr.', expected 'Owen'")."""
 
     @property
     def made(self) -> int:
@@ -66,11 +92,20 @@ class FileScore:
 
     @property
     def expected(self) -> int:
-        return sum(1 for c in self.columns if c.expected is not None)
+        return sum(1 for c in self.columns if c.required)
 
     @property
     def correct(self) -> int:
-        return sum(1 for c in self.columns if c.actual is not None and c.actual == c.expected)
+        return sum(1 for c in self.columns if c.correct)
+
+    @property
+    def recalled(self) -> int:
+        """Required mappings made right (the numerator of recall)."""
+        return sum(1 for c in self.columns if c.required and c.correct)
+
+    @property
+    def fully_right(self) -> bool:
+        return not (self.wrong or self.missed or self.failed_checks or self.problems)
 
     @property
     def wrong(self) -> list[Column]:
@@ -98,13 +133,44 @@ def score(expectation_path: Path, corpus: Path = CORPUS) -> FileScore:
         except EngineError as error:
             result.problems.append(f"engine failed: {error}")
             return result
-    wanted = expectation["tables"]
-    found = summary.tables
-    if len(found) != len(wanted):
-        result.problems.append(f"{len(found)} table(s) found, {len(wanted)} expected")
-    for number, (want, table) in enumerate(zip(wanted, found, strict=False), start=1):
-        _compare_table(result, number, want, table)
+        wanted = expectation["tables"]
+        found = summary.tables
+        if len(found) != len(wanted):
+            result.problems.append(f"{len(found)} table(s) found, {len(wanted)} expected")
+        for number, (want, table) in enumerate(zip(wanted, found, strict=False), start=1):
+            _compare_table(result, number, want, table)
+            _check_values(result, number, want, Path(scratch) / table["output"], spec)
     return result
+
+
+def _answers(expected: str | list[str | None] | None) -> tuple[str | None, ...]:
+    return tuple(expected) if isinstance(expected, list) else (expected,)
+
+
+def _check_values(
+    result: FileScore, number: int, want: dict[str, Any], output: Path, spec: ConfigurationSpec
+) -> None:
+    """Compare the spot checks with the table CSV a person would open."""
+    checks = want.get("values", [])
+    if not checks:
+        return
+    labels = {item.name: item.display_label for item in spec.fields}
+    with output.open(encoding="utf-8-sig", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    for check in checks:
+        row = int(check["row"])
+        record = records[row - 1] if 0 < row <= len(records) else None
+        for name, expected in check.items():
+            if name == "row":
+                continue
+            result.checks += 1
+            where = f"table {number} row {row} {name}"
+            if record is None:
+                result.failed_checks.append(f"{where}: the table has {len(records)} rows")
+                continue
+            actual = record.get(labels.get(name, name))
+            if (actual or None) != expected:
+                result.failed_checks.append(f"{where}: {actual!r}, expected {expected!r}")
 
 
 def _compare_table(
@@ -122,7 +188,7 @@ def _compare_table(
     listed: set[str] = set()
     for key, expected in want["columns"].items():
         column = by_key.get(key)
-        if column is None and key.startswith("@") and expected is None:
+        if column is None and key.startswith("@") and None in _answers(expected):
             continue  # an empty column beside the table: nothing in it to map or to lose
         if column is None:
             result.problems.append(f"{where}: no column {key!r} (headers: {table['headers']})")
@@ -130,7 +196,12 @@ def _compare_table(
         listed.add(column["column"])
         result.columns.append(
             Column(
-                number, key, expected, column["field"], column["reason"], column.get("detail", "")
+                number,
+                key,
+                _answers(expected),
+                column["field"],
+                column["reason"],
+                column.get("detail", ""),
             )
         )
     unlisted = [

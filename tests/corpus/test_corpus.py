@@ -19,7 +19,7 @@ def test_corpus_file_maps_as_a_person_expects(expectation: Path) -> None:
     result = score(expectation)
     assert result.problems == []
     wrong = [f"{c.key!r}: {c.actual} ({c.reason}: {c.detail})" for c in result.wrong]
-    missed = [f"{c.key!r}: expected {c.expected}, {c.reason}: {c.detail}" for c in result.missed]
+    missed = [f"{c.key!r}: expected {c.wanted}, {c.reason}: {c.detail}" for c in result.missed]
     assert wrong == [], "wrong mappings"
     assert missed == [], "missed mappings"
 
