@@ -376,3 +376,120 @@ def test_hidden_columns_can_be_excluded_by_configuration_and_are_then_not_kept()
     assert columns["Last Name"].field is None
     assert columns["Last Name"].reason == "hidden_column"
     assert mapping.kept == []
+
+
+# -- real exports' vocabulary and codes (issue 17) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("nameFirst", "first_name"),  # baseball's database writes the compound backwards
+        ("nameLast", "last_name"),
+        ("name_last", "last_name"),
+        ("FIRST_NM", "first_name"),
+        ("firstName", "first_name"),
+        ("EEID", "employee_id"),  # HR analytics exports
+        ("EE ID", "employee_id"),
+        ("Emp #", "employee_id"),
+        ("EmpNo", "employee_id"),
+        ("Player", "full_name"),
+        ("Athlete", "full_name"),
+    ],
+)
+def test_header_vocabulary_of_real_systems(header: str, field: str) -> None:
+    match = HeaderScorer(default_configuration()).match(header)
+    assert (match.field, match.block) == (field, None), match
+    assert match.score >= 0.75
+
+
+def test_a_reordered_compound_scores_below_the_spelling_itself() -> None:
+    scorer = HeaderScorer(default_configuration())
+    assert scorer.match("nameFirst").score < scorer.match("First Name").score
+    columns = by_header(["nameFirst", "First Name"], [["Ann", "Ann"]] * 6)
+    assert columns["First Name"].field == "first_name"
+    assert columns["nameFirst"].reason == "duplicate"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["DepartmentID", "Department Code", "DEPT_NO", "JOB_ID", "Job Code", "Position Number"],
+)
+def test_a_code_of_a_department_or_job_is_not_its_name(header: str) -> None:
+    [mapping] = mapped([header], column(["D006", "D007", "D001", "D006", "D002", "D009"])).columns
+    assert (mapping.field, mapping.reason) == (None, "unknown_header")
+    assert "code or key" in mapping.detail
+
+
+def test_the_name_column_wins_over_the_code_column_of_the_same_field() -> None:
+    rows = [["D006", "Quality Management"], ["D007", "Research"], ["D001", "Marketing"]] * 2
+    columns = by_header(["DepartmentID", "DepartmentName"], rows)
+    assert columns["DepartmentName"].field == "department"
+    assert columns["DepartmentID"].field is None
+
+
+def test_an_identifier_fields_own_number_and_a_phone_number_stay_mapped() -> None:
+    scorer = HeaderScorer(default_configuration())
+    assert scorer.match("Badge Number").field == "employee_id"
+    assert scorer.match("Telephone Number").usable
+    assert scorer.match("Telephone Number").field == "phone"
+
+
+@pytest.mark.parametrize("header", ["Organization_Id", "Company ID", "School ID"])
+def test_an_organisations_id_is_not_the_persons(header: str) -> None:
+    [mapping] = mapped([header], column(["1001", "1002", "1003", "1004", "1005"])).columns
+    assert (mapping.field, mapping.reason) == (None, "other_party")
+
+
+def test_in_a_table_of_organisations_a_bare_id_is_the_organisations() -> None:
+    rows = [[str(1000 + i), name, f"info@{i}.example.com"] for i, name in enumerate(EMPLOYERS)]
+    columns = by_header(["ID", "Name", "Email"], rows)
+    assert (columns["ID"].field, columns["ID"].reason) == (None, "other_party")
+    assert "organisation's ID" in columns["ID"].detail
+    # A column that says it is a person's ID keeps its field.
+    people = by_header(["Employee ID", "Name"], [[r[0], r[1]] for r in rows])
+    assert people["Employee ID"].field == "employee_id"
+
+
+def test_name_of_single_words_beside_surname_is_the_given_name() -> None:
+    rows = [["Ann", "Lee"], ["Bob", "Roy"], ["Cy", "Doe"], ["Di", "Ek"], ["Ed", "Fox"]]
+    columns = by_header(["NAME", "SURNAME"], rows)
+    assert (columns["NAME"].field, columns["SURNAME"].field) == ("first_name", "last_name")
+    assert "single words" in columns["NAME"].detail
+
+
+def test_name_of_single_words_alone_is_no_given_name_without_a_person_beside_it() -> None:
+    # A price list's "Name" column (products) has nothing that says the rows are people.
+    rows = [["Widget", "12.50"], ["Gadget", "3.10"], ["Sprocket", "7"], ["Gizmo", "1"]] * 2
+    columns = by_header(["Name", "Price"], rows)
+    assert columns["Name"].field is None
+    assert columns["Name"].reason == "values_mismatch"
+
+
+def test_name_of_full_names_beside_surname_stays_a_full_name() -> None:
+    rows = [[r[0], r[5]] for r in PEOPLE]
+    columns = by_header(["Name", "Surname"], rows)
+    assert (columns["Name"].field, columns["Surname"].field) == ("full_name", "last_name")
+
+
+@pytest.mark.parametrize(
+    ("header", "values"),
+    [
+        ("Department", ["10", "20", "30", "20", "10", "50"]),
+        ("Dept", ["D006", "D007", "D001", "D006", "D002", "D009"]),
+        ("Job", ["AD_PRES", "AD_VP", "IT_PROG", "FI_MGR", "SA_REP", "ST_CLERK"]),
+    ],
+)
+def test_a_department_or_job_column_of_codes_is_a_values_mismatch(
+    header: str, values: list[str]
+) -> None:
+    [mapping] = mapped([header], column(values)).columns
+    assert (mapping.field, mapping.reason) == (None, "values_mismatch")
+    assert "codes or numbers" in mapping.detail
+
+
+def test_short_capitalised_names_are_no_codes() -> None:
+    departments = ["HR", "IT", "Sales", "R&D", "Finance", "HR"]
+    titles = ["CEO", "CFO", "Engineer II", "RN", "VP Sales", "Clerk"]
+    columns = by_header(["Department", "Title"], list(zip(departments, titles, strict=True)))
+    assert (columns["Department"].field, columns["Title"].field) == ("department", "job_title")

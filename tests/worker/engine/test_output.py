@@ -193,7 +193,7 @@ def _extract_with_writer_process(source: str, out: str) -> None:
 def test_writer_process_starts_from_the_workers_daemon_engine_child(tmp_path: Path) -> None:
     """The worker runs the engine in a daemonic `spawn` child, which may not use multiprocessing
     children of its own: the writer is a plain subprocess, so it works there too."""
-    rows = [["Employee ID", "Department"]] + [[f"e{i}", f"d{i}"] for i in range(3000)]
+    rows = [["Employee ID", "Department"]] + [[f"e{i}", f"Unit {i}"] for i in range(3000)]
     source = write_csv(tmp_path / "p.csv", rows)
     child = multiprocessing.get_context("spawn").Process(
         target=_extract_with_writer_process, args=(str(source), str(tmp_path / "out")), daemon=True
@@ -206,5 +206,5 @@ def test_writer_process_starts_from_the_workers_daemon_engine_child(tmp_path: Pa
     assert len(written) == 3001
     assert (last[header.index("Employee ID")], last[header.index("Department")]) == (
         "e2999",
-        "d2999",
+        "Unit 2999",
     )

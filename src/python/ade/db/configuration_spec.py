@@ -52,19 +52,31 @@ _WORD_SYNONYMS = {
     "mbr": "member",
     "mob": "mobile",
     "biz": "business",
+    "ee": "employee",
+}
+
+# Run-together abbreviations payroll and HR systems write as one word ("EEID", "EmpNo").
+_WORD_EXPANSIONS = {
+    "eeid": ("employee", "id"),
+    "empid": ("emp", "id"),
+    "empno": ("emp", "number"),
+    "empnum": ("emp", "number"),
+    "empnbr": ("emp", "number"),
 }
 
 
 def header_words(text: str) -> tuple[str, ...]:
     """The words of a header as the engine compares them: `header_key`, plus "#" and common
     abbreviations read as words ("Emp #" and "Emp No" are both "emp number", "Hire Dt" is "hire
-    date", "Mob." is "mobile") and "e mail" joined to "email". Header overrides are matched on
-    these words."""
+    date", "Mob." is "mobile", "EE ID" and "EEID" are "employee id") and "e mail" joined to
+    "email". Header overrides are matched on these words."""
     words = header_key(text.replace("#", " number ")).split()
     joined: list[str] = []
     for word in words:
         if word == "mail" and joined and joined[-1] == "e":
             joined[-1] = "email"
+        elif word in _WORD_EXPANSIONS:
+            joined.extend(_WORD_EXPANSIONS[word])
         else:
             joined.append(_WORD_SYNONYMS.get(word, word))
     return tuple(joined)

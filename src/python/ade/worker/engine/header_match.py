@@ -31,6 +31,15 @@ of five or more letters matches a spelling word when one adjacent pair is swappe
 letter is missing ("Adress") or doubled ("Emaill"), or a plural "s" is added. A substituted
 letter is not a typo here: "Employer" is not "Employee". Each corrected word costs 10%.
 
+A code is not the thing it codes: "Department ID", "DepartmentCode", "JOB_ID" and "Dept No" are
+keys of a department or a job, so a text or name field (department, job_title) never takes them
+(unless the field is itself an identifier: "Badge Number" is an employee ID). Distinctive types
+check their own values ("Email ID" is an e-mail where the values are addresses). Whose ID it is
+matters as much: "Organization ID" or "Company Number" is the organisation's, not the person's.
+
+The same words in another order ("nameFirst", "name_last", as systems write compounds) score
+0.93: below the spelling itself, above any partial match.
+
 A header naming both a first and a last name ("Last, First", "Name (Last, First)") is a full
 name: it is offered to full_name fields.
 """
@@ -44,10 +53,16 @@ from typing import Literal
 
 from ade.db.configuration_spec import ConfigurationSpec, header_words
 
-Block = Literal["other_party", "modifier"]
+Block = Literal["other_party", "modifier", "code"]
 
 GENERIC_HEADS = frozenset({"name", "id", "number"})
 """Heads that name an attribute of the word before them ("Department Name", "Badge Number")."""
+
+CODE_HEADS = frozenset({"id", "number", "code", "key", "nr", "ref", "abbr", "abbreviation"})
+"""Heads that make a header a key of the thing before them ("Department ID", "Job Code")."""
+
+_CODED_TYPES = frozenset({"text", "name", "full_name"})
+"""Field types whose values do not check themselves: a department code passes as text."""
 
 SUBJECT_WORDS = frozenset(
     """employee employees emp staff worker workers person personal member members student pupil
@@ -103,6 +118,7 @@ TYPE_WORDS = {"date": frozenset({"date"}), "email": frozenset({"address"})}
 _PERSON_NAME_TYPES = frozenset({"name", "full_name"})
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _MAX_PARTIAL = 0.94
+_REORDERED = 0.93
 _TYPO_COST = 0.9
 
 
@@ -135,6 +151,8 @@ class _Spelling:
     person_name: bool
     exact_score: float
     type: str
+    identifier: bool
+    """The field is itself a key or number (employee_id): a code head is its own word."""
 
 
 def _typo_of(word: str, vocabulary: frozenset[str]) -> str | None:
@@ -169,12 +187,15 @@ class HeaderScorer:
         self._order = {item.name: i for i, item in enumerate(spec.fields)}
         for item in spec.fields:
             own = {item.name, item.label}
+            identifier = is_identifier_field(item.name, item.match_names())
             for text in item.match_names():
                 words = header_words(text)
                 if words:
                     person = item.type in _PERSON_NAME_TYPES
                     exact = 1.0 if text in own else 0.99
-                    spelling = _Spelling(item.name, text, words, person, exact, item.type)
+                    spelling = _Spelling(
+                        item.name, text, words, person, exact, item.type, identifier
+                    )
                     self._spellings.append(spelling)
         self._vocabulary = frozenset(w for s in self._spellings for w in s.words)
         self._full_name_fields = [i.name for i in spec.fields if i.type == "full_name"]
@@ -206,7 +227,7 @@ class HeaderScorer:
             if found.block is None:
                 if self._better(found, best):
                     best = found
-            elif self._better(found, best_blocked):
+            elif self._better_reason(found, best_blocked):
                 best_blocked = found
         both_parts = self._both_name_parts(corrected)
         if both_parts is not None and self._better(both_parts, best):
@@ -221,6 +242,13 @@ class HeaderScorer:
         if than.field is None or found.field is None:
             return found.field is not None
         return self._order[found.field] < self._order[than.field]
+
+    def _better_reason(self, found: HeaderMatch, than: HeaderMatch) -> bool:
+        """Of two blocked matches, the one that says most: a code or another party names what
+        the header is; a modifier only says which word was not understood."""
+        if (found.block == "modifier") != (than.block == "modifier") and than.field is not None:
+            return than.block == "modifier"
+        return self._better(found, than)
 
     def _correct(self, words: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         known = self._vocabulary | SUBJECT_WORDS | QUALIFIER_WORDS | PARTY_WORDS | FILLER_WORDS
@@ -251,6 +279,8 @@ class HeaderScorer:
         if "".join(core) == "".join(target):
             return HeaderMatch(spelling.field, 0.95, spelling.text)
         have, want = set(core), set(target)
+        if have == want and len(core) == len(target):
+            return HeaderMatch(spelling.field, _REORDERED, spelling.text)  # "nameFirst"
         if want < have:
             return self._partial(core, spelling)
         if have < want:
@@ -266,6 +296,8 @@ class HeaderScorer:
         covers_head = head in want
         score = min(_MAX_PARTIAL, 0.7 + 0.3 * len(want) / len(core) + (0.05 if covers_head else 0))
         subject = meaningful[-2] if len(meaningful) >= 2 else None
+        if head in CODE_HEADS and subject in want and self._coded(spelling):
+            return HeaderMatch(spelling.field, score, spelling.text, "code", head)
         if not covers_head and not (head in GENERIC_HEADS and subject in want):
             return HeaderMatch(spelling.field, score, spelling.text, "modifier", head)
         bare_id = want <= GENERIC_HEADS - {"name"}  # the alias is just "ID" or "Number"
@@ -274,7 +306,9 @@ class HeaderScorer:
         for word in core:
             if word in want or word in FILLER_WORDS or word in subjects or word in harmless:
                 continue
-            if word in PARTY_WORDS or (spelling.person_name and word in ORGANISATION_WORDS):
+            if word in PARTY_WORDS or (
+                (spelling.person_name or bare_id) and word in ORGANISATION_WORDS
+            ):
                 return HeaderMatch(spelling.field, score, spelling.text, "other_party", word)
             if spelling.person_name and word in NAME_VARIANT_WORDS:
                 return HeaderMatch(spelling.field, score, spelling.text, "modifier", word)
@@ -284,6 +318,11 @@ class HeaderScorer:
                 continue
             return HeaderMatch(spelling.field, score, spelling.text, "modifier", word)
         return HeaderMatch(spelling.field, score, spelling.text)
+
+    @staticmethod
+    def _coded(spelling: _Spelling) -> bool:
+        """Would a code head ("ID", "Code") make this spelling's header a key of the thing?"""
+        return spelling.type in _CODED_TYPES and not spelling.identifier
 
     def _both_name_parts(self, core: tuple[str, ...]) -> HeaderMatch | None:
         """ "Last, First" or "Name (Last, First)" names a whole person: a full_name field."""
@@ -296,3 +335,11 @@ class HeaderScorer:
         if rest - FILLER_WORDS - SUBJECT_WORDS - QUALIFIER_WORDS:
             return None
         return HeaderMatch(self._full_name_fields[0], 0.9, "first and last name")
+
+
+def is_identifier_field(name: str, spellings: list[str]) -> bool:
+    """A field that holds a key or number itself ("employee_id", or one whose aliases are "Staff
+    Number" and "Badge ID"): "ID" and "Number" in its headers are its own words, not a sign of a
+    code of something else."""
+    words = {word for text in [name, *spellings] for word in header_words(text)}
+    return bool(words & (CODE_HEADS - {"abbr", "abbreviation"}))

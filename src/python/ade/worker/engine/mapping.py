@@ -34,13 +34,19 @@ from typing import Literal
 
 from ade.db.configuration_spec import ConfigurationSpec, header_key, header_words
 from ade.worker.engine.cells import Cell, column_letter
-from ade.worker.engine.header_match import HeaderMatch, HeaderScorer
+from ade.worker.engine.header_match import (
+    ID_SUBJECT_WORDS,
+    HeaderMatch,
+    HeaderScorer,
+    is_identifier_field,
+)
 from ade.worker.engine.table_model import TableInfo
 from ade.worker.engine.value_profiles import (
     DISTINCTIVE_TYPES,
     ValueEvidence,
     column_samples,
     evidence,
+    is_code,
     is_organisation,
 )
 
@@ -62,9 +68,12 @@ BY_VALUES_SHARE = 0.9
 NAME_PARTS_AGREEMENT = 0.5
 ORGANISATION_SHARE = 0.5
 PERSON_SHARE = 0.8
+GIVEN_NAME_SHARE = 0.8
+CODE_SHARE = 0.8
 # Fields that say how to reach or name a person: in a table of organisations they are taken only
 # from columns that say they are the contact person's ("Contact Email").
 _CONTACT_TYPES = frozenset({"name", "full_name", "email", "phone"})
+_PERSONAL_TYPES = frozenset({"name", "email", "phone", "date"})
 
 _PLACEHOLDER = re.compile(
     r"^(unnamed( \d+)?( level \d+)?|column ?\d*|col ?\d+|field ?\d+|f\d+|none|null|nan|n ?a|x)$"
@@ -146,6 +155,17 @@ class Mapper:
         self._types = {item.name: item.type for item in spec.fields}
         self._labels = [item.display_label for item in spec.fields]
         self._overrides = {header_words(k): v for k, v in spec.header_overrides.items()}
+        self._named = frozenset(
+            item.name
+            for item in spec.fields
+            if item.type == "text" and not is_identifier_field(item.name, item.match_names())
+        )
+        """Text fields that hold names of things (a department, a job title), never codes."""
+        self._identifiers = frozenset(
+            item.name
+            for item in spec.fields
+            if item.type == "text" and is_identifier_field(item.name, item.match_names())
+        )
 
     def is_known(self, header: str) -> bool:
         """Does this text name some field well enough to be mapped? (Table detection asks.)"""
@@ -184,6 +204,7 @@ class Mapper:
         self._organisation_rows(table, samples, candidates, decided)
         positions = self._resolve(table, candidates, samples, decided)
         self._check_name_parts(table, sample_rows, positions, decided)
+        self._given_names(table, samples, positions, decided)
         if self.spec.map_by_values:
             self._map_by_values(table, samples, positions, decided)
         columns = [decided[offset] for offset in range(table.width)]
@@ -239,6 +260,14 @@ class Mapper:
             return ColumnMapping(
                 column, letter, text, None, score, "other_party", detail, hidden, name
             )
+        if match.block == "code":
+            detail = (
+                f"{match.word!r} makes this a code or key of {match.spelling!r}, not its "
+                f"{self._types[name]} value; map it with header_overrides if it is {name}"
+            )
+            return ColumnMapping(
+                column, letter, text, None, score, "unknown_header", detail, hidden, name
+            )
         if match.block == "modifier":
             detail = (
                 f"{match.word!r} changes what {match.spelling!r} means here; map it with "
@@ -252,6 +281,16 @@ class Mapper:
             detail = (
                 f"the header suggests {name}, but only {found.matched} of {found.sample} "
                 f"sampled values look like {found.type} values"
+            )
+            return ColumnMapping(
+                column, letter, text, None, score, "values_mismatch", detail, hidden, name,
+                evidence=found,
+            )  # fmt: skip
+        codes = sum(1 for value in values if is_code(value))
+        if name in self._named and found.conclusive and codes >= CODE_SHARE * found.sample:
+            detail = (
+                f"the header suggests {name}, but {codes} of {found.sample} sampled values are "
+                f"codes or numbers ({values[0]!r}), not names"
             )
             return ColumnMapping(
                 column, letter, text, None, score, "values_mismatch", detail, hidden, name,
@@ -279,17 +318,24 @@ class Mapper:
             return
         letter = column_letter(table.first_col + subject)
         for candidate in list(candidates):
-            if candidate.configured or self._types[candidate.field] not in _CONTACT_TYPES:
+            if candidate.configured:
                 continue
             words = set(header_words(table.headers[candidate.offset]))
-            if words & {"contact", "person"}:
+            if candidate.field in self._identifiers:
+                if words & ID_SUBJECT_WORDS:
+                    continue  # "Employee ID" says whose it is
+            elif self._types[candidate.field] not in _CONTACT_TYPES or words & {
+                "contact",
+                "person",
+            }:
                 continue
             candidates.remove(candidate)
             column, col_letter, hidden = self._column(table, candidate.offset, "")
+            what = "ID" if candidate.field in self._identifiers else self._types[candidate.field]
             detail = (
                 f"the rows are organisations (column {letter} holds their names), so this is "
-                f"the organisation's {self._types[candidate.field]}, not a person's; map it with "
-                f"header_overrides if it is the contact person's"
+                f"the organisation's {what}, not a person's; map it with header_overrides if it "
+                f"is the contact person's"
             )
             decided[candidate.offset] = ColumnMapping(
                 column, col_letter, table.headers[candidate.offset], None, candidate.score,
@@ -377,6 +423,43 @@ class Mapper:
                 best_candidate=rule.full_name,
             )
             del positions[rule.full_name]
+
+    def _given_names(
+        self,
+        table: TableInfo,
+        samples: list[list[Cell]],
+        positions: dict[str, int],
+        decided: dict[int, ColumnMapping],
+    ) -> None:
+        """A "Name" column refused as a full name because its values are single words is the
+        given name ("NAME" beside "SURNAME", or a roster's "Name" of first names): offered to
+        the first-name field when that has no column and another of the person's fields has."""
+        for rule in self.spec.derive_names:
+            if rule.first_name in positions or not any(
+                self._is_personal(name) for name in positions if name != rule.full_name
+            ):
+                continue
+            for offset, mapping in sorted(decided.items()):
+                if mapping.reason != "values_mismatch" or mapping.best_candidate != rule.full_name:
+                    continue
+                values = samples[offset]
+                found = evidence(values, self._types[rule.first_name])
+                single = sum(1 for v in values if isinstance(v, str) and len(v.split()) == 1)
+                if single < GIVEN_NAME_SHARE * len(values) or found.share < GIVEN_NAME_SHARE:
+                    continue
+                detail = (
+                    f"the header suggests {rule.full_name}, but {single} of {len(values)} "
+                    f"sampled values are single words: given names, so {rule.first_name}"
+                )
+                decided[offset] = replace(
+                    mapping, field=rule.first_name, reason="mapped", detail=detail, evidence=found
+                )
+                positions[rule.first_name] = offset
+                break
+
+    def _is_personal(self, name: str) -> bool:
+        """A field only a person has: a name part, an e-mail, a phone, a date, an ID."""
+        return name in self._identifiers or self._types[name] in _PERSONAL_TYPES
 
     def _map_by_values(
         self,

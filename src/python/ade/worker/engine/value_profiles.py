@@ -174,6 +174,19 @@ def is_organisation(value: Cell) -> bool:
     return "&" in words or any(w.lower().strip(".") in _ORGANISATION_WORDS for w in words)
 
 
+_CODE = re.compile(r"^(?=[^\s]*[\d_])[A-Za-z0-9_\-./]{1,16}$")
+
+
+def is_code(value: Cell) -> bool:
+    """A key rather than a name: a number, or one token holding a digit or an underscore
+    ("D006", "IT_PROG", "4410"). "HR", "CEO" and "Sales" are names; so is "Engineer II"."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and bool(_CODE.match(value.strip()))
+
+
 def _is_anything(_: Cell) -> bool:
     return True
 
