@@ -83,7 +83,7 @@ def run(
 
 
 def read_table(out: Path, number: int) -> list[dict[str, str]]:
-    with (out / "tables" / f"{number}.csv").open(newline="", encoding="utf-8") as handle:
+    with (out / "tables" / f"{number}.csv").open(newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 

@@ -177,6 +177,14 @@ class ConfigurationSpec(BaseModel):
     # A header match is only taken when at least this share of the column's sampled values fit
     # the field's type (names look like names, dates parse, ...); otherwise `values_mismatch`.
     value_match_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
+    # Table and issue CSVs: a cell a spreadsheet would run as a formula (it starts with =, +, -,
+    # @, TAB, CR or NUL and is not a plain number) is written with a leading "'" (OWASP's CSV
+    # injection defence). Set False only for programs that read the CSVs; the workbook always
+    # holds the text as is.
+    csv_defuse_formulas: bool = True
+    # Table and issue CSVs start with a UTF-8 byte-order mark, so that Excel reads accents
+    # right; set False for programs that do not expect one.
+    csv_byte_order_mark: bool = True
 
     @model_validator(mode="after")
     def _check_consistency(self) -> ConfigurationSpec:

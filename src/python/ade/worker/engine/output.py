@@ -6,6 +6,9 @@ the workbook is written by a child process on the second core, overlapping with 
 smaller inputs write it in-process, where starting a process would cost more than it saves.
 The workbook is saved under a temporary name and renamed, so a crash never leaves a truncated
 normalized.xlsx looking complete. Tables may have any number of columns.
+
+The CSVs are for people first (see :mod:`ade.worker.engine.csv_safety`): by default they start
+with a UTF-8 byte-order mark and formula cells are defused; the workbook keeps the text as is.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ade.worker.engine.cells import Cell
+from ade.worker.engine.csv_safety import defuse_row
 from ade.worker.engine.validate import ISSUE_COLUMNS, Issue
 from ade.worker.engine.workbook import EXCEL_MAX_TEXT, Book, BookProcess, LocalBook, fit_for_excel
 
@@ -38,9 +42,15 @@ BATCH_ROWS = 500
 class TableSink:
     """Where one table's output rows go: its CSV file and, batched, its workbook sheet."""
 
-    def __init__(self, handle: IO[str], book: Book | None, sheet: int) -> None:
+    def __init__(
+        self, handle: IO[str], book: Book | None, sheet: int, *, defuse_formulas: bool = True
+    ) -> None:
         self._handle = handle
-        self._csv_row = csv.writer(handle).writerow
+        write_csv = csv.writer(handle).writerow
+        if defuse_formulas:
+            self._csv_row: Callable[[list[Cell]], int] = lambda row: write_csv(defuse_row(row))
+        else:
+            self._csv_row = write_csv
         self._book = book
         self._sheet = sheet
         self._pending: list[list[Cell]] = []
@@ -48,7 +58,8 @@ class TableSink:
 
     def _write_both(self, row: list[Cell]) -> None:
         # writerow returns the characters written: only a row that long can hold a cell too
-        # long for Excel, so the common case pays no per-cell check.
+        # long for Excel, so the common case pays no per-cell check. The workbook gets the
+        # cells as they are (string cells are never formulas there).
         if self._csv_row(row) > EXCEL_MAX_TEXT:
             row = fit_for_excel(row)
         self._pending.append(row)
@@ -72,7 +83,8 @@ class OutputWriter:
 
     `input_bytes` (the input file's size) chooses where the workbook is written; `on_wait` is
     called every few seconds while a second process finishes the workbook, so a long save still
-    shows progress.
+    shows progress. `defuse_formulas` and `byte_order_mark` are the configuration's
+    `csv_defuse_formulas` and `csv_byte_order_mark` (off only for machine consumers).
     """
 
     def __init__(
@@ -82,8 +94,12 @@ class OutputWriter:
         write_xlsx: bool = True,
         input_bytes: int = 0,
         on_wait: Callable[[], None] | None = None,
+        defuse_formulas: bool = True,
+        byte_order_mark: bool = True,
     ) -> None:
         self.directory = directory
+        self._defuse = defuse_formulas
+        self._encoding = "utf-8-sig" if byte_order_mark else "utf-8"
         (directory / TABLES_DIR).mkdir(parents=True, exist_ok=True)
         self._sinks: list[TableSink] = []
         self._titles: set[str] = {"issues"}
@@ -92,7 +108,9 @@ class OutputWriter:
         if write_xlsx:
             self._book = BookProcess() if input_bytes >= SECOND_PROCESS_MIN_BYTES else LocalBook()
         self._issue_rows: list[list[Cell]] = [list(ISSUE_COLUMNS)]
-        self._issues_handle = (directory / ISSUES_NAME).open("w", encoding="utf-8", newline="")
+        self._issues_handle = (directory / ISSUES_NAME).open(
+            "w", encoding=self._encoding, newline=""
+        )
         self._issues_csv = csv.writer(self._issues_handle)
         self._issues_csv.writerow(ISSUE_COLUMNS)
 
@@ -100,11 +118,11 @@ class OutputWriter:
         return self.directory / TABLES_DIR / f"{number}.csv"
 
     def open_table(self, number: int, sheet: str, columns: list[str]) -> TableSink:
-        handle = self.table_path(number).open("w", encoding="utf-8", newline="")
+        handle = self.table_path(number).open("w", encoding=self._encoding, newline="")
         index = -1
         if self._book is not None:
             index = self._book.add_sheet(self._title(number, sheet))
-        sink = TableSink(handle, self._book, index)
+        sink = TableSink(handle, self._book, index, defuse_formulas=self._defuse)
         sink.write(list(columns))
         self._sinks.append(sink)
         return sink
@@ -120,7 +138,7 @@ class OutputWriter:
 
     def issue(self, issue: Issue) -> None:
         row = issue.as_row()
-        self._issues_csv.writerow(row)
+        self._issues_csv.writerow(defuse_row(row) if self._defuse else row)
         if self._book is not None:
             self._issue_rows.append(row)
             if len(self._issue_rows) >= BATCH_ROWS:

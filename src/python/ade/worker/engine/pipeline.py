@@ -86,6 +86,8 @@ def extract(
             write_xlsx=write_xlsx,
             input_bytes=path.stat().st_size,
             on_wait=lambda: emitter.emit("workbook.saving"),
+            defuse_formulas=spec.csv_defuse_formulas,
+            byte_order_mark=spec.csv_byte_order_mark,
         )
         _run(path, spec, sheets, writer, emitter, summary)
         if not summary.tables:
