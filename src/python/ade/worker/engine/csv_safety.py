@@ -34,12 +34,7 @@ def defuse(value: str) -> str:
 
 def defuse_row(row: list[Cell]) -> list[Cell]:
     """`row` itself when no cell needs defusing (the common case: no copy), else a copy."""
-    for index, cell in enumerate(row):
-        if cell.__class__ is str and cell[:1] in TRIGGERS and cell and not _INERT.match(cell):
-            safe = row.copy()
-            for position in range(index, len(row)):
-                value = safe[position]
-                if value.__class__ is str:
-                    safe[position] = defuse(value)  # type: ignore[arg-type]
-            return safe
+    for cell in row:
+        if isinstance(cell, str) and cell[:1] in TRIGGERS and cell and not _INERT.match(cell):
+            return [defuse(value) if isinstance(value, str) else value for value in row]
     return row
