@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from ade.db.configuration_spec import ConfigurationSpec, default_configuration, parse_configuration
+from ade.db.configuration_spec import (
+    WORD_CHARACTERS,
+    ConfigurationSpec,
+    default_configuration,
+    header_words,
+    parse_configuration,
+)
 
 
 def errors_of(data: dict[str, Any]) -> str:
@@ -98,3 +105,50 @@ def test_new_mapping_options_have_safe_defaults() -> None:
     assert "value_match_threshold" in errors_of(
         {"fields": [{"name": "a"}], "value_match_threshold": 2}
     )
+
+
+# Script blocks whose letters and digits are header words (see WORD_CHARACTERS).
+_SCRIPT_BLOCKS = [
+    (0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A), (0xAA, 0x24F), (0x370, 0x3FF), (0x400, 0x52F),
+    (0x531, 0x58F), (0x5D0, 0x5EA), (0x620, 0x6FF), (0x900, 0x97F), (0xE00, 0xE7F),
+    (0x1100, 0x11FF), (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7A3),
+]  # fmt: skip
+
+
+def test_word_characters_are_the_letters_and_digits_that_survive_normalization() -> None:
+    """Every character of the class is a letter or digit whose normalized form is made only of
+    characters of the class (so an alias that passes validation never normalizes to nothing),
+    and every such letter of the scripts is in it."""
+    import unicodedata
+
+    def plain(ch: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", ch)
+        return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+    words = re.compile(f"[{WORD_CHARACTERS}]")
+    kept = {
+        chr(code)
+        for low, high in _SCRIPT_BLOCKS
+        for code in range(low, high + 1)
+        if unicodedata.category(chr(code))[0] in "LN"
+    }
+    changed = True
+    while changed:
+        before = len(kept)
+        kept = {ch for ch in kept if plain(ch) and all(c in kept for c in plain(ch))}
+        changed = len(kept) != before
+    in_class = {ch for low, high in _SCRIPT_BLOCKS for code in range(low, high + 1)
+                if words.fullmatch(ch := chr(code))}  # fmt: skip
+    assert in_class == kept
+
+
+@pytest.mark.parametrize(
+    ("header", "words"),
+    [("ФИО", ("фио",)), ("現職 Position", ("現職", "position")), ("الاسم", ("الاسم",))],
+)
+def test_headers_in_other_scripts_are_words_not_blanks(header: str, words: tuple[str]) -> None:
+    assert header_words(header) == words
+    spec = ConfigurationSpec.model_validate(
+        {"fields": [{"name": "full_name", "aliases": [header]}]}
+    )
+    assert spec.fields[0].aliases == [header]

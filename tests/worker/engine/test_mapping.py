@@ -493,3 +493,91 @@ def test_short_capitalised_names_are_no_codes() -> None:
     titles = ["CEO", "CFO", "Engineer II", "RN", "VP Sales", "Clerk"]
     columns = by_header(["Department", "Title"], list(zip(departments, titles, strict=True)))
     assert (columns["Department"].field, columns["Title"].field) == ("department", "job_title")
+
+
+def test_headers_in_other_languages_and_scripts_map() -> None:
+    rows = [["Громова Алина Витальевна", "ассистент", "Кафедра физики"]] * 6
+    columns = by_header(["ФИО", "Должность", "Подразделение"], rows)
+    assert [c.field for c in columns.values()] == ["full_name", "job_title", "department"]
+    chinese = by_header(["姓名", "職稱"], [["陳俞融", "教授"], ["楊仲準", "副教授"]] * 3)
+    assert (chinese["姓名"].field, chinese["職稱"].field) == ("full_name", "job_title")
+
+
+def test_unspaced_east_asian_names_are_full_names_not_given_names() -> None:
+    rows = [["0001", "张三"], ["0002", "李四"], ["0003", "王五"], ["0004", "赵六六"]] * 2
+    columns = by_header(["employee_id", "employee_name"], rows)
+    assert columns["employee_name"].field == "full_name"
+
+
+def test_a_customer_table_with_a_contact_person_keeps_the_companys_phone_out() -> None:
+    # Northwind's Customers: company names without company words, a contact person per row.
+    rows = [
+        ["ALFKI", "Alfreds Futterkiste", "Maria Anders", "Sales Representative", "030-0074321"],
+        ["ANATR", "Ana Trujillo Emparedados", "Ana Trujillo", "Owner", "(5) 555-4729"],
+        ["ANTON", "Antonio Moreno Taquería", "Antonio Moreno", "Owner", "(5) 555-3932"],
+        ["AROUT", "Around the Horn", "Thomas Hardy", "Sales Representative", "(171) 555-7788"],
+        [
+            "BERGS",
+            "Berglunds snabbköp",
+            "Christina Berglund",
+            "Order Administrator",
+            "0921-12 34 65",
+        ],
+    ]
+    headers = ["customerID", "companyName", "contactName", "contactTitle", "phone"]
+    columns = by_header(headers, rows)
+    assert columns["contactName"].field == "full_name"
+    assert (columns["phone"].field, columns["phone"].reason) == (None, "other_party")
+
+
+def test_people_with_an_employer_column_are_still_people() -> None:
+    rows = [["Acme Electric Ltd", r[4], r[5], r[1]] for r in PEOPLE]
+    columns = by_header(["Company", "First Name", "Last Name", "Email"], rows)
+    assert [columns[h].field for h in ("First Name", "Last Name", "Email")] == [
+        "first_name",
+        "last_name",
+        "email",
+    ]
+
+
+def test_a_country_is_no_organisation() -> None:
+    rows = [["USA", "Denver", "David", "Aardsma"], ["USA", "Mobile", "Hank", "Aaron"]] * 3
+    columns = by_header(["birthCountry", "birthCity", "nameFirst", "nameLast"], rows)
+    assert (columns["nameFirst"].field, columns["nameLast"].field) == ("first_name", "last_name")
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        ([1, 2, 3, 4, 5], "row numbers"),
+        (["241a444f0b330b22", "527fbda08922b018"], "machine keys"),
+        (["0035e00000AbCdEAAZ", "0035e00000XyZwVAA1", "0035e00000QrStUAA3"], "machine keys"),
+    ],
+)
+def test_a_bare_id_of_row_numbers_or_machine_keys_is_no_employee_id(
+    values: list[Cell], why: str
+) -> None:
+    [mapping] = mapped(["ID"], column(values)).columns
+    assert (mapping.field, mapping.reason) == (None, "values_mismatch")
+    assert why in mapping.detail
+
+
+def test_a_bare_id_of_staff_numbers_is_the_employee_id() -> None:
+    [mapping] = mapped(["ID"], column(["1042", "1007", "2210", "1311", "1402"])).columns
+    assert mapping.field == "employee_id"
+
+
+def test_a_players_team_and_position_are_no_department_and_job_title() -> None:
+    rows = [["Tim Hardaway Jr.", "DAL", "Guard"], ["Luka Doncic", "DAL", "Guard"]] * 3
+    columns = by_header(["PLAYER", "TEAM", "Position"], rows)
+    assert columns["PLAYER"].field == "full_name"
+    assert (columns["TEAM"].field, columns["Position"].field) == (None, None)
+    assert "players" in columns["TEAM"].detail
+    staff = by_header(["Name", "Team", "Position"], rows)
+    assert (staff["Team"].field, staff["Position"].field) == ("department", "job_title")
+
+
+def test_quoted_not_disclosed_names_are_placeholders_not_evidence() -> None:
+    names = ["Sir Stephen Laws", "'N/D'", "'N/D'", "Ian Watmore", "Vacant", "Antonia Romeo"]
+    rows = column(names + ["Oliver Robbins", "'N/D'", "Jenny Grey"])
+    assert by_header(["Name"], rows)["Name"].field == "full_name"

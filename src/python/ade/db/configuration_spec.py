@@ -21,11 +21,29 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 FieldType = Literal["text", "email", "date", "number", "integer", "phone", "name", "full_name"]
 
+# Letters and digits `header_key` keeps: ASCII, Latin, Greek, Cyrillic, Armenian, Hebrew,
+# Arabic, Devanagari, Thai, Hangul, kana and CJK ideographs, less any character that
+# normalization would turn into something outside this class (tests/worker/engine/
+# test_configuration_spec.py rebuilds it from Unicode data). One literal class, so that Python
+# and the JSON schema's ECMA regex (an alias's pattern) agree on what counts as a letter.
+WORD_CHARACTERS = (
+    "0-9A-Za-z\u00aa\u00b2-\u00b3\u00b5\u00b9-\u00ba\u00c0-\u00d6\u00d8-\u00f6"
+    "\u00f8-\u013e\u0141-\u0148\u014a-\u0180\u0182-\u0185\u0187-\u0188\u018b-\u018e"
+    "\u0191-\u0192\u0195\u0198-\u019b\u019e\u01a0-\u01a5\u01a7-\u01a8\u01aa-\u01ad"
+    "\u01af-\u01b0\u01b3-\u01b6\u01b8-\u01ed\u01f0-\u0239\u023b-\u023d\u023f-\u0243"
+    "\u0246-\u024f\u0370-\u0373\u0376-\u0377\u037b-\u037d\u037f\u0386\u0388-\u038a"
+    "\u038c\u038e-\u03a1\u03a3-\u03f5\u03f7-\u0481\u048a-\u052f\u0531-\u0556\u0559"
+    "\u0560-\u0588\u05d0-\u05ea\u0620-\u064a\u0660-\u0669\u066e-\u066f\u0671-\u06d3"
+    "\u06d5\u06e5-\u06e6\u06ee-\u06fc\u06ff\u0904-\u0939\u093d\u0950\u0958-\u0961"
+    "\u0966-\u096f\u0971-\u097f\u0e01-\u0e30\u0e32\u0e40-\u0e46\u0e50-\u0e59"
+    "\u1100-\u11ff\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uac00-\ud7a3"
+)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_NON_WORD = re.compile(f"[^{WORD_CHARACTERS}]+")
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"
-_ALIAS = r"[A-Za-z0-9]"
-"""An alias needs an ASCII letter or digit (what `header_key` keeps); the JSON schema says so."""
+_ALIAS = f"[{WORD_CHARACTERS}]"
+"""An alias needs a letter or digit (what `header_key` keeps); the JSON schema says so."""
 
 
 def header_key(text: str) -> str:
@@ -33,12 +51,13 @@ def header_key(text: str) -> str:
 
     Accents are stripped, camelCase is split ("firstName" -> "first name"), everything is
     lower-cased and any run of punctuation, underscores or whitespace becomes one space.
-    "E-Mail Address:" and "e_mail address" both become "e mail address".
+    "E-Mail Address:" and "e_mail address" both become "e mail address". Letters of other
+    scripts are words too ("ФИО", "姓名", "الاسم"), not blanks.
     """
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     split = _CAMEL.sub(" ", plain).lower()
-    return _NON_ALNUM.sub(" ", split).strip()
+    return _NON_WORD.sub(" ", split).strip()
 
 
 # Abbreviations exports use for the same word; "#" is read as "number" before punctuation goes.
@@ -53,6 +72,8 @@ _WORD_SYNONYMS = {
     "mob": "mobile",
     "biz": "business",
     "ee": "employee",
+    "pers": "personnel",
+    "nr": "number",
 }
 
 # Run-together abbreviations payroll and HR systems write as one word ("EEID", "EmpNo").

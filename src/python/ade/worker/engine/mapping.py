@@ -36,6 +36,7 @@ from ade.db.configuration_spec import ConfigurationSpec, header_key, header_word
 from ade.worker.engine.cells import Cell, column_letter
 from ade.worker.engine.header_match import (
     ID_SUBJECT_WORDS,
+    ORGANISATION_WORDS,
     HeaderMatch,
     HeaderScorer,
     is_identifier_field,
@@ -74,6 +75,8 @@ CODE_SHARE = 0.8
 # from columns that say they are the contact person's ("Contact Email").
 _CONTACT_TYPES = frozenset({"name", "full_name", "email", "phone"})
 _PERSONAL_TYPES = frozenset({"name", "email", "phone", "date"})
+_CONTACT_WORDS = frozenset({"contact", "person"})
+_PLAYER_WORDS = frozenset({"player", "players", "athlete", "athletes"})
 
 _PLACEHOLDER = re.compile(
     r"^(unnamed( \d+)?( level \d+)?|column ?\d*|col ?\d+|field ?\d+|f\d+|none|null|nan|n ?a|x)$"
@@ -202,6 +205,7 @@ class Mapper:
             if decision is not None:
                 decided[offset] = decision
         self._organisation_rows(table, samples, candidates, decided)
+        self._players(table, samples, candidates, decided)
         positions = self._resolve(table, candidates, samples, decided)
         self._check_name_parts(table, sample_rows, positions, decided)
         self._given_names(table, samples, positions, decided)
@@ -286,6 +290,17 @@ class Mapper:
                 column, letter, text, None, score, "values_mismatch", detail, hidden, name,
                 evidence=found,
             )  # fmt: skip
+        if name in self._identifiers and set(header_words(text)) <= {"id", "number"}:
+            key = _record_key(values)
+            if key is not None:
+                detail = (
+                    f"a bare {text!r} of {key}: the export's own record key, not the person's "
+                    f"{name}; map it with header_overrides if it is"
+                )
+                return ColumnMapping(
+                    column, letter, text, None, score, "values_mismatch", detail, hidden, name,
+                    evidence=found,
+                )  # fmt: skip
         codes = sum(1 for value in values if is_code(value))
         if name in self._named and found.conclusive and codes >= CODE_SHARE * found.sample:
             detail = (
@@ -306,15 +321,18 @@ class Mapper:
         candidates: list[_Candidate],
         decided: dict[int, ColumnMapping],
     ) -> None:
-        """In a table whose rows are organisations (its first column of names holds company
-        names: a vendor master, a customer list), an unqualified "Email" or "Phone" is the
-        organisation's. Only columns that say they are the contact person's may feed a
-        people-configuration's name, e-mail and phone fields."""
+        """In a table whose rows are organisations (a vendor master, a customer list: a column
+        of company names, or a "Company Name" header, and no person named but as a contact),
+        an unqualified "Email", "Phone" or "ID" is the organisation's. Only columns that say
+        they are the contact person's may feed a people-configuration's fields. A table that
+        names a person of its own ("First Name" beside "Company") is a table of people."""
         if not any(t in ("name", "full_name") for t in self._types.values()):
             return  # the configuration is not about people
         people = {c.offset for c in candidates if self._types[c.field] in ("name", "full_name")}
-        subject = _first_name_column(samples, people)
-        if subject is None or subject in people or not _is_organisations(samples[subject]):
+        if any(not self._says_contact(table, offset) for offset in people):
+            return
+        subject = _organisation_column(table, samples, people)
+        if subject is None:
             return
         letter = column_letter(table.first_col + subject)
         for candidate in list(candidates):
@@ -324,22 +342,53 @@ class Mapper:
             if candidate.field in self._identifiers:
                 if words & ID_SUBJECT_WORDS:
                     continue  # "Employee ID" says whose it is
-            elif self._types[candidate.field] not in _CONTACT_TYPES or words & {
-                "contact",
-                "person",
-            }:
+            elif self._types[candidate.field] not in _CONTACT_TYPES or words & _CONTACT_WORDS:
                 continue
             candidates.remove(candidate)
             column, col_letter, hidden = self._column(table, candidate.offset, "")
             what = "ID" if candidate.field in self._identifiers else self._types[candidate.field]
             detail = (
-                f"the rows are organisations (column {letter} holds their names), so this is "
-                f"the organisation's {what}, not a person's; map it with header_overrides if it "
-                f"is the contact person's"
+                f"the rows are organisations (column {letter} names them), so this is the "
+                f"organisation's {what}, not a person's; map it with header_overrides if it is "
+                f"the contact person's"
             )
             decided[candidate.offset] = ColumnMapping(
                 column, col_letter, table.headers[candidate.offset], None, candidate.score,
                 "other_party", detail, hidden, candidate.field,
+                evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
+            )  # fmt: skip
+
+    @staticmethod
+    def _says_contact(table: TableInfo, offset: int) -> bool:
+        return bool(set(header_words(table.headers[offset])) & _CONTACT_WORDS)
+
+    def _players(
+        self,
+        table: TableInfo,
+        samples: list[list[Cell]],
+        candidates: list[_Candidate],
+        decided: dict[int, ColumnMapping],
+    ) -> None:
+        """In a roster of players or athletes, "Team" and "Position" are the game's, not an
+        employer's department and job title: those fields are left to the organisation's own
+        staff lists."""
+        names = [c for c in candidates if self._types[c.field] in ("name", "full_name")]
+        players = [c for c in names if set(header_words(table.headers[c.offset])) & _PLAYER_WORDS]
+        if not players:
+            return
+        who = table.headers[players[0].offset]
+        for candidate in list(candidates):
+            if candidate.configured or candidate.field not in self._named:
+                continue
+            candidates.remove(candidate)
+            column, letter, hidden = self._column(table, candidate.offset, "")
+            detail = (
+                f"the rows are players ({who!r}): this is their {table.headers[candidate.offset]!r}"
+                f" in the game, not a {candidate.field}; map it with header_overrides if it is"
+            )
+            decided[candidate.offset] = ColumnMapping(
+                column, letter, table.headers[candidate.offset], None, candidate.score,
+                "unknown_header", detail, hidden, candidate.field,
                 evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
             )  # fmt: skip
 
@@ -520,16 +569,24 @@ class Mapper:
         return kept
 
 
-def _first_name_column(samples: list[list[Cell]], people: set[int]) -> int | None:
-    """The leftmost column naming what a row is about: a person (a column already taken for a
-    person's name, or full of full names) or an organisation (full of company names)."""
+def _organisation_column(
+    table: TableInfo, samples: list[list[Cell]], people: set[int]
+) -> int | None:
+    """The column naming the organisation a row is about: a header that names one ("Company
+    Name", "Organisation"), or else the leftmost column of company names before any column of
+    full names."""
+    for offset, header in enumerate(table.headers):
+        words = set(header_words(header))
+        if offset not in people and words & ORGANISATION_WORDS:
+            if words <= ORGANISATION_WORDS | {"name"}:
+                return offset
     for offset, values in enumerate(samples):
         if offset in people:
+            break
+        if _is_organisations(values):
             return offset
-        if _is_organisations(values) or (
-            len(values) >= 5 and evidence(values, "full_name").share >= PERSON_SHARE
-        ):
-            return offset
+        if len(values) >= 5 and evidence(values, "full_name").share >= PERSON_SHARE:
+            return None  # the rows are about the person named here
     return None
 
 
@@ -545,3 +602,43 @@ def _words(value: Cell) -> set[str]:
     plain = unicodedata.normalize("NFKD", value)
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold()
     return set(re.findall(r"[^\W\d_]+", plain))
+
+
+_MACHINE_KEY = re.compile(
+    r"^(?:[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[0-9a-f]{12,}|"
+    r"[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?)$"
+)
+
+
+def _record_key(values: list[Cell]) -> str | None:
+    """What makes a bare "ID" column a system's record key rather than the person's ID:
+    row numbers (1, 2, 3, ... in order) or machine keys (hex strings, UUIDs, 15/18-character
+    CRM keys with letters and digits mixed), or None."""
+    numbers = [_counter(value) for value in values]
+    if len(values) >= 3 and None not in numbers:
+        start = numbers[0]
+        if start in (0, 1) and numbers == list(range(start, start + len(numbers))):
+            return "row numbers"
+    keys = [
+        v
+        for v in values
+        if isinstance(v, str)
+        and _MACHINE_KEY.match(v.strip())
+        and any(c.isdigit() for c in v)
+        and any(c.isalpha() for c in v)
+    ]
+    if len(values) >= 2 and len(keys) >= BY_VALUES_SHARE * len(values):
+        return "machine keys"
+    return None
+
+
+def _counter(value: Cell) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and not value.strip().startswith("0"):
+        return int(value)
+    return None

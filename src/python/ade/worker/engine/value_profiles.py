@@ -39,7 +39,7 @@ of at least two fits: a "Preferred Name" column with two one-word values is no f
 
 _PLACEHOLDER_VALUES = frozenset(
     ["n/a", "na", "n.a.", "none", "null", "nil", "-", "--", "---", "?", "unknown", "tbd", "tba"]
-) | {"not provided", "not applicable", "#n/a"}
+) | {"not provided", "not applicable", "#n/a", "n/d", "vacant", "redacted", "withheld"}
 
 # Words that name an organisation, not a person. A value holding one is not a person's name.
 _ORGANISATION_WORDS = frozenset(
@@ -71,7 +71,7 @@ def is_placeholder_value(value: Cell) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
-        text = value.strip().lower()
+        text = value.strip().strip("'\"").lower()  # "'N/D'" as some exports quote it
         return not text or text in _PLACEHOLDER_VALUES
     return False
 
@@ -157,13 +157,19 @@ def _is_name(value: Cell) -> bool:
     return tokens is not None and len(tokens) <= 4
 
 
+_UNSPACED_NAME = re.compile(r"^[\u3400-\u4DBF\u4E00-\u9FFF\uAC00-\uD7A3\u30A0-\u30FF]{2,5}$")
+"""Chinese, Japanese and Korean names are written without a space: "张三", "陳俞融", "김민수"."""
+
+
 def _is_full_name(value: Cell) -> bool:
     tokens = _name_tokens(value, allow_comma=True)
     if tokens is None:
         return False
     if isinstance(value, str) and value.count(",") == 1:
         return len(tokens) >= 2  # "Last, First"
-    return 2 <= len(tokens) <= 6
+    if len(tokens) == 1:
+        return bool(_UNSPACED_NAME.match(tokens[0]))
+    return len(tokens) <= 6
 
 
 def is_organisation(value: Cell) -> bool:
@@ -171,6 +177,8 @@ def is_organisation(value: Cell) -> bool:
     if not isinstance(value, str) or "@" in value:
         return False
     words = value.replace(",", " ").replace("&", " & ").split()
+    if len(words) < 2:
+        return False  # "USA", "Denver": a country or a city, not a company's name
     return "&" in words or any(w.lower().strip(".") in _ORGANISATION_WORDS for w in words)
 
 
