@@ -579,5 +579,5 @@ def test_a_players_team_and_position_are_no_department_and_job_title() -> None:
 
 def test_quoted_not_disclosed_names_are_placeholders_not_evidence() -> None:
     names = ["Sir Stephen Laws", "'N/D'", "'N/D'", "Ian Watmore", "Vacant", "Antonia Romeo"]
-    rows = column(names + ["Oliver Robbins", "'N/D'", "Jenny Grey"])
+    rows = column([*names, "Oliver Robbins", "'N/D'", "Jenny Grey"])
     assert by_header(["Name"], rows)["Name"].field == "full_name"

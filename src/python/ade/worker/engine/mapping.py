@@ -77,6 +77,8 @@ _CONTACT_TYPES = frozenset({"name", "full_name", "email", "phone"})
 _PERSONAL_TYPES = frozenset({"name", "email", "phone", "date"})
 _CONTACT_WORDS = frozenset({"contact", "person"})
 _PLAYER_WORDS = frozenset({"player", "players", "athlete", "athletes"})
+_ORGANISATION_HEADER = ORGANISATION_WORDS | {"name"}
+"""The words of a header naming the organisation a row is about ("Company Name")."""
 
 _PLACEHOLDER = re.compile(
     r"^(unnamed( \d+)?( level \d+)?|column ?\d*|col ?\d+|field ?\d+|f\d+|none|null|nan|n ?a|x)$"
@@ -577,9 +579,8 @@ def _organisation_column(
     full names."""
     for offset, header in enumerate(table.headers):
         words = set(header_words(header))
-        if offset not in people and words & ORGANISATION_WORDS:
-            if words <= ORGANISATION_WORDS | {"name"}:
-                return offset
+        if offset not in people and words & ORGANISATION_WORDS and words <= _ORGANISATION_HEADER:
+            return offset
     for offset, values in enumerate(samples):
         if offset in people:
             break
