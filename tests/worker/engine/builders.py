@@ -50,14 +50,19 @@ def write_xlsx(
 
 
 def detect(
-    rows: list[list[Any]], name: str = "S", known: set[str] | None = None
+    rows: list[list[Any]], name: str = "S", known: set[str] | dict[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    """Run table detection on in-memory rows; one dict per table with its data rows."""
-    vocabulary = {k.lower() for k in (known or set())}
+    """Run table detection on in-memory rows; one dict per table with its data rows.
+
+    known: header texts that name a field (a set: each its own field; a dict: text -> field)."""
+    if isinstance(known, dict):
+        vocabulary = {k.lower(): v for k, v in known.items()}
+    else:
+        vocabulary = {k.lower(): k.lower() for k in known or set()}
     sheet = Sheet(name=name, rows=iter(rows))
     found: dict[int, dict[str, Any]] = {}
     order: list[int] = []
-    for event in find_tables(sheet, lambda text: text.lower() in vocabulary, SheetScan()):
+    for event in find_tables(sheet, lambda text: vocabulary.get(text.lower()), SheetScan()):
         if isinstance(event, TableStart):
             found[id(event.table)] = {"info": event.table, "rows": []}
             order.append(id(event.table))

@@ -147,10 +147,16 @@ class Mapper:
         self._labels = [item.display_label for item in spec.fields]
         self._overrides = {header_words(k): v for k, v in spec.header_overrides.items()}
 
-    def is_known(self, header: str) -> bool:
-        """Does this text name some field well enough to be mapped? (Table detection asks.)"""
+    def known_field(self, header: str) -> str | None:
+        """The field this text names well enough to be mapped, or None. (Table detection asks:
+        to tell a new table's header from data, and two tables side by side from one.)"""
         match = self.scorer.match(header)
-        return match.usable and match.score >= self.spec.match_threshold
+        usable = match.usable and match.score >= self.spec.match_threshold
+        return match.field if usable else None
+
+    def is_known(self, header: str) -> bool:
+        """Does this text name some field well enough to be mapped?"""
+        return self.known_field(header) is not None
 
     def score_parts(self, parts: list[str]) -> HeaderMatch:
         """Best match for a (possibly two-row) header; the lower row alone counts at 95%."""

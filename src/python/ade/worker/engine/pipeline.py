@@ -136,7 +136,7 @@ def _run(
         numbers: list[int] = []
         last_info: TableInfo | None = None
         last_run: TableRun | None = None
-        for event in find_tables(sheet, mapper.is_known, scan):
+        for event in find_tables(sheet, mapper.known_field, scan):
             if type(event) is tuple:
                 info, index, cells = event
                 if info is not last_info:

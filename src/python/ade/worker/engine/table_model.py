@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -13,6 +14,9 @@ _IGNORED_KEEP = 50
 
 _NUMERIC = re.compile(r"^[\s$€£¥(+-]*\d[\d.,\s]*%?\)?\s*$")
 _DATE_LIKE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(\s|T|$)")
+
+KnownField = Callable[[str], str | None]
+"""The mapper's header knowledge: the field a header text names well enough to map, or None."""
 
 Kind = Literal["number", "date", "email", "text"]
 EndReason = Literal["end_of_sheet", "blank_gap", "totals", "notes"]

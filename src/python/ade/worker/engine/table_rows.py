@@ -19,11 +19,17 @@ blank).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ade.worker.engine.cells import Cell, Row, is_blank_row, is_empty
-from ade.worker.engine.table_model import EndReason, TableInfo, header_text, is_label, kind_of
+from ade.worker.engine.table_model import (
+    EndReason,
+    KnownField,
+    TableInfo,
+    header_text,
+    is_label,
+    kind_of,
+)
 
 PROFILE_ROWS = 20
 MAX_PAGE_TITLE_ROWS = 3
@@ -75,7 +81,7 @@ class OpenTable:
         info: TableInfo,
         header_cells: Row,
         preamble: set[Words],
-        known: Callable[[str], bool],
+        known: KnownField,
     ) -> None:
         self.info = info
         lower_texts = [header_text(v) for v in header_cells]
@@ -223,7 +229,7 @@ class OpenTable:
         if self._is_header_again(cells):
             return True  # the same header again: a new stacked table
         if len(filled) >= 2 and all(is_label(v) for _, v in filled):
-            if any(self.known(header_text(v)) for _, v in filled):
+            if any(self.known(header_text(v)) is not None for _, v in filled):
                 return True
             strictly_typed = self.typed_columns - self.text_columns
             if any(column in strictly_typed for column, _ in filled):
