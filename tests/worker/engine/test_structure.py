@@ -3,10 +3,81 @@ summary rows taken for people, and side-by-side people tables joined into one.""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
+from ade.worker.engine.table_model import RaggedRow
 from tests.worker.engine.builders import detect, info, read_table, run, write_xlsx
+
+# ------------------------------------------------------------------------ A. ragged CSV rows
+
+CUSTOMER_HEADER = "Customer ID,First Name,Last Name,Address,City,Phone,Fax"
+_STREETS = ["12 Main St", "4 Elm Rd", "9 Oak Ave", "77 Pine Ct", "3 Birch Ln", "8 Ash Way"]
+
+
+def _customer_export(path: Path) -> Path:
+    """A sample database's export: every other address holds an unquoted comma ("12 Main St,
+    Suite 4"), so those rows have 8 fields under a 7-field header."""
+    lines = [CUSTOMER_HEADER]
+    for i in range(12):
+        street = _STREETS[i % 6] + (", Suite 4" if i % 2 else "")
+        lines.append(
+            f"C{i:03},Ann{i},Lee,{street},Springfield,(555) 010-{1000 + i},(555) 020-{2000 + i}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _issues(out: Path) -> list[dict[str, str]]:
+    with (out / "issues.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_row_with_more_fields_than_the_header_is_ragged() -> None:
+    rows: list[list[Any]] = [
+        ["Name", "Email", "Phone"],
+        ["Ann Lee", "ann@x.org", "555-0101"],
+        ["Bob Roy", "12 Main St", " Suite 4", "bob@x.org"],  # 4 fields: a value split in two
+        ["Cy Doe", "cy@x.org"],  # fewer fields: trailing empty fields dropped, not a fault
+        ["Di Ek", "di@x.org", "555-0104", ""],  # a trailing delimiter: harmless
+    ]
+    [table] = detect(rows, field_counts=True)
+    assert info(table).header_fields == 3
+    assert table["ragged"] == [(2, RaggedRow(4, 3, ["bob@x.org"]))]
+    assert (info(table).ragged_rows, info(table).ragged_row_numbers) == (1, [2])
+    assert len(table["rows"]) == 4  # the ragged row is still data
+
+
+def test_workbook_rows_have_no_field_count_of_their_own() -> None:
+    rows: list[list[Any]] = [["Name", "Email"], ["Ann Lee", "ann@x.org", "note"]]
+    [table] = detect(rows)
+    assert info(table).header_fields is None and table["ragged"] == []
+
+
+def test_ragged_rows_are_reported_written_and_never_map_their_overflow_column(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    summary, _ = run(_customer_export(tmp_path / "customers.csv"), out)
+    [table] = summary.tables
+    mapping = {m["column"]: m for m in table["mapping"]}
+    # The real phone column is judged on the rows whose cells are where the header says.
+    assert table["fields_mapped"]["phone"] == "F"
+    assert mapping["H"]["field"] is None and mapping["H"]["reason"] == "overflow_column"
+    assert table["header_fields"] == 7
+    assert table["ragged_rows"] == 6
+    assert table["ragged_row_numbers"] == [3, 5, 7, 9, 11, 13]
+    ragged = [i for i in _issues(out) if i["code"] == "ragged_row"]
+    assert [i["row"] for i in ragged] == ["3", "5", "7", "9", "11", "13"]
+    assert ragged[0]["column"] == "H"
+    assert ragged[0]["value"] == "(555) 020-2001"
+    assert "8 fields" in ragged[0]["message"] and "header has 7" in ragged[0]["message"]
+    assert summary.issues.by_field["(row)"] == {"ragged_row": 6}
+    records = read_table(out, 1)
+    assert len(records) == 12  # nothing lost: ragged rows are written, as read
+    assert records[1]["Column H"] == "(555) 020-2001"
+
 
 # ------------------------------------------- C. side-by-side tables naming the same fields
 

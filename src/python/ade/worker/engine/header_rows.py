@@ -130,6 +130,11 @@ class HeaderFinder:
                     and m.min_col <= c1
                 ],
                 last_row=header_rows[-1],
+                header_fields=(
+                    max(len(upper) if use_upper else 0, len(header))
+                    if self.sheet.field_counts
+                    else None
+                ),
             )
             tables.append(NewTable(info, header[c0 : c1 + 1]))
         return position, tables

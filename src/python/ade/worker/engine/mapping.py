@@ -6,7 +6,9 @@ cells, checked against the field type's profile in :mod:`ade.worker.engine.value
 Precision comes first: a wrong mapping silently corrupts data a person then trusts, a missed one
 only leaves a column unmapped, and unmapped columns are kept in the outputs. So, per column:
 
-1. a blank or placeholder header ("Column 7") has no header evidence;
+1. a blank or placeholder header ("Column 7") has no header evidence; a CSV column past the
+   header's fields (``overflow_column``: cells shifted there by rows with an unquoted
+   delimiter) is never mapped;
 2. a hidden column is skipped if the configuration excludes hidden columns;
 3. ``header_overrides`` decide before any scoring: a field (``configured``) or never
    (``excluded``);
@@ -56,6 +58,7 @@ Reason = Literal[
     "excluded",
     "blank_header",
     "hidden_column",
+    "overflow_column",
 ]
 
 BY_VALUES_SHARE = 0.9
@@ -218,6 +221,12 @@ class Mapper:
         def unmapped(reason: Reason, detail: str) -> ColumnMapping:
             return ColumnMapping(column, letter, text, None, 0.0, reason, detail, hidden)
 
+        if table.header_fields is not None and column >= table.header_fields:
+            detail = (
+                f"past the header's {table.header_fields} fields: only rows with more fields "
+                "than the header fill it, so its values are shifted cells of other columns"
+            )
+            return unmapped("overflow_column", detail)  # never mapped, not even by its values
         if is_placeholder(text):
             return unmapped("blank_header", "no header text")
         if hidden and not spec.include_hidden_columns:

@@ -9,6 +9,12 @@ Reports paginate: a repeat of the header inside the data is skipped, and so are 
 title rows above it when they repeat the report's own title (the rows above the first header)
 or say "page" or "continued", so one table stays one table across pages.
 
+In delimited text a row's field count is the row's own: a data row with values past the header's
+fields is ragged (an unquoted delimiter inside a value shifted its cells). It stays data, is
+marked so its cells are kept out of the column profiles and the mapping sample, and is reported.
+A row with fewer fields is read with its missing trailing cells empty, and is not reported: many
+exporters drop trailing empty fields, and the cells it has are still in their columns.
+
 A notes row ("Note: ...", "Source: ...") ends the table and is excluded. A totals row ("Total",
 "Grand total", "Dept 100 Total") is excluded too; it ends the table unless more of the table's
 data follows, in which case it was a subtotal and the table goes on. A totals label may sit in
@@ -25,6 +31,7 @@ from ade.worker.engine.cells import Cell, Row, is_blank_row, is_empty
 from ade.worker.engine.table_model import (
     EndReason,
     KnownField,
+    RaggedRow,
     TableInfo,
     header_text,
     is_label,
@@ -62,6 +69,8 @@ class Step:
 
     data: Row | None = None
     """The row's cells, when it is a data row of the table."""
+    ragged: RaggedRow | None = None
+    """Set when the data row has more fields than the header (delimited text only)."""
     ended: bool = False
     replay: list[tuple[int, Row]] = field(default_factory=list)
     """Rows the table did not take, to be searched for the next table's header."""
@@ -152,7 +161,12 @@ class OpenTable:
         if cells[self.key_column] == self.key_value and self._is_header_again(cells):
             info.repeated_headers_skipped += 1
             return _NOTHING
-        if self.profiled < PROFILE_ROWS:
+        ragged = None
+        if info.header_fields is not None and len(row) > info.header_fields:
+            ragged = self._ragged(row)
+        if ragged is not None:
+            info.note_ragged(index)
+        elif self.profiled < PROFILE_ROWS:  # shifted cells say nothing of their columns
             self.profiled += 1
             for column, value in enumerate(cells):
                 if not is_empty(value):
@@ -163,7 +177,14 @@ class OpenTable:
         if info.first_data_row is None:
             info.first_data_row = index
         info.last_row = index
-        return Step(data=cells)
+        return Step(data=cells, ragged=ragged)
+
+    def _ragged(self, row: Row) -> RaggedRow | None:
+        """The row's fault when it has values past the header's fields (see RaggedRow)."""
+        expected = self.info.header_fields
+        if expected is None or is_blank_row(row, expected):
+            return None  # a trailing delimiter, or no field counts at all
+        return RaggedRow(len(row), expected, row[expected:])
 
     def _end(self, reason: EndReason, replay: list[tuple[int, Row]]) -> Step:
         self.ended = True

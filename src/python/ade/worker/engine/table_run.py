@@ -6,6 +6,10 @@ the evidence; see :mod:`ade.worker.engine.mapping`) and, for date columns, wheth
 is day-first or month-first. Then the mapping is announced (``table.found``), the output sink is
 opened with its final columns, the held rows are processed and the rest stream through. The hold
 is bounded (a few hundred rows of one table), so memory stays flat however long the table is.
+
+A CSV row with more fields than the header (ragged, see
+:class:`ade.worker.engine.table_model.RaggedRow`) is left out of the sample, since its cells are
+shifted, and reported; its cells are still written.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from ade.worker.engine.events import Emitter
 from ade.worker.engine.mapping import Mapper, TableMapping
 from ade.worker.engine.normalize import day_month_evidence
 from ade.worker.engine.output import OutputWriter, TableSink
-from ade.worker.engine.table_model import TableInfo
+from ade.worker.engine.table_model import RaggedRow, TableInfo
 from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
 
 SAMPLE_ROWS = 200
@@ -50,18 +54,20 @@ class TableRun:
         self.rows = 0
         self.next_progress = time.monotonic() + PROGRESS_SECONDS
         self.date_orders: dict[str, dict[str, str]] = {}
-        self.buffer: list[tuple[int, Row]] | None = []
+        self.buffer: list[tuple[int, Row, RaggedRow | None]] | None = []
         self._mapping: TableMapping | None = None
         self._sink: TableSink | None = None
         self._processor: RowProcessor | None = None
 
-    def add(self, index: int, cells: Row) -> None:
+    def add(self, index: int, cells: Row, ragged: RaggedRow | None = None) -> None:
         if self.buffer is not None:
-            self.buffer.append((index, cells))
+            self.buffer.append((index, cells, ragged))
             if len(self.buffer) >= SAMPLE_ROWS:
                 self._start()
             return
         assert self._sink is not None and self._processor is not None
+        if ragged is not None:
+            self._issue(self._processor.ragged_issue(index, ragged))
         self._sink.write(self._processor.process(index, cells))
         self.rows += 1
         if not self.rows % 256 and time.monotonic() >= self.next_progress:
@@ -70,7 +76,8 @@ class TableRun:
 
     def _start(self) -> None:
         held, self.buffer = self.buffer or [], None
-        sample = [cells for _, cells in held]
+        # A ragged row's cells are shifted: no evidence of what its columns hold.
+        sample = [cells for _, cells, ragged in held if ragged is None]
         mapping = self._mapping = self.mapper.map_table(self.info, sample)
         self.emitter.emit(
             "table.found",
@@ -90,8 +97,8 @@ class TableRun:
         )
         for issue in self._processor.table_issues():
             self._issue(issue)
-        for index, cells in held:
-            self.add(index, cells)
+        for index, cells, ragged in held:
+            self.add(index, cells, ragged)
 
     def _date_orders(self, mapping: TableMapping, sample: list[Row]) -> dict[str, str]:
         """Each mapped date field's day/month order: from its values when they settle it."""
@@ -143,6 +150,9 @@ class TableRun:
             "page_break_rows": [r + 1 for r in info.page_break_rows],
             "footer_rows": [r + 1 for r in info.footer_rows],
             "end_reason": info.end_reason,
+            "ragged_rows": info.ragged_rows,
+            "ragged_row_numbers": [r + 1 for r in info.ragged_row_numbers],
+            "header_fields": info.header_fields,
             "hidden_columns": [column_letter(c) for c in info.hidden_columns],
             "merged_header_cells": info.merged_header_cells,
             "fields_mapped": {c.field: c.letter for c in mapping.mapped() if c.field},

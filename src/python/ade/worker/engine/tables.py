@@ -9,8 +9,9 @@ at most LOOKAHEAD rows; older rows slide out as "ignored"). The first row of the
 scores as a header becomes one (:mod:`ade.worker.engine.header_rows`).
 
 *In a table*: each table decides row by row what is data, what is skipped (blank lines, repeated
-headers, page titles, subtotals) and what ends it (:mod:`ade.worker.engine.table_rows`). Rows a
-table ends on go back to the search, so the next table can start on them.
+headers, page titles, subtotals), what ends it and which data rows of a CSV have more fields than
+the header (:mod:`ade.worker.engine.table_rows`). Rows a table ends on go back to the search, so
+the next table can start on them.
 
 Everything is deterministic: no randomness, no dependence on anything but the rows.
 """
@@ -101,7 +102,7 @@ class _Detector:
                 for table in active:
                     step = table.feed(index, row)
                     if step.data is not None:
-                        yield (table.info, index, step.data)
+                        yield (table.info, index, step.data, step.ragged)
                     if step.ended:
                         skipping_footer = step.skip_after
                         if replay is None or (step.replay and step.replay[0][0] < replay[0][0]):
