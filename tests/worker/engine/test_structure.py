@@ -79,6 +79,147 @@ def test_ragged_rows_are_reported_written_and_never_map_their_overflow_column(
     assert records[1]["Column H"] == "(555) 020-2001"
 
 
+# ------------------------------------------------------------------ B. summary rows as people
+
+BOX_HEADER = ["##", "Player", "MIN", "FG", "REB", "PTS"]
+PLAYERS = [
+    ["03", "Smith, John", "32", "5-10", "4", "15"],
+    ["11", "Jones, Al", "30", "6-12", "7", "16"],
+    ["21", "Brown, Cy", "28", "4-9", "2", "11"],
+    ["24", "White, Di", "25", "3-8", "5", "9"],
+    ["33", "Green, Ed", "20", "2-5", "6", "6"],
+]
+
+
+def test_a_box_scores_team_totals_and_summary_block_are_not_players() -> None:
+    rows: list[list[Any]] = [
+        BOX_HEADER,
+        *PLAYERS,
+        [None, "TEAM", None, None, "3", None],
+        [None, "Totals", "200", "20-44", "27", "57"],
+        ["FG %", "1st Half: 10-22 45.5%", "2nd Half: 10-22 45.5%", "Game: 20-44 45.5%"],
+        ["3FG %", "1st Half: 2-6 33.3%", "2nd Half: 3-7 42.9%", "Game: 5-13 38.5%"],
+        ["FT %", "1st Half: 4-6 66.7%", "2nd Half: 8-10 80.0%", "Game: 12-16 75.0%"],
+        ["Deadball Rebounds", "2", "1"],
+        ["Technical Fouls", "None"],
+        ["Officials: A. Ref, B. Ref"],
+    ]
+    [table] = detect(rows)
+    assert table["rows"] == PLAYERS
+    assert info(table).end_reason == "totals"
+    assert info(table).footer_rows == list(range(6, 14))
+    assert info(table).cell_range == "A1:F6"
+
+
+def test_team_totals_label_ends_the_table_whatever_its_figures() -> None:
+    rows: list[list[Any]] = [
+        BOX_HEADER,
+        *PLAYERS,
+        [None, "Team Totals", "200", "20-44", "27", "57"],
+    ]
+    [table] = detect(rows)
+    assert table["rows"] == PLAYERS
+    assert info(table).footer_rows == [6]
+
+
+def test_a_team_column_value_with_words_is_data() -> None:
+    rows: list[list[Any]] = [
+        ["Group", "Name", "Hours"],
+        ["Team", "Ann Lee", "8"],
+        ["Staff", "Bob", "7"],
+    ]
+    [table] = detect(rows)
+    assert len(table["rows"]) == 2
+
+
+def test_a_subtotal_followed_by_more_data_still_continues_the_table() -> None:
+    rows: list[list[Any]] = [
+        ["Emp", "Name", "Hours"],
+        ["1", "Ann Lee", "8"],
+        [None, "Total", "8"],
+        ["2", "Bob Roy", "7"],
+    ]
+    [table] = detect(rows)
+    assert [r[1] for r in table["rows"]] == ["Ann Lee", "Bob Roy"]
+    assert info(table).subtotal_rows == [2]
+
+
+def test_the_header_again_right_under_a_subtotal_is_a_page_break() -> None:
+    rows: list[list[Any]] = [
+        ["Emp", "Name", "Hours"],
+        ["1", "Ann Lee", "8"],
+        [None, "Dept 100 Total", "8"],
+        ["Emp", "Name", "Hours"],
+        ["2", "Bob Roy", "7"],
+    ]
+    [table] = detect(rows)
+    assert [r[1] for r in table["rows"]] == ["Ann Lee", "Bob Roy"]
+    assert info(table).subtotal_rows == [2]
+    assert info(table).repeated_headers_skipped == 1
+
+
+def test_a_new_header_right_under_the_totals_starts_the_next_table() -> None:
+    rows: list[list[Any]] = [
+        ["Emp", "Name", "Hours"],
+        ["1", "Ann Lee", "8"],
+        ["Total", None, "8"],
+        ["Name", "Email"],
+        ["Bob Roy", "bob@x.org"],
+    ]
+    first, second = detect(rows, known={"name", "email"})
+    assert info(first).footer_rows == [2]
+    assert info(second).headers == ["Name", "Email"]
+    assert second["rows"] == [["Bob Roy", "bob@x.org"]]
+
+
+ANALYST_HEADER = ["First Name", "Last Name", "Email", "Q1", "Q2", "Total"]
+
+
+def test_unlabelled_sum_rows_are_not_people(tmp_path: Path) -> None:
+    rows: list[list[Any]] = [
+        ANALYST_HEADER,
+        ["Ann", "Lee", "ann@x.org", 40, 52, 92],
+        ["Bob", "Roy", "bob@x.org", 30, 20, 50],
+        [None, None, None, 70, 72, 142],  # the West region's sum: a subtotal
+        ["Cy", "Doe", "cy@x.org", 10, 12, 22],
+        [None, None, "di@x.org", 5, 5, 10],  # no name, but an e-mail: a record
+        [92, None, None, 85, 89, 174],  # a count where the name goes, sums beside it
+    ]
+    out = tmp_path / "out"
+    summary, _ = run(write_xlsx(tmp_path / "book.xlsx", {"Sales": rows}), out)
+    [table] = summary.tables
+    assert [r["Email"] for r in read_table(out, 1)] == [
+        "ann@x.org",
+        "bob@x.org",
+        "cy@x.org",
+        "di@x.org",
+    ]
+    assert table["rows"] == 4
+    assert table["subtotal_rows"] == [4]
+    assert table["footer_rows"] == [7]
+    assert table["end_reason"] == "totals"
+    assert table["range"] == "A1:F6"
+
+
+def test_a_row_with_an_id_and_figures_is_a_record(tmp_path: Path) -> None:
+    rows: list[list[Any]] = [
+        ["Emp ID", "First Name", "Last Name", "Hours"],
+        [1001, "Ann", "Lee", 8],
+        [1002, None, None, 7],
+        [None, None, None, 15],
+    ]
+    summary, _ = run(write_xlsx(tmp_path / "b.xlsx", {"S": rows}), tmp_path / "out")
+    assert summary.tables[0]["rows"] == 2
+    assert summary.tables[0]["footer_rows"] == [4]
+
+
+def test_without_identifying_columns_numbers_only_rows_are_records(tmp_path: Path) -> None:
+    rows: list[list[Any]] = [["Dept", "Hours", "Overtime"], ["Sales", 8, 1], [None, 7, 2]]
+    summary, _ = run(write_xlsx(tmp_path / "c.xlsx", {"S": rows}), tmp_path / "out")
+    assert summary.tables[0]["rows"] == 2
+    assert summary.tables[0]["footer_rows"] == []
+
+
 # ------------------------------------------- C. side-by-side tables naming the same fields
 
 LEFT = ["First Name", "Middle Name", "Last Name", "Email"]

@@ -76,6 +76,8 @@ class TableInfo:
     page_break_rows: list[int] = field(default_factory=list)
     """Title rows of a page break (the report's title again above a repeated header)."""
     footer_rows: list[int] = field(default_factory=list)
+    """Rows under the table that are not records: its totals rows, and the notes or summary
+    lines right under them (up to a blank row)."""
     end_reason: EndReason = "end_of_sheet"
     header_fields: int | None = None
     """The header row's field count, for delimited text (None for workbooks, whose rows have

@@ -9,7 +9,8 @@ is bounded (a few hundred rows of one table), so memory stays flat however long 
 
 A CSV row with more fields than the header (ragged, see
 :class:`ade.worker.engine.table_model.RaggedRow`) is left out of the sample, since its cells are
-shifted, and reported; its cells are still written.
+shifted, and reported; its cells are still written. Rows the mapping shows are not records
+(:class:`SumRows`: figures with no name, e-mail or id) are skipped as totals.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ade.db.configuration_spec import ConfigurationSpec
-from ade.worker.engine.cells import Row, column_letter
+from ade.db.configuration_spec import ConfigurationSpec, header_words
+from ade.worker.engine.cells import Cell, Row, column_letter, is_empty
 from ade.worker.engine.events import Emitter
 from ade.worker.engine.mapping import Mapper, TableMapping
 from ade.worker.engine.normalize import day_month_evidence
 from ade.worker.engine.output import OutputWriter, TableSink
-from ade.worker.engine.table_model import RaggedRow, TableInfo
+from ade.worker.engine.table_model import RaggedRow, TableInfo, kind_of
 from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
 
 SAMPLE_ROWS = 200
@@ -55,6 +56,7 @@ class TableRun:
         self.next_progress = time.monotonic() + PROGRESS_SECONDS
         self.date_orders: dict[str, dict[str, str]] = {}
         self.buffer: list[tuple[int, Row, RaggedRow | None]] | None = []
+        self.sums: SumRows | None = None
         self._mapping: TableMapping | None = None
         self._sink: TableSink | None = None
         self._processor: RowProcessor | None = None
@@ -65,7 +67,9 @@ class TableRun:
             if len(self.buffer) >= SAMPLE_ROWS:
                 self._start()
             return
-        assert self._sink is not None and self._processor is not None
+        assert self._sink is not None and self._processor is not None and self.sums is not None
+        if self.sums.active and self.sums.skipped(index, cells):
+            return
         if ragged is not None:
             self._issue(self._processor.ragged_issue(index, ragged))
         self._sink.write(self._processor.process(index, cells))
@@ -79,6 +83,7 @@ class TableRun:
         # A ragged row's cells are shifted: no evidence of what its columns hold.
         sample = [cells for _, cells, ragged in held if ragged is None]
         mapping = self._mapping = self.mapper.map_table(self.info, sample)
+        self.sums = SumRows(self.spec, mapping, self.info)
         self.emitter.emit(
             "table.found",
             table=self.number,
@@ -132,8 +137,9 @@ class TableRun:
         if self.buffer is not None:
             self._start()
         assert self._sink is not None and self._processor is not None
-        assert self._mapping is not None
+        assert self._mapping is not None and self.sums is not None
         self._sink.close()
+        self.sums.finish()
         info, mapping = self.info, self._mapping
         return {
             "number": self.number,
@@ -146,9 +152,9 @@ class TableRun:
             "rows": self.rows,
             "blank_rows_skipped": info.blank_rows_skipped,
             "repeated_headers_skipped": info.repeated_headers_skipped,
-            "subtotal_rows": [r + 1 for r in info.subtotal_rows],
+            "subtotal_rows": [r + 1 for r in sorted(info.subtotal_rows)],
             "page_break_rows": [r + 1 for r in info.page_break_rows],
-            "footer_rows": [r + 1 for r in info.footer_rows],
+            "footer_rows": [r + 1 for r in sorted(info.footer_rows)],
             "end_reason": info.end_reason,
             "ragged_rows": info.ragged_rows,
             "ragged_row_numbers": [r + 1 for r in info.ragged_row_numbers],
@@ -172,3 +178,82 @@ class TableRun:
             "issues": self.issue_count,
             "output": f"tables/{self.number}.csv",
         }
+
+
+# Field types that say who a row is about; a text field named "..._id" or "..._number" too.
+_PERSON_TYPES = frozenset({"name", "full_name", "email"})
+_ID_TYPES = frozenset({"text", "integer", "number"})
+_ID_WORDS = frozenset({("id",), ("number",)})
+
+
+class SumRows:
+    """Rows of a table that are its sums, not records: no value in any of the columns that say
+    who a row is about (its mapped names, e-mail and ids) and nothing but numbers elsewhere (an
+    unlabelled totals row under an analyst's table, its name cells empty). A number in a name or
+    e-mail column is a count, not a name; an id is an id whatever it looks like, so a row with
+    an id, or an e-mail, and an empty name stays a record. Without such columns mapped nothing
+    tells a sum from a record, and no row is skipped.
+
+    They are skipped like the detector's labelled totals rows (:mod:`table_rows`): a subtotal
+    when more records follow, else a footer row; the table's range then ends above them."""
+
+    def __init__(self, spec: ConfigurationSpec, mapping: TableMapping, info: TableInfo) -> None:
+        self.info = info
+        self.names: list[int] = []
+        self.ids: list[int] = []
+        for item in spec.fields:
+            position = mapping.positions.get(item.name)
+            if position is None:
+                continue
+            if item.type in _PERSON_TYPES:
+                self.names.append(position)
+            elif item.type in _ID_TYPES and header_words(item.name)[-1:] in _ID_WORDS:
+                self.ids.append(position)
+        self.active = bool(self.names or self.ids)
+        self.pending: list[int] = []
+        self.last_record: int | None = None
+
+    def skipped(self, index: int, cells: Row) -> bool:
+        """Is this row a sum (held as pending until the next record says which kind)?"""
+        if _is_sum(cells, self.names, self.ids):
+            self.pending.append(index)
+            return True
+        if self.pending:
+            self.info.subtotal_rows.extend(self.pending)
+            self.pending = []
+        self.last_record = index
+        return False
+
+    def finish(self) -> None:
+        """Sums after the last record are the table's totals."""
+        if not self.pending:
+            return
+        self.info.footer_rows.extend(self.pending)
+        self.pending = []
+        if self.info.end_reason in ("end_of_sheet", "blank_gap"):
+            self.info.end_reason = "totals"
+        if self.last_record is not None:
+            self.info.last_row = self.last_record
+
+
+def _is_sum(cells: Row, names: list[int], ids: list[int]) -> bool:
+    for position in names:  # the common case, and cheap: a record's name or e-mail
+        value = cells[position]
+        if isinstance(value, str) and value[:1].isalpha():
+            return False
+        if not is_empty(value) and not _is_number(value):
+            return False
+    for position in ids:
+        if not is_empty(cells[position]):
+            return False
+    filled = False
+    for value in cells:
+        if not is_empty(value):
+            if not _is_number(value):
+                return False
+            filled = True
+    return filled
+
+
+def _is_number(value: Cell) -> bool:
+    return kind_of(value) == "number"
