@@ -210,12 +210,16 @@ class SumRows:
             elif item.type in _ID_TYPES and header_words(item.name)[-1:] in _ID_WORDS:
                 self.ids.append(position)
         self.active = bool(self.names or self.ids)
+        self.lead = (self.names + self.ids + [0])[0]
         self.pending: list[int] = []
         self.last_record: int | None = None
 
     def skipped(self, index: int, cells: Row) -> bool:
         """Is this row a sum (held as pending until the next record says which kind)?"""
-        if _is_sum(cells, self.names, self.ids):
+        lead = cells[self.lead]  # a name (or id) starting with a letter: a record, at once
+        if not (isinstance(lead, str) and lead[:1].isalpha()) and _is_sum(
+            cells, self.names, self.ids
+        ):
             self.pending.append(index)
             return True
         if self.pending:
@@ -237,10 +241,8 @@ class SumRows:
 
 
 def _is_sum(cells: Row, names: list[int], ids: list[int]) -> bool:
-    for position in names:  # the common case, and cheap: a record's name or e-mail
+    for position in names:
         value = cells[position]
-        if isinstance(value, str) and value[:1].isalpha():
-            return False
         if not is_empty(value) and not _is_number(value):
             return False
     for position in ids:
