@@ -50,22 +50,34 @@ def write_xlsx(
 
 
 def detect(
-    rows: list[list[Any]], name: str = "S", known: set[str] | None = None
+    rows: list[list[Any]],
+    name: str = "S",
+    known: set[str] | dict[str, str] | None = None,
+    *,
+    field_counts: bool = False,
 ) -> list[dict[str, Any]]:
-    """Run table detection on in-memory rows; one dict per table with its data rows."""
-    vocabulary = {k.lower() for k in (known or set())}
-    sheet = Sheet(name=name, rows=iter(rows))
+    """Run table detection on in-memory rows; one dict per table with its data rows.
+
+    known: header texts that name a field (a set: each its own field; a dict: text -> field).
+    field_counts: the rows are a CSV's (a row's length is its field count)."""
+    if isinstance(known, dict):
+        vocabulary = {k.lower(): v for k, v in known.items()}
+    else:
+        vocabulary = {k.lower(): k.lower() for k in known or set()}
+    sheet = Sheet(name=name, rows=iter(rows), field_counts=field_counts)
     found: dict[int, dict[str, Any]] = {}
     order: list[int] = []
-    for event in find_tables(sheet, lambda text: text.lower() in vocabulary, SheetScan()):
+    for event in find_tables(sheet, lambda text: vocabulary.get(text.lower()), SheetScan()):
         if isinstance(event, TableStart):
-            found[id(event.table)] = {"info": event.table, "rows": []}
+            found[id(event.table)] = {"info": event.table, "rows": [], "ragged": []}
             order.append(id(event.table))
         elif isinstance(event, TableEnd):
             pass
         else:
-            info, _, cells = event
+            info, index, cells, ragged = event
             found[id(info)]["rows"].append(list(cells))
+            if ragged is not None:
+                found[id(info)]["ragged"].append((index, ragged))
     return [found[key] for key in order]
 
 

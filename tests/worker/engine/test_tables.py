@@ -113,7 +113,7 @@ def test_totals_and_notes_below_a_table_are_excluded() -> None:
     [table] = detect(rows)
     assert table["rows"] == [["Ann", "10"], ["Bob", "12"]]
     assert info(table).end_reason == "totals"
-    assert info(table).footer_rows == [3]
+    assert info(table).footer_rows == [3, 4]  # the total, and the note under it
     assert info(table).cell_range == "A1:B3"
 
 
@@ -252,7 +252,7 @@ def test_subtotal_rows_are_skipped_and_the_table_goes_on() -> None:
     [table] = detect(rows)
     assert [r[1] for r in table["rows"]] == ["Ann Lee", "Bob Roy", "Cy Doe", "Di Ek"]
     assert info(table).subtotal_rows == [3, 5]
-    assert (info(table).end_reason, info(table).footer_rows) == ("totals", [8])
+    assert (info(table).end_reason, info(table).footer_rows) == ("totals", [8, 9])
 
 
 def test_a_page_break_repeating_the_reports_title_keeps_one_table() -> None:

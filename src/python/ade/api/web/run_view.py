@@ -57,6 +57,7 @@ _REASONS: dict[str, str] = {
     "duplicate": "another column already holds this field",
     "blank_header": "the header is blank",
     "hidden_column": "a hidden column, left out",
+    "overflow_column": "no header: only rows with too many fields reach it",
     "excluded": "excluded by the configuration",
 }
 _SHOWN_KEYS = {

@@ -10,7 +10,9 @@ segment:
 Segments come from empty columns: columns empty in the candidate and all its sample rows split
 it, as long as each side keeps >= 2 header cells (so a blank-header column inside one table does
 not split it). Each segment that qualifies is its own table: that is how side-by-side tables are
-found.
+found. A spacer column inside one long table (an ADP register's empty column E) does not split
+it when the rows stay aligned across it, unless the two sides' headers repeat labels or fields:
+then they are two tables side by side, however well aligned.
 
 Two-row headers:
   - a row that repeats values (a merged or hand-filled group row: "Contact, Contact") over a
@@ -32,10 +34,18 @@ from statistics import median
 
 from ade.worker.engine.cells import Row, is_blank_row, is_empty
 from ade.worker.engine.readers import Sheet
-from ade.worker.engine.table_model import TableInfo, at, header_text, is_label, kind_of
+from ade.worker.engine.table_model import (
+    KnownField,
+    TableInfo,
+    at,
+    header_text,
+    is_label,
+    kind_of,
+)
 
 SAMPLE = 8
 SPACER_EVIDENCE = 5
+SAME_FIELDS_APART = 2
 _CAPTION = re.compile(r":\s*\S")
 _LETTERS = re.compile(r"[^a-z]")
 
@@ -49,17 +59,20 @@ class NewTable:
 
 
 class HeaderFinder:
-    """Finds headers in the blocks of one sheet (it needs the sheet's merged ranges)."""
+    """Finds headers in the blocks of one sheet (it needs the sheet's merged ranges, and the
+    mapper's header knowledge to tell two tables side by side from one)."""
 
-    def __init__(self, sheet: Sheet) -> None:
+    def __init__(self, sheet: Sheet, known: KnownField) -> None:
         self.sheet = sheet
+        self.known = known
 
     def find(self, block: list[tuple[int, Row]]) -> tuple[int, list[NewTable]] | None:
         """(position in the block of the lowest header row, the tables found) or None."""
         for position in range(len(block) - 1):
             row = block[position][1]
             sample = [r for _, r in block[position + 1 : position + 1 + SAMPLE]]
-            segments = [s for s in _segments(row, sample) if _qualifies(row, sample, *s)]
+            spans = _segments(row, sample, self.known)
+            segments = [s for s in spans if _qualifies(row, sample, *s)]
             if segments:
                 return self._build(block, position, segments)
         return None
@@ -117,6 +130,11 @@ class HeaderFinder:
                     and m.min_col <= c1
                 ],
                 last_row=header_rows[-1],
+                header_fields=(
+                    max(len(upper) if use_upper else 0, len(header))
+                    if self.sheet.field_counts
+                    else None
+                ),
             )
             tables.append(NewTable(info, header[c0 : c1 + 1]))
         return position, tables
@@ -151,7 +169,7 @@ def _filled_columns(row: Row) -> list[int]:
     return [c for c, v in enumerate(row) if not is_empty(v)]
 
 
-def _segments(row: Row, sample: list[Row]) -> list[tuple[int, int]]:
+def _segments(row: Row, sample: list[Row], known: KnownField) -> list[tuple[int, int]]:
     """Column spans separated by columns empty in the candidate and every sample row."""
     occupied: set[int] = set(_filled_columns(row))
     for other in sample:
@@ -169,7 +187,7 @@ def _segments(row: Row, sample: list[Row]) -> list[tuple[int, int]]:
     def header_cells(span: list[int]) -> int:
         return sum(1 for c in range(span[0], span[1] + 1) if not is_empty(at(row, c)))
 
-    spans = _join_spacers(spans, row, sample)
+    spans = _join_spacers(spans, row, sample, known)
     merged = True
     while merged and len(spans) > 1:
         merged = False
@@ -184,29 +202,45 @@ def _segments(row: Row, sample: list[Row]) -> list[tuple[int, int]]:
     return [(span[0], span[1]) for span in spans]
 
 
-def _join_spacers(spans: list[list[int]], row: Row, sample: list[Row]) -> list[list[int]]:
+def _join_spacers(
+    spans: list[list[int]], row: Row, sample: list[Row], known: KnownField
+) -> list[list[int]]:
     """Join spans split by an empty spacer column when they are one table: at least
     SPACER_EVIDENCE sample rows, each with data on both sides (independent tables side by side
-    rarely stay row-aligned that long), and no header label repeats across the gap (two tables
-    side by side usually share their labels)."""
+    rarely stay row-aligned that long), and the two sides do not repeat each other's header:
+    no label repeats across the gap, nor do SAME_FIELDS_APART or more fields under other
+    spellings ("Given Name | Surname" beside "First Name | Last Name"). Two tables side by side
+    share their labels or their fields however well their rows align; one table does not hold
+    a field twice (one repeat, "Phone" and "Phone 2", stays one table: its second column is
+    only unmapped)."""
     rows = [r for r in sample if not is_blank_row(r)]
     if len(spans) < 2 or len(rows) < SPACER_EVIDENCE:
         return spans
     joined = [spans[0]]
     for span in spans[1:]:
         left, right = joined[-1], span
-        left_labels = {header_text(at(row, c)).lower() for c in range(left[0], left[1] + 1)}
-        right_labels = {header_text(at(row, c)).lower() for c in range(right[0], right[1] + 1)}
         aligned = all(
             not is_blank_row(r, left[0], left[1] + 1)
             and not is_blank_row(r, right[0], right[1] + 1)
             for r in rows
         )
-        if aligned and not (left_labels & right_labels) - {""}:
+        if aligned and not _repeats_header(row, left, right, known):
             joined[-1] = [left[0], right[1]]
         else:
             joined.append(span)
     return joined
+
+
+def _repeats_header(row: Row, left: list[int], right: list[int], known: KnownField) -> bool:
+    """Does the right span's header repeat the left's: a shared label, or shared fields?"""
+    left_texts = [header_text(at(row, c)) for c in range(left[0], left[1] + 1)]
+    right_texts = [header_text(at(row, c)) for c in range(right[0], right[1] + 1)]
+    left_labels = {t.lower() for t in left_texts if t}
+    if any(t.lower() in left_labels for t in right_texts if t):
+        return True
+    left_fields = {known(t) for t in left_texts if t} - {None}
+    right_fields = {known(t) for t in right_texts if t} - {None}
+    return len(left_fields & right_fields) >= SAME_FIELDS_APART
 
 
 def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:

@@ -6,7 +6,9 @@ cells, checked against the field type's profile in :mod:`ade.worker.engine.value
 Precision comes first: a wrong mapping silently corrupts data a person then trusts, a missed one
 only leaves a column unmapped, and unmapped columns are kept in the outputs. So, per column:
 
-1. a blank or placeholder header ("Column 7") has no header evidence;
+1. a blank or placeholder header ("Column 7") has no header evidence; a CSV column past the
+   header's fields (``overflow_column``: cells shifted there by rows with an unquoted
+   delimiter) is never mapped;
 2. a hidden column is skipped if the configuration excludes hidden columns;
 3. ``header_overrides`` decide before any scoring: a field (``configured``) or never
    (``excluded``);
@@ -63,6 +65,7 @@ Reason = Literal[
     "excluded",
     "blank_header",
     "hidden_column",
+    "overflow_column",
 ]
 
 BY_VALUES_SHARE = 0.9
@@ -172,10 +175,16 @@ class Mapper:
             if item.type == "text" and is_identifier_field(item.name, item.match_names())
         )
 
-    def is_known(self, header: str) -> bool:
-        """Does this text name some field well enough to be mapped? (Table detection asks.)"""
+    def known_field(self, header: str) -> str | None:
+        """The field this text names well enough to be mapped, or None. (Table detection asks:
+        to tell a new table's header from data, and two tables side by side from one.)"""
         match = self.scorer.match(header)
-        return match.usable and match.score >= self.spec.match_threshold
+        usable = match.usable and match.score >= self.spec.match_threshold
+        return match.field if usable else None
+
+    def is_known(self, header: str) -> bool:
+        """Does this text name some field well enough to be mapped?"""
+        return self.known_field(header) is not None
 
     def score_parts(self, parts: list[str]) -> HeaderMatch:
         """Best match for a (possibly two-row) header; the lower row alone counts at 95%."""
@@ -239,6 +248,12 @@ class Mapper:
         def unmapped(reason: Reason, detail: str) -> ColumnMapping:
             return ColumnMapping(column, letter, text, None, 0.0, reason, detail, hidden)
 
+        if table.header_fields is not None and column >= table.header_fields:
+            detail = (
+                f"past the header's {table.header_fields} fields: only rows with more fields "
+                "than the header fill it, so its values are shifted cells of other columns"
+            )
+            return unmapped("overflow_column", detail)  # never mapped, not even by its values
         if is_placeholder(text):
             return unmapped("blank_header", "no header text")
         if hidden and not spec.include_hidden_columns:

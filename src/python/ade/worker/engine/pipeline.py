@@ -138,13 +138,13 @@ def _run(
         numbers: list[int] = []
         last_info: TableInfo | None = None
         last_run: TableRun | None = None
-        for event in find_tables(sheet, mapper.is_known, scan):
+        for event in find_tables(sheet, mapper.known_field, scan):
             if type(event) is tuple:
-                info, index, cells = event
+                info, index, cells, ragged = event
                 if info is not last_info:
                     last_info, last_run = info, runs[id(info)]
                 assert last_run is not None
-                last_run.add(index, cells)
+                last_run.add(index, cells, ragged)
             elif isinstance(event, TableStart):
                 number = len(summary.tables) + len(runs) + 1
                 runs[id(event.table)] = TableRun(

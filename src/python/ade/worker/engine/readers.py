@@ -8,7 +8,9 @@ delimited text.
 
 CSV: the encoding is sniffed (BOMs first; else a streaming strict UTF-8 check; else cp1252, or
 latin-1 when bytes undefined in cp1252 occur) and the delimiter is chosen among `, ; TAB |` by
-which one gives the most consistent field count over a sample. Rows are streamed.
+which one gives the most consistent field count over a sample. Rows are streamed, each as many
+cells as it has fields, so table detection can tell a row with more fields than its header
+(an unquoted delimiter inside a value) from the rest.
 
 Workbooks are read with python-calamine (Rust calamine, ~13x faster than openpyxl). Its cell
 types are mapped to what the engine expects: whole floats become ints (Excel stores every number
@@ -82,6 +84,10 @@ class Sheet:
     hidden_columns: frozenset[int] = frozenset()
     merged: list[MergedRange] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    field_counts: bool = False
+    """A row's length is its field count in the file (delimited text), so a row with more
+    fields than its table's header is a fault of the file; a workbook row's length is only
+    where its last cell happens to be."""
 
 
 FileFormat = Literal["csv", "xlsx", "xlsm", "xlsb", "xls", "ods"]
@@ -251,6 +257,7 @@ def _csv_sheets(path: Path, sheets: Sequence[str] | None) -> Iterator[Sheet]:
         name=name,
         rows=_csv_rows(path, encoding, delimiter),
         details={"encoding": encoding, "delimiter": delimiter},
+        field_counts=True,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -13,6 +14,9 @@ _IGNORED_KEEP = 50
 
 _NUMERIC = re.compile(r"^[\s$€£¥(+-]*\d[\d.,\s]*%?\)?\s*$")
 _DATE_LIKE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(\s|T|$)")
+
+KnownField = Callable[[str], str | None]
+"""The mapper's header knowledge: the field a header text names well enough to map, or None."""
 
 Kind = Literal["number", "date", "email", "text"]
 EndReason = Literal["end_of_sheet", "blank_gap", "totals", "notes"]
@@ -72,7 +76,20 @@ class TableInfo:
     page_break_rows: list[int] = field(default_factory=list)
     """Title rows of a page break (the report's title again above a repeated header)."""
     footer_rows: list[int] = field(default_factory=list)
+    """Rows under the table that are not records: its totals rows, and the notes or summary
+    lines right under them (up to a blank row)."""
     end_reason: EndReason = "end_of_sheet"
+    header_fields: int | None = None
+    """The header row's field count, for delimited text (None for workbooks, whose rows have
+    no field count of their own). Columns at or past it are overflow: no header names them."""
+    ragged_rows: int = 0
+    """Data rows with more fields than the header (see RaggedRow); written, and reported."""
+    ragged_row_numbers: list[int] = field(default_factory=list)
+
+    def note_ragged(self, index: int) -> None:
+        self.ragged_rows += 1
+        if len(self.ragged_row_numbers) < _IGNORED_KEEP:
+            self.ragged_row_numbers.append(index)
 
     @property
     def width(self) -> int:
@@ -82,6 +99,24 @@ class TableInfo:
     def cell_range(self) -> str:
         last = max(self.last_row, self.header_rows[-1])
         return f"{cell_ref(self.header_rows[0], self.first_col)}:{cell_ref(last, self.last_col)}"
+
+
+@dataclass(frozen=True, slots=True)
+class RaggedRow:
+    """A delimited-text data row with more fields than its table's header.
+
+    A value holding the delimiter unquoted ("12 Main St, Apt 4" in a comma-separated file)
+    splits into two fields and shifts every later cell one column right, so the row's cells are
+    not where the header says. (A row with fewer fields is not one: exporters and hand-edited
+    files drop trailing empty fields, and the cells a short row has are still in their columns.
+    Extra fields that are all empty, a trailing delimiter, are harmless too.)"""
+
+    fields: int
+    """The row's field count."""
+    expected: int
+    """The header's."""
+    overflow: Row
+    """The row's values beyond the header's fields."""
 
 
 @dataclass
@@ -108,5 +143,6 @@ class TableEnd:
     table: TableInfo
 
 
-TableEvent = TableStart | TableEnd | tuple[TableInfo, int, Row]
-"""Start, end, or a data row: (table, 0-based sheet row index, cells cut to the table)."""
+TableEvent = TableStart | TableEnd | tuple[TableInfo, int, Row, RaggedRow | None]
+"""Start, end, or a data row: (table, 0-based sheet row index, cells cut to the table, and
+how the row is ragged when it has more fields than the header)."""

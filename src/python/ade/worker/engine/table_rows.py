@@ -9,31 +9,56 @@ Reports paginate: a repeat of the header inside the data is skipped, and so are 
 title rows above it when they repeat the report's own title (the rows above the first header)
 or say "page" or "continued", so one table stays one table across pages.
 
+In delimited text a row's field count is the row's own: a data row with values past the header's
+fields is ragged (an unquoted delimiter inside a value shifted its cells). It stays data, is
+marked so its cells are kept out of the column profiles and the mapping sample, and is reported.
+A row with fewer fields is read with its missing trailing cells empty, and is not reported: many
+exporters drop trailing empty fields, and the cells it has are still in their columns.
+
 A notes row ("Note: ...", "Source: ...") ends the table and is excluded. A totals row ("Total",
-"Grand total", "Dept 100 Total") is excluded too; it ends the table unless more of the table's
-data follows, in which case it was a subtotal and the table goes on. A totals label may sit in
-an empty column left of the table (the total's caption of a report whose first column is
-blank).
+"Grand total", "Team Totals", "Dept 100 Total", a box score's "TEAM" line of figures) is excluded
+too; it ends the table unless more of the table's data follows, in which case it was a subtotal
+and the table goes on (consecutive totals rows are decided together). A row that does not look
+like the table's data (a lone label, a row of labels naming fields or contradicting the column
+types) is not "more data"; the header again right under a subtotal is a page break, and is. A
+totals label may sit in an empty column left of the table (the total's caption of a report whose
+first column is blank).
+
+The rows right under the table's last totals or notes row, up to a blank row, are its footer (a
+box score's shooting summary, a note's second line): excluded, and listed as footer rows. A row
+of field names there is another table's header, and starts it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ade.worker.engine.cells import Cell, Row, is_blank_row, is_empty
-from ade.worker.engine.table_model import EndReason, TableInfo, header_text, is_label, kind_of
+from ade.worker.engine.table_model import (
+    EndReason,
+    KnownField,
+    RaggedRow,
+    TableInfo,
+    header_text,
+    is_label,
+    kind_of,
+)
 
 PROFILE_ROWS = 20
 MAX_PAGE_TITLE_ROWS = 3
+MAX_FOOTER_ROWS = 20
 
-_TOTALS = re.compile(r"^(grand |sub ?)?totals?:?$|^(sum|count|average|avg|mean)( of .*)?:?$")
+_TOTALS = re.compile(r"^(grand |sub ?|team )?totals?:?$|^(sum|count|average|avg|mean)( of .*)?:?$")
+# A box score's team line (team rebounds, team turnovers): the team's figures, not a player's.
+_TEAM_LINE = re.compile(r"^team:?$")
+_LETTER = re.compile(r"[^\W\d_]")
 _TOTALS_PREFIX = re.compile(r"^(grand |sub ?)?totals?\b")
 _TOTALS_SUFFIX = re.compile(r"\b(sub ?)?totals?:?$")
 # Every totals or notes row starts like this; data rows almost never do (a fast pre-filter).
 _FOOTER_HINT = re.compile(
-    r"\s*(grand|sub|total|sum|count|average|avg|mean|note|source|footnote|comment|remark|\*|\()",
+    r"\s*(grand|sub|total|team|sum|count|average|avg|mean|note|source|footnote|comment|remark|\*|\()",
     re.IGNORECASE,
 )
 _NOTE = re.compile(r"^(notes?|source|sources|footnotes?|comments?|remarks?)\s*:|^\*|^\(\d+\)")
@@ -42,6 +67,7 @@ _COUNT = re.compile(r"^\s*\d[\d,.]*\s+[^\W\d_]+\s*$")  # "12 employees" on a tot
 _PAGE_WORDS = frozenset({"page", "pages", "of", "continued", "cont", "contd"})
 
 Words = tuple[str, ...]
+Unlike = Literal["lone_label", "header_again", "field_names", "contradicts_types"]
 
 
 def title_words(row: Row) -> Words:
@@ -56,6 +82,8 @@ class Step:
 
     data: Row | None = None
     """The row's cells, when it is a data row of the table."""
+    ragged: RaggedRow | None = None
+    """Set when the data row has more fields than the header (delimited text only)."""
     ended: bool = False
     replay: list[tuple[int, Row]] = field(default_factory=list)
     """Rows the table did not take, to be searched for the next table's header."""
@@ -75,7 +103,7 @@ class OpenTable:
         info: TableInfo,
         header_cells: Row,
         preamble: set[Words],
-        known: Callable[[str], bool],
+        known: KnownField,
     ) -> None:
         self.info = info
         lower_texts = [header_text(v) for v in header_cells]
@@ -90,7 +118,8 @@ class OpenTable:
         self.profiled = 0
         self.gap = 0
         self.ended = False
-        self.pending_total: int | None = None
+        self.pending_totals: list[int] = []
+        self.in_footer = False
         self.held: list[tuple[int, Row]] = []
 
     # -- streaming -----------------------------------------------------------------------------
@@ -100,6 +129,8 @@ class OpenTable:
             return _NOTHING
         info = self.info
         cells = row[info.first_col : info.last_col + 1]
+        if self.in_footer:
+            return self._footer_row(index, row, cells)
         if is_blank_row(cells):
             if self.held:
                 self.held.append((index, row))
@@ -110,7 +141,7 @@ class OpenTable:
             cells = cells + [None] * (info.width - len(cells))
         if self.held:
             return self._after_held(index, row, cells)
-        if self.pending_total is not None:
+        if self.pending_totals:
             return self._after_total(index, row, cells)
         if self.gap:
             if self._is_page_title(row):
@@ -124,10 +155,10 @@ class OpenTable:
 
     def close(self) -> list[tuple[int, Row]]:
         """End of the sheet: settle a pending total; return rows held for a page break."""
-        if self.pending_total is not None:
+        if self.pending_totals:
             self.info.end_reason = "totals"
-            self.info.footer_rows.append(self.pending_total)
-            self.pending_total = None
+            self.info.footer_rows.extend(self.pending_totals)
+            self.pending_totals = []
         held, self.held = self.held, []
         self.ended = True
         return held
@@ -136,17 +167,19 @@ class OpenTable:
         info = self.info
         footer = footer_kind(row, cells, info.first_col)
         if footer == "notes":
-            info.footer_rows.append(index)
-            step = self._end("notes", [])
-            step.skip_after = True
-            return step
+            return self._enter_footer("notes", index, row, cells)
         if footer == "totals":
-            self.pending_total = index
+            self.pending_totals.append(index)
             return _NOTHING
         if cells[self.key_column] == self.key_value and self._is_header_again(cells):
             info.repeated_headers_skipped += 1
             return _NOTHING
-        if self.profiled < PROFILE_ROWS:
+        ragged = None
+        if info.header_fields is not None and len(row) > info.header_fields:
+            ragged = self._ragged(row)
+        if ragged is not None:
+            info.note_ragged(index)
+        elif self.profiled < PROFILE_ROWS:  # shifted cells say nothing of their columns
             self.profiled += 1
             for column, value in enumerate(cells):
                 if not is_empty(value):
@@ -157,7 +190,14 @@ class OpenTable:
         if info.first_data_row is None:
             info.first_data_row = index
         info.last_row = index
-        return Step(data=cells)
+        return Step(data=cells, ragged=ragged)
+
+    def _ragged(self, row: Row) -> RaggedRow | None:
+        """The row's fault when it has values past the header's fields (see RaggedRow)."""
+        expected = self.info.header_fields
+        if expected is None or is_blank_row(row, expected):
+            return None  # a trailing delimiter, or no field counts at all
+        return RaggedRow(len(row), expected, row[expected:])
 
     def _end(self, reason: EndReason, replay: list[tuple[int, Row]]) -> Step:
         self.ended = True
@@ -167,22 +207,50 @@ class OpenTable:
     # -- after a totals row --------------------------------------------------------------------
 
     def _after_total(self, index: int, row: Row, cells: Row) -> Step:
-        """A totals row was seen: this next non-blank row says whether it was a subtotal."""
-        total, gap = self.pending_total, self.gap
-        assert total is not None
-        ends = footer_kind(row, cells, self.info.first_col) is not None or (
-            self._starts_something_else(cells) if gap else _lone_label(cells)
-        )
-        if ends:
-            self.pending_total = None
-            self.info.footer_rows.append(total)
-            step = self._end("totals", [(index, row)])
-            step.skip_after = not gap
-            return step
-        self.info.subtotal_rows.append(total)
+        """Totals rows were seen: this next non-blank row says whether they were subtotals (more
+        data follows) or the table's totals. Rows of totals in a row (a box score's TEAM line
+        over its Totals line) are decided together."""
+        gap = self.gap
+        kind = footer_kind(row, cells, self.info.first_col)
+        if kind == "totals" and not gap:
+            self.pending_totals.append(index)
+            return _NOTHING
+        unlike = None if kind else self._unlike_data(cells)
+        if not gap and unlike == "header_again":
+            unlike = None  # a page break right under a subtotal: the table goes on
+        if kind is not None or unlike is not None:
+            self.info.footer_rows.extend(self.pending_totals)
+            self.pending_totals = []
+            if gap or unlike == "field_names":  # the next table may start on this row
+                return self._end("totals", [(index, row)])
+            return self._enter_footer("totals", index, row, cells)
+        self.info.subtotal_rows.extend(self.pending_totals)
         self.info.blank_rows_skipped += gap
-        self.pending_total, self.gap = None, 0
+        self.pending_totals, self.gap = [], 0
         return self._take(index, row, cells)
+
+    # -- the footer block --------------------------------------------------------------------
+
+    def _enter_footer(self, reason: EndReason, index: int, row: Row, cells: Row) -> Step:
+        """The table's data ended on a totals or notes row with no blank row after it: this row
+        and the ones under it, up to a blank row, are its footer (notes, a box score's summary
+        lines), not records and not a new table."""
+        self.info.end_reason = reason
+        self.in_footer = True
+        return self._footer_row(index, row, cells)
+
+    def _footer_row(self, index: int, row: Row, cells: Row) -> Step:
+        if is_blank_row(row):
+            return self._end(self.info.end_reason, [])
+        block = len(self.info.footer_rows)
+        if is_blank_row(cells) or block >= MAX_FOOTER_ROWS:
+            # Beside the table, or too long for a footer: leave it to the search, which skips
+            # it up to the next blank row (it may hold the start of something else).
+            step = self._end(self.info.end_reason, [(index, row)])
+            step.skip_after = True
+            return step
+        self.info.footer_rows.append(index)
+        return _NOTHING
 
     # -- page breaks ---------------------------------------------------------------------------
 
@@ -217,23 +285,22 @@ class OpenTable:
         return [header_text(v).lower() for v in cells] == self.header_keys
 
     def _starts_something_else(self, cells: Row) -> bool:
+        return self._unlike_data(cells) is not None
+
+    def _unlike_data(self, cells: Row) -> Unlike | None:
+        """Why this row is not the table's data (the start of something else), or None."""
         filled = [(column, v) for column, v in enumerate(cells) if not is_empty(v)]
         if len(filled) == 1 and self.info.width >= 2 and is_label(filled[0][1]):
-            return True  # a lone title or note after a gap
+            return "lone_label"  # a title or a note
         if self._is_header_again(cells):
-            return True  # the same header again: a new stacked table
+            return "header_again"  # after a gap: a new stacked table
         if len(filled) >= 2 and all(is_label(v) for _, v in filled):
-            if any(self.known(header_text(v)) for _, v in filled):
-                return True
+            if any(self.known(header_text(v)) is not None for _, v in filled):
+                return "field_names"  # another table's header
             strictly_typed = self.typed_columns - self.text_columns
             if any(column in strictly_typed for column, _ in filled):
-                return True
-        return False
-
-
-def _lone_label(cells: Row) -> bool:
-    filled = [v for v in cells if not is_empty(v)]
-    return len(filled) == 1 and is_label(filled[0])
+                return "contradicts_types"  # labels where this table has figures
+        return None
 
 
 def footer_kind(row: Row, cells: Row, first_col: int) -> EndReason | None:
@@ -264,6 +331,8 @@ def _footer_kind(cells: Row) -> EndReason | None:
     filled = [v for v in cells if not is_empty(v)]
     text = " ".join(first.lower().split())
     if _TOTALS.match(text):
+        return "totals"
+    if _TEAM_LINE.match(text) and not any(_LETTER.search(str(v)) for v in filled[1:]):
         return "totals"
     numbers_only = all(kind_of(v) == "number" or _COUNT.match(str(v)) for v in filled[1:])
     if numbers_only and (_TOTALS_PREFIX.match(text) or _TOTALS_SUFFIX.search(text)):

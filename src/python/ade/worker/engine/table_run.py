@@ -6,6 +6,11 @@ the evidence; see :mod:`ade.worker.engine.mapping`) and, for date columns, wheth
 is day-first or month-first. Then the mapping is announced (``table.found``), the output sink is
 opened with its final columns, the held rows are processed and the rest stream through. The hold
 is bounded (a few hundred rows of one table), so memory stays flat however long the table is.
+
+A CSV row with more fields than the header (ragged, see
+:class:`ade.worker.engine.table_model.RaggedRow`) is left out of the sample, since its cells are
+shifted, and reported; its cells are still written. Rows the mapping shows are not records
+(:class:`SumRows`: figures with no name, e-mail or id) are skipped as totals.
 """
 
 from __future__ import annotations
@@ -13,13 +18,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ade.db.configuration_spec import ConfigurationSpec
-from ade.worker.engine.cells import Row, column_letter
+from ade.db.configuration_spec import ConfigurationSpec, header_words
+from ade.worker.engine.cells import Cell, Row, column_letter, is_empty
 from ade.worker.engine.events import Emitter
 from ade.worker.engine.mapping import Mapper, TableMapping
 from ade.worker.engine.normalize import day_month_evidence
 from ade.worker.engine.output import OutputWriter, TableSink
-from ade.worker.engine.table_model import TableInfo
+from ade.worker.engine.table_model import RaggedRow, TableInfo, kind_of
 from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
 
 SAMPLE_ROWS = 200
@@ -50,18 +55,23 @@ class TableRun:
         self.rows = 0
         self.next_progress = time.monotonic() + PROGRESS_SECONDS
         self.date_orders: dict[str, dict[str, str]] = {}
-        self.buffer: list[tuple[int, Row]] | None = []
+        self.buffer: list[tuple[int, Row, RaggedRow | None]] | None = []
+        self.sums: SumRows | None = None
         self._mapping: TableMapping | None = None
         self._sink: TableSink | None = None
         self._processor: RowProcessor | None = None
 
-    def add(self, index: int, cells: Row) -> None:
+    def add(self, index: int, cells: Row, ragged: RaggedRow | None = None) -> None:
         if self.buffer is not None:
-            self.buffer.append((index, cells))
+            self.buffer.append((index, cells, ragged))
             if len(self.buffer) >= SAMPLE_ROWS:
                 self._start()
             return
-        assert self._sink is not None and self._processor is not None
+        assert self._sink is not None and self._processor is not None and self.sums is not None
+        if self.sums.active and self.sums.skipped(index, cells):
+            return
+        if ragged is not None:
+            self._issue(self._processor.ragged_issue(index, ragged))
         self._sink.write(self._processor.process(index, cells))
         self.rows += 1
         if not self.rows % 256 and time.monotonic() >= self.next_progress:
@@ -70,8 +80,10 @@ class TableRun:
 
     def _start(self) -> None:
         held, self.buffer = self.buffer or [], None
-        sample = [cells for _, cells in held]
+        # A ragged row's cells are shifted: no evidence of what its columns hold.
+        sample = [cells for _, cells, ragged in held if ragged is None]
         mapping = self._mapping = self.mapper.map_table(self.info, sample)
+        self.sums = SumRows(self.spec, mapping, self.info)
         self.emitter.emit(
             "table.found",
             table=self.number,
@@ -90,8 +102,8 @@ class TableRun:
         )
         for issue in self._processor.table_issues():
             self._issue(issue)
-        for index, cells in held:
-            self.add(index, cells)
+        for index, cells, ragged in held:
+            self.add(index, cells, ragged)
 
     def _date_orders(self, mapping: TableMapping, sample: list[Row]) -> dict[str, str]:
         """Each mapped date field's day/month order: from its values when they settle it."""
@@ -125,8 +137,9 @@ class TableRun:
         if self.buffer is not None:
             self._start()
         assert self._sink is not None and self._processor is not None
-        assert self._mapping is not None
+        assert self._mapping is not None and self.sums is not None
         self._sink.close()
+        self.sums.finish()
         info, mapping = self.info, self._mapping
         return {
             "number": self.number,
@@ -139,10 +152,13 @@ class TableRun:
             "rows": self.rows,
             "blank_rows_skipped": info.blank_rows_skipped,
             "repeated_headers_skipped": info.repeated_headers_skipped,
-            "subtotal_rows": [r + 1 for r in info.subtotal_rows],
+            "subtotal_rows": [r + 1 for r in sorted(info.subtotal_rows)],
             "page_break_rows": [r + 1 for r in info.page_break_rows],
-            "footer_rows": [r + 1 for r in info.footer_rows],
+            "footer_rows": [r + 1 for r in sorted(info.footer_rows)],
             "end_reason": info.end_reason,
+            "ragged_rows": info.ragged_rows,
+            "ragged_row_numbers": [r + 1 for r in info.ragged_row_numbers],
+            "header_fields": info.header_fields,
             "hidden_columns": [column_letter(c) for c in info.hidden_columns],
             "merged_header_cells": info.merged_header_cells,
             "fields_mapped": {c.field: c.letter for c in mapping.mapped() if c.field},
@@ -162,3 +178,84 @@ class TableRun:
             "issues": self.issue_count,
             "output": f"tables/{self.number}.csv",
         }
+
+
+# Field types that say who a row is about; a text field named "..._id" or "..._number" too.
+_PERSON_TYPES = frozenset({"name", "full_name", "email"})
+_ID_TYPES = frozenset({"text", "integer", "number"})
+_ID_WORDS = frozenset({("id",), ("number",)})
+
+
+class SumRows:
+    """Rows of a table that are its sums, not records: no value in any of the columns that say
+    who a row is about (its mapped names, e-mail and ids) and nothing but numbers elsewhere (an
+    unlabelled totals row under an analyst's table, its name cells empty). A number in a name or
+    e-mail column is a count, not a name; an id is an id whatever it looks like, so a row with
+    an id, or an e-mail, and an empty name stays a record. Without such columns mapped nothing
+    tells a sum from a record, and no row is skipped.
+
+    They are skipped like the detector's labelled totals rows (:mod:`table_rows`): a subtotal
+    when more records follow, else a footer row; the table's range then ends above them."""
+
+    def __init__(self, spec: ConfigurationSpec, mapping: TableMapping, info: TableInfo) -> None:
+        self.info = info
+        self.names: list[int] = []
+        self.ids: list[int] = []
+        for item in spec.fields:
+            position = mapping.positions.get(item.name)
+            if position is None:
+                continue
+            if item.type in _PERSON_TYPES:
+                self.names.append(position)
+            elif item.type in _ID_TYPES and header_words(item.name)[-1:] in _ID_WORDS:
+                self.ids.append(position)
+        self.active = bool(self.names or self.ids)
+        self.lead = (self.names + self.ids + [0])[0]
+        self.pending: list[int] = []
+        self.last_record: int | None = None
+
+    def skipped(self, index: int, cells: Row) -> bool:
+        """Is this row a sum (held as pending until the next record says which kind)?"""
+        lead = cells[self.lead]  # a name (or id) starting with a letter: a record, at once
+        if not (isinstance(lead, str) and lead[:1].isalpha()) and _is_sum(
+            cells, self.names, self.ids
+        ):
+            self.pending.append(index)
+            return True
+        if self.pending:
+            self.info.subtotal_rows.extend(self.pending)
+            self.pending = []
+        self.last_record = index
+        return False
+
+    def finish(self) -> None:
+        """Sums after the last record are the table's totals."""
+        if not self.pending:
+            return
+        self.info.footer_rows.extend(self.pending)
+        self.pending = []
+        if self.info.end_reason in ("end_of_sheet", "blank_gap"):
+            self.info.end_reason = "totals"
+        if self.last_record is not None:
+            self.info.last_row = self.last_record
+
+
+def _is_sum(cells: Row, names: list[int], ids: list[int]) -> bool:
+    for position in names:
+        value = cells[position]
+        if not is_empty(value) and not _is_number(value):
+            return False
+    for position in ids:
+        if not is_empty(cells[position]):
+            return False
+    filled = False
+    for value in cells:
+        if not is_empty(value):
+            if not _is_number(value):
+                return False
+            filled = True
+    return filled
+
+
+def _is_number(value: Cell) -> bool:
+    return kind_of(value) == "number"

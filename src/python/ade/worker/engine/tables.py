@@ -9,8 +9,9 @@ at most LOOKAHEAD rows; older rows slide out as "ignored"). The first row of the
 scores as a header becomes one (:mod:`ade.worker.engine.header_rows`).
 
 *In a table*: each table decides row by row what is data, what is skipped (blank lines, repeated
-headers, page titles, subtotals) and what ends it (:mod:`ade.worker.engine.table_rows`). Rows a
-table ends on go back to the search, so the next table can start on them.
+headers, page titles, subtotals), what ends it and which data rows of a CSV have more fields than
+the header (:mod:`ade.worker.engine.table_rows`). Rows a table ends on go back to the search, so
+the next table can start on them.
 
 Everything is deterministic: no randomness, no dependence on anything but the rows.
 """
@@ -18,12 +19,13 @@ Everything is deterministic: no randomness, no dependence on anything but the ro
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from ade.worker.engine.cells import Row, is_blank_row
 from ade.worker.engine.header_rows import HeaderFinder
 from ade.worker.engine.readers import Sheet
 from ade.worker.engine.table_model import (
+    KnownField,
     SheetScan,
     TableEnd,
     TableEvent,
@@ -50,20 +52,22 @@ _TITLES_KEPT = 4
 
 
 def find_tables(
-    sheet: Sheet, is_known_header: Callable[[str], bool], scan: SheetScan | None = None
+    sheet: Sheet, known_field: KnownField, scan: SheetScan | None = None
 ) -> Iterator[TableEvent]:
-    """Stream the sheet's rows, yielding table starts, data rows and ends, in row order."""
-    return _Detector(sheet, is_known_header, scan or SheetScan()).run()
+    """Stream the sheet's rows, yielding table starts, data rows and ends, in row order.
+
+    `known_field` is the mapper's header knowledge: the field a header text names, or None."""
+    return _Detector(sheet, known_field, scan or SheetScan()).run()
 
 
 class _Detector:
     """The two states of the module docstring, over one sheet."""
 
-    def __init__(self, sheet: Sheet, known: Callable[[str], bool], scan: SheetScan) -> None:
+    def __init__(self, sheet: Sheet, known: KnownField, scan: SheetScan) -> None:
         self.sheet = sheet
         self.known = known
         self.scan = scan
-        self.headers = HeaderFinder(sheet)
+        self.headers = HeaderFinder(sheet, known)
         # The last rows ignored above a header: a report's title, which pages repeat.
         self.titles: deque[Words] = deque(maxlen=_TITLES_KEPT)
 
@@ -98,7 +102,7 @@ class _Detector:
                 for table in active:
                     step = table.feed(index, row)
                     if step.data is not None:
-                        yield (table.info, index, step.data)
+                        yield (table.info, index, step.data, step.ragged)
                     if step.ended:
                         skipping_footer = step.skip_after
                         if replay is None or (step.replay and step.replay[0][0] < replay[0][0]):

@@ -7,7 +7,8 @@ path that finds the culprit. An invalid value keeps its raw text in the output (
 lost) and yields an issue. Unmapped source columns the configuration keeps follow the fields,
 values as written. Required fields are checked after name derivation, so a required first name
 is satisfied by splitting a full name. A required field with no column at all is one
-table-level issue, not one per row.
+table-level issue, not one per row. A CSV row with more fields than the header is one issue of
+its own (field "(row)", code ``ragged_row``), its row still written.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ from ade.worker.engine.normalize import (
     normalizer_for,
     split_full_name,
 )
-from ade.worker.engine.table_model import TableInfo
+from ade.worker.engine.table_model import RaggedRow, TableInfo
 
-IssueCode = Literal["invalid_value", "required_missing", "required_column_missing"]
+IssueCode = Literal["invalid_value", "required_missing", "required_column_missing", "ragged_row"]
 _VALUE_LIMIT = 1000
+ROW_FIELD = "(row)"
+"""The `field` of an issue about a whole row's structure, not one field's value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,26 @@ class RowProcessor:
             )
             for name in self.missing_required
         ]
+
+    def ragged_issue(self, row_index: int, ragged: RaggedRow) -> Issue:
+        """A row with more fields than the header: where the overflow starts, and its values
+        (so they are in the outputs even when they lie past the table's columns)."""
+        message = (
+            f"this row has {ragged.fields} fields where the header has {ragged.expected}: a "
+            "value holding the delimiter unquoted (a comma in an address) shifts the cells "
+            "after it right; the row is written as read, check it in the source"
+        )
+        overflow = " | ".join(_shown(v) for v in ragged.overflow)
+        return Issue(
+            self.table_number,
+            self.sheet,
+            row_index + 1,
+            column_letter(ragged.expected),
+            ROW_FIELD,
+            overflow[:_VALUE_LIMIT],
+            "ragged_row",
+            message,
+        )
 
     def process(self, row_index: int, cells: Row) -> list[Cell]:
         """The output row for one source row (0-based sheet index), reporting issues."""
