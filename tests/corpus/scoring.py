@@ -15,6 +15,10 @@ every table must be listed: a column nobody wrote an expectation for is an error
 A column listed by letter as unmapped that is not part of the table (an empty column beside it)
 is no error: nothing in it can be mapped or lost.
 
+A file in which a person expects no table of the configuration's records (a stock list given to
+the people roster) says so with ``"error": "no_table_found"`` and no tables: the run must fail
+with that code.
+
 An expectation is a field, ``null`` (never mapped), or a list of the answers a careful person
 could defend; ``null`` in the list means leaving the column unmapped is one of them.
 ``values`` are spot checks of the output table: ``row`` is the record's 1-based number in it,
@@ -128,10 +132,15 @@ def score(expectation_path: Path, corpus: Path = CORPUS) -> FileScore:
     config = expectation.get("configuration")
     spec = ConfigurationSpec.model_validate(config) if config else default_configuration()
     with tempfile.TemporaryDirectory(prefix="ade-corpus-") as scratch:
+        failure = expectation.get("error")
         try:
             summary = extract(corpus / "files" / name, spec, Path(scratch), write_xlsx=False)
         except EngineError as error:
-            result.problems.append(f"engine failed: {error}")
+            if error.code != failure:
+                result.problems.append(f"engine failed: {error}")
+            return result
+        if failure:
+            result.problems.append(f"no {failure} error: {len(summary.tables)} table(s) found")
             return result
         wanted = expectation["tables"]
         found = summary.tables
@@ -141,6 +150,12 @@ def score(expectation_path: Path, corpus: Path = CORPUS) -> FileScore:
             _compare_table(result, number, want, table)
             _check_values(result, number, want, Path(scratch) / table["output"], spec)
     return result
+
+
+def _spaced(header: str) -> str:
+    """A header as the engine reports it: any run of whitespace (a no-break space too) is one
+    space. Expectations copy headers from the file, where exporters write "MATCH\xa0UP"."""
+    return " ".join(header.split())
 
 
 def _answers(expected: str | list[str | None] | None) -> tuple[str | None, ...]:
@@ -184,10 +199,10 @@ def _compare_table(
     by_key: dict[str, dict[str, Any]] = {}
     for column in table["mapping"]:
         by_key.setdefault(f"@{column['column']}", column)
-        by_key.setdefault(column["header"], column)
+        by_key.setdefault(_spaced(column["header"]), column)
     listed: set[str] = set()
     for key, expected in want["columns"].items():
-        column = by_key.get(key)
+        column = by_key.get(_spaced(key))
         if column is None and key.startswith("@") and None in _answers(expected):
             continue  # an empty column beside the table: nothing in it to map or to lose
         if column is None:

@@ -101,11 +101,12 @@ def test_workbook_with_every_layout(tmp_path: Path) -> None:
     out = tmp_path / "out"
     summary, events = run(path, out)
     tables = summary.tables
-    assert [(t["sheet"], t["range"]) for t in tables] == [
-        ("Roster", "B3:F6"),
-        ("Side", "A1:B3"),
-        ("Side", "D1:E3"),
-    ]
+    assert [(t["sheet"], t["range"]) for t in tables] == [("Roster", "B3:F6"), ("Side", "A1:B3")]
+    # Departments and head counts beside the people: a table, but none of a person's.
+    [counts] = summary.sheets[2]["skipped_tables"]
+    assert (counts["range"], counts["rows"]) == ("D1:E3", 2)
+    assert "maps none of the fields only a record has" in counts["reason"]
+    assert "table.skipped" in [e["event"] for e in events]
     roster_table = tables[0]
     assert roster_table["header_rows"] == [3, 4]
     assert roster_table["headers"][2] == "Contact Email"
@@ -124,9 +125,9 @@ def test_workbook_with_every_layout(tmp_path: Path) -> None:
     assert records[0]["Email"] == "ann@x.org"
     assert summary.sheets[0]["tables"] == [] and summary.sheets[3]["tables"] == []
     workbook = load_workbook(out / "normalized.xlsx", read_only=True)
-    assert workbook.sheetnames == ["1 Roster", "2 Side", "3 Side", "Issues"]
+    assert workbook.sheetnames == ["1 Roster", "2 Side", "Issues"]
     data = summary_json(out)
-    assert data["tables_found"] == 3
+    assert data["tables_found"] == 2
     assert [e["event"] for e in events][:2] == ["run.started", "sheet.started"]
     assert events[-1]["event"] == "run.finished"
     assert [e["seq"] for e in events] == list(range(len(events)))

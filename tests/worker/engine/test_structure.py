@@ -7,6 +7,10 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from ade.db.configuration_spec import ConfigurationSpec
+from ade.worker.engine.errors import EngineError
 from ade.worker.engine.table_model import RaggedRow
 from tests.worker.engine.builders import detect, info, read_table, run, write_xlsx
 
@@ -214,8 +218,12 @@ def test_a_row_with_an_id_and_figures_is_a_record(tmp_path: Path) -> None:
 
 
 def test_without_identifying_columns_numbers_only_rows_are_records(tmp_path: Path) -> None:
+    # A configuration with no field that says whose a row is: every table is its records.
+    spec = ConfigurationSpec.model_validate(
+        {"fields": [{"name": "department", "aliases": ["Dept"]}, {"name": "hours"}]}
+    )
     rows: list[list[Any]] = [["Dept", "Hours", "Overtime"], ["Sales", 8, 1], [None, 7, 2]]
-    summary, _ = run(write_xlsx(tmp_path / "c.xlsx", {"S": rows}), tmp_path / "out")
+    summary, _ = run(write_xlsx(tmp_path / "c.xlsx", {"S": rows}), tmp_path / "out", spec)
     assert summary.tables[0]["rows"] == 2
     assert summary.tables[0]["footer_rows"] == []
 
@@ -275,3 +283,29 @@ def test_side_by_side_people_tables_are_both_extracted(tmp_path: Path) -> None:
         "email": "J",
     }
     assert read_table(out, 2)[0]["Email"] == "gus@y.org"
+
+
+# ------------------------------------------- tables of no record: lookups, orders, counts
+
+
+def test_a_file_whose_only_table_holds_no_person_fails_and_says_why(tmp_path: Path) -> None:
+    rows: list[list[Any]] = [["DeptID", "Department"], ["D001", "Marketing"], ["D002", "Sales"]]
+    path = write_xlsx(tmp_path / "lookup.xlsx", {"Departments": rows})
+    with pytest.raises(EngineError) as failed:
+        run(path, tmp_path / "out")
+    assert failed.value.code == "no_table_found"
+    assert "maps none of the fields only a record has" in failed.value.message
+
+
+def test_a_table_of_phones_and_birth_dates_is_still_of_people(tmp_path: Path) -> None:
+    # The name column is not understood ("provider_name"), but a phone and a date of birth are
+    # a person's: the table is extracted, its names kept as an unmapped column.
+    rows: list[list[Any]] = [
+        ["provider_name", "direct_line", "dob"],
+        ["Ann Lee", "(306) 555-0101", "1984-02-01"],
+        ["Bob Roy", "(306) 555-0102", "1979-11-23"],
+    ]
+    summary, _ = run(write_xlsx(tmp_path / "p.xlsx", {"S": rows}), tmp_path / "out")
+    [table] = summary.tables
+    assert set(table["fields_mapped"]) == {"phone", "date_of_birth"}
+    assert summary.sheets[0]["skipped_tables"] == []

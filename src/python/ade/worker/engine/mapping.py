@@ -174,6 +174,11 @@ class Mapper:
             for item in spec.fields
             if item.type == "text" and is_identifier_field(item.name, item.match_names())
         )
+        self._identifying = frozenset(
+            item.name
+            for item in spec.fields
+            if item.type in _PERSONAL_TYPES | {"full_name"} or item.name in self._identifiers
+        )
 
     def known_field(self, header: str) -> str | None:
         """The field this text names well enough to be mapped, or None. (Table detection asks:
@@ -181,6 +186,16 @@ class Mapper:
         match = self.scorer.match(header)
         usable = match.usable and match.score >= self.spec.match_threshold
         return match.field if usable else None
+
+    def not_records(self, mapping: TableMapping) -> str | None:
+        """Why a table holds none of the configuration's records, or None when it does: it
+        maps none of the fields only a record has (for people: a name, an e-mail, an ID, a
+        phone, a date), so it is a lookup list of departments, a sheet of orders or a chart's
+        counts. A configuration without such fields takes every table."""
+        if not self._identifying or self._identifying & set(mapping.positions):
+            return None
+        wanted = ", ".join(sorted(self._identifying))
+        return f"it maps none of the fields only a record has ({wanted})"
 
     def is_known(self, header: str) -> bool:
         """Does this text name some field well enough to be mapped?"""

@@ -8,6 +8,7 @@ from their values (see :mod:`ade.worker.engine.table_run`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,13 @@ def extract(
         _run(path, spec, sheets, writer, emitter, summary)
         if not summary.tables:
             ignored = sum(int(s["ignored_rows"]) for s in summary.sheets)
+            skipped = [t for s in summary.sheets for t in s["skipped_tables"]]
+            if skipped:
+                raise EngineError(
+                    "no_table_found",
+                    f"no table of {spec.name} records in {path.name}: "
+                    f"{len(skipped)} table(s) found, but {skipped[0]['reason']}",
+                )
             raise EngineError(
                 "no_table_found",
                 f"no table found in {path.name} ({len(summary.sheets)} sheet(s), "
@@ -131,11 +139,13 @@ def _run(
     summary: Summary,
 ) -> None:
     mapper = Mapper(spec)
+    next_number = itertools.count(1).__next__  # tables of records only, in the order mapped
     for sheet in open_sheets(path, sheets, file_format=summary.format):
         emitter.emit("sheet.started", sheet=sheet.name, **sheet.details)
         scan = SheetScan()
         runs: dict[int, TableRun] = {}
         numbers: list[int] = []
+        skipped: list[dict[str, Any]] = []
         last_info: TableInfo | None = None
         last_run: TableRun | None = None
         for event in find_tables(sheet, mapper.known_field, scan):
@@ -146,16 +156,19 @@ def _run(
                 assert last_run is not None
                 last_run.add(index, cells, ragged)
             elif isinstance(event, TableStart):
-                number = len(summary.tables) + len(runs) + 1
                 runs[id(event.table)] = TableRun(
-                    number, event.table, mapper, writer, emitter, summary.issues
+                    next_number, event.table, mapper, writer, emitter, summary.issues
                 )
-                numbers.append(number)
             elif isinstance(event, TableEnd):
                 run = runs.pop(id(event.table))
                 last_info = last_run = None
                 result = run.finish()
+                if run.skipped is not None:
+                    skipped.append(result)
+                    emitter.emit("table.skipped", **result)
+                    continue
                 summary.tables.append(result)
+                numbers.append(run.number)
                 emitter.emit(
                     "table.finished",
                     table=run.number,
@@ -169,7 +182,8 @@ def _run(
             {
                 "name": sheet.name,
                 "rows_read": scan.rows_read,
-                "tables": numbers,
+                "tables": sorted(numbers),
+                "skipped_tables": skipped,
                 "ignored_rows": scan.ignored_rows,
                 "ignored_row_numbers": scan.ignored_row_numbers,
                 "hidden_columns": [column_letter(c) for c in sorted(sheet.hidden_columns)],

@@ -7,6 +7,12 @@ is day-first or month-first. Then the mapping is announced (``table.found``), th
 opened with its final columns, the held rows are processed and the rest stream through. The hold
 is bounded (a few hundred rows of one table), so memory stays flat however long the table is.
 
+A table that maps none of the fields only a record has (for people: no name, e-mail, ID, phone
+or date column) is not a table of the configuration's records but a lookup list of departments,
+a sheet of orders or a chart's counts: it is skipped, reported with its range, headers and
+reason (`Mapper.not_records`), and given no number and no output. A file with no other table
+fails with `no_table_found`, which says why.
+
 A CSV row with more fields than the header (ragged, see
 :class:`ade.worker.engine.table_model.RaggedRow`) is left out of the sample, since its cells are
 shifted, and reported; its cells are still written. Rows the mapping shows are not records
@@ -16,6 +22,7 @@ shifted, and reported; its cells are still written. Rows the mapping shows are n
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ade.db.configuration_spec import ConfigurationSpec, header_words
@@ -37,14 +44,18 @@ class TableRun:
 
     def __init__(
         self,
-        number: int,
+        numbers: Callable[[], int],
         info: TableInfo,
         mapper: Mapper,
         writer: OutputWriter,
         emitter: Emitter,
         tally: IssueTally,
     ) -> None:
-        self.number = number
+        self._numbers = numbers
+        self.number = 0
+        """Given when the table is known to be one of the configuration's (see _start)."""
+        self.skipped: str | None = None
+        """Why the table is not one of the configuration's records, once mapped."""
         self.info = info
         self.mapper = mapper
         self.spec: ConfigurationSpec = mapper.spec
@@ -67,6 +78,9 @@ class TableRun:
             if len(self.buffer) >= SAMPLE_ROWS:
                 self._start()
             return
+        if self.skipped is not None:
+            self.rows += 1
+            return
         assert self._sink is not None and self._processor is not None and self.sums is not None
         if self.sums.active and self.sums.skipped(index, cells):
             return
@@ -83,6 +97,12 @@ class TableRun:
         # A ragged row's cells are shifted: no evidence of what its columns hold.
         sample = [cells for _, cells, ragged in held if ragged is None]
         mapping = self._mapping = self.mapper.map_table(self.info, sample)
+        self.skipped = self.mapper.not_records(mapping)
+        if self.skipped is not None:
+            for index, cells, ragged in held:
+                self.add(index, cells, ragged)
+            return
+        self.number = self._numbers()
         self.sums = SumRows(self.spec, mapping, self.info)
         self.emitter.emit(
             "table.found",
@@ -136,6 +156,14 @@ class TableRun:
         """Close the table's output and return its entry for the run summary."""
         if self.buffer is not None:
             self._start()
+        if self.skipped is not None:
+            return {
+                "sheet": self.info.sheet,
+                "range": self.info.cell_range,
+                "headers": self.info.headers,
+                "rows": self.rows,
+                "reason": self.skipped,
+            }
         assert self._sink is not None and self._processor is not None
         assert self._mapping is not None and self.sums is not None
         self._sink.close()
