@@ -581,3 +581,13 @@ def test_quoted_not_disclosed_names_are_placeholders_not_evidence() -> None:
     names = ["Sir Stephen Laws", "'N/D'", "'N/D'", "Ian Watmore", "Vacant", "Antonia Romeo"]
     rows = column([*names, "Oliver Robbins", "'N/D'", "Jenny Grey"])
     assert by_header(["Name"], rows)["Name"].field == "full_name"
+
+
+def test_in_a_table_of_orders_an_employee_id_points_elsewhere() -> None:
+    rows = [["10248", "VINET", "5", "1996-07-04"], ["10249", "TOMSP", "6", "1996-07-05"]] * 3
+    columns = by_header(["OrderID", "CustomerID", "EmployeeID", "OrderDate"], rows)
+    assert (columns["EmployeeID"].field, columns["EmployeeID"].reason) == (None, "other_party")
+    assert "order records" in columns["EmployeeID"].detail
+    # A table keyed by the person's own ID, or by a neutral record number, is the person's.
+    staff = by_header(["Record ID", "Employee ID", "Name"], [["1", "E7", "Ann Lee"]] * 6)
+    assert staff["Employee ID"].field == "employee_id"

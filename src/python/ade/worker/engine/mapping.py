@@ -37,8 +37,10 @@ from typing import Literal
 from ade.db.configuration_spec import ConfigurationSpec, header_key, header_words
 from ade.worker.engine.cells import Cell, column_letter
 from ade.worker.engine.header_match import (
+    CODE_HEADS,
     ID_SUBJECT_WORDS,
     ORGANISATION_WORDS,
+    SUBJECT_WORDS,
     HeaderMatch,
     HeaderScorer,
     is_identifier_field,
@@ -80,6 +82,8 @@ _CONTACT_TYPES = frozenset({"name", "full_name", "email", "phone"})
 _PERSONAL_TYPES = frozenset({"name", "email", "phone", "date"})
 _CONTACT_WORDS = frozenset({"contact", "person"})
 _PLAYER_WORDS = frozenset({"player", "players", "athlete", "athletes"})
+_RECORD_WORDS = frozenset({"record", "row", "line", "entry", "serial", "reference", "ref", "file"})
+"""Words of a first-column key that number the rows themselves ("Record ID", "Row No")."""
 _ORGANISATION_HEADER = ORGANISATION_WORDS | {"name"}
 """The words of a header naming the organisation a row is about ("Company Name")."""
 
@@ -231,6 +235,7 @@ class Mapper:
             if decision is not None:
                 decided[offset] = decision
         self._organisation_rows(table, samples, candidates, decided)
+        self._rows_of_another_entity(table, samples, candidates, decided)
         self._players(table, samples, candidates, decided)
         positions = self._resolve(table, candidates, samples, decided)
         self._check_name_parts(table, sample_rows, positions, decided)
@@ -387,6 +392,46 @@ class Mapper:
             decided[candidate.offset] = ColumnMapping(
                 column, col_letter, table.headers[candidate.offset], None, candidate.score,
                 "other_party", detail, hidden, candidate.field,
+                evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
+            )  # fmt: skip
+
+    def _rows_of_another_entity(
+        self,
+        table: TableInfo,
+        samples: list[list[Cell]],
+        candidates: list[_Candidate],
+        decided: dict[int, ColumnMapping],
+    ) -> None:
+        """A table keyed by another entity's ID in its first column ("OrderID", "Invoice No")
+        lists that entity: its "EmployeeID" or "Customer Number" points to a person described
+        elsewhere, not to the row's own person, so it is another party's. (Names stay: a
+        registration list keyed by "Registration No." still names its attendees.)"""
+        if not table.headers or any(c.offset == 0 for c in candidates):
+            return
+        words = header_words(table.headers[0])
+        entity = set(words[:-1])
+        if len(words) < 2 or words[-1] not in CODE_HEADS or not entity:
+            return
+        if entity & (SUBJECT_WORDS | ORGANISATION_WORDS | _RECORD_WORDS):
+            return  # the row's own person or organisation, or a neutral record number
+        what = " ".join(words[:-1])
+        for candidate in list(candidates):
+            if candidate.configured or candidate.field not in self._identifiers:
+                continue
+            header = table.headers[candidate.offset]
+            party = set(header_words(header)) & SUBJECT_WORDS
+            if not party:
+                continue
+            candidates.remove(candidate)
+            column, letter, hidden = self._column(table, candidate.offset, "")
+            detail = (
+                f"the rows are {what} records (column {column_letter(table.first_col)} "
+                f"{table.headers[0]!r} is their key), so {header!r} points to a "
+                f"{sorted(party)[0]} described elsewhere; map it with header_overrides if it is"
+            )
+            decided[candidate.offset] = ColumnMapping(
+                column, letter, header, None, candidate.score, "other_party", detail, hidden,
+                candidate.field,
                 evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
             )  # fmt: skip
 
