@@ -309,3 +309,21 @@ def test_a_table_of_phones_and_birth_dates_is_still_of_people(tmp_path: Path) ->
     [table] = summary.tables
     assert set(table["fields_mapped"]) == {"phone", "date_of_birth"}
     assert summary.sheets[0]["skipped_tables"] == []
+
+
+def test_rows_holding_only_a_date_name_nobody_and_are_skipped_where_they_stand(
+    tmp_path: Path,
+) -> None:
+    # LinkedIn's connections export: some rows keep only "Connected On".
+    rows: list[list[Any]] = [
+        ["First Name", "Last Name", "Email Address", "Company", "Connected On"],
+        ["Anjula", "Batra", "", "Prepfully", "30 May 2024"],
+        ["", "", "", "", "02 Jun 2022"],
+        ["Arun", "Kumar", "", "Unidor", "28 May 2024"],
+        ["", "", "ann@example.com", "", "01 May 2024"],  # an e-mail names someone
+    ]
+    summary, _ = run(write_xlsx(tmp_path / "c.xlsx", {"Connections": rows}), tmp_path / "out")
+    [table] = summary.tables
+    assert table["rows"] == 3
+    assert table["nameless_rows"] == [3]
+    assert table["subtotal_rows"] == [] and table["footer_rows"] == []

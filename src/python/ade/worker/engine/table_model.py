@@ -78,6 +78,9 @@ class TableInfo:
     footer_rows: list[int] = field(default_factory=list)
     """Rows under the table that are not records: its totals rows, and the notes or summary
     lines right under them (up to a blank row)."""
+    nameless_rows: list[int] = field(default_factory=list)
+    """Rows that name nobody: no name, e-mail or ID, only a date or figures beside it (a
+    connections export's rows of a date alone). Skipped; the table goes on."""
     end_reason: EndReason = "end_of_sheet"
     header_fields: int | None = None
     """The header row's field count, for delimited text (None for workbooks, whose rows have

@@ -33,6 +33,7 @@ from ade.worker.engine.normalize import day_month_evidence
 from ade.worker.engine.output import OutputWriter, TableSink
 from ade.worker.engine.table_model import RaggedRow, TableInfo, kind_of
 from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
+from ade.worker.engine.value_profiles import is_date_value
 
 SAMPLE_ROWS = 200
 # A table in flight reports its row count at most this often (the clock is read every 256 rows).
@@ -183,6 +184,7 @@ class TableRun:
             "subtotal_rows": [r + 1 for r in sorted(info.subtotal_rows)],
             "page_break_rows": [r + 1 for r in info.page_break_rows],
             "footer_rows": [r + 1 for r in sorted(info.footer_rows)],
+            "nameless_rows": [r + 1 for r in info.nameless_rows],
             "end_reason": info.end_reason,
             "ragged_rows": info.ragged_rows,
             "ragged_row_numbers": [r + 1 for r in info.ragged_row_numbers],
@@ -223,7 +225,9 @@ class SumRows:
     tells a sum from a record, and no row is skipped.
 
     They are skipped like the detector's labelled totals rows (:mod:`table_rows`): a subtotal
-    when more records follow, else a footer row; the table's range then ends above them."""
+    when more records follow, else a footer row; the table's range then ends above them. A row
+    of that kind holding a date names nobody either (a connections export's rows of a bare
+    "Connected On" date): it is skipped wherever it stands and listed as nameless."""
 
     def __init__(self, spec: ConfigurationSpec, mapping: TableMapping, info: TableInfo) -> None:
         self.info = info
@@ -245,9 +249,14 @@ class SumRows:
     def skipped(self, index: int, cells: Row) -> bool:
         """Is this row a sum (held as pending until the next record says which kind)?"""
         lead = cells[self.lead]  # a name (or id) starting with a letter: a record, at once
-        if not (isinstance(lead, str) and lead[:1].isalpha()) and _is_sum(
-            cells, self.names, self.ids
-        ):
+        if isinstance(lead, str) and lead[:1].isalpha():
+            kind = None
+        else:
+            kind = _names_nobody(cells, self.names, self.ids)
+        if kind == "dated":
+            self.info.nameless_rows.append(index)
+            return True
+        if kind == "sum":
             self.pending.append(index)
             return True
         if self.pending:
@@ -268,21 +277,27 @@ class SumRows:
             self.info.last_row = self.last_record
 
 
-def _is_sum(cells: Row, names: list[int], ids: list[int]) -> bool:
+def _names_nobody(cells: Row, names: list[int], ids: list[int]) -> str | None:
+    """ "sum" for a row of figures with no name, e-mail or id; "dated" for such a row with a
+    date among them (a date alone names nobody either); None for a record."""
     for position in names:
         value = cells[position]
         if not is_empty(value) and not _is_number(value):
-            return False
+            return None
     for position in ids:
         if not is_empty(cells[position]):
-            return False
-    filled = False
+            return None
+    kind = None
     for value in cells:
-        if not is_empty(value):
-            if not _is_number(value):
-                return False
-            filled = True
-    return filled
+        if is_empty(value):
+            continue
+        if _is_number(value):
+            kind = kind or "sum"
+        elif is_date_value(value):
+            kind = "dated"
+        else:
+            return None
+    return kind
 
 
 def _is_number(value: Cell) -> bool:

@@ -100,6 +100,11 @@ def _is_date(value: Cell) -> bool:
     return _passes(_MDY, value) or _passes(_DMY, value)
 
 
+def is_date_value(value: Cell) -> bool:
+    """A date cell or a text any date normalizer reads ("02 Jun 2022", "2021-05-03")."""
+    return _is_date(value)
+
+
 def _is_number(value: Cell) -> bool:
     if isinstance(value, bool):
         return False
