@@ -591,3 +591,18 @@ def test_in_a_table_of_orders_an_employee_id_points_elsewhere() -> None:
     # A table keyed by the person's own ID, or by a neutral record number, is the person's.
     staff = by_header(["Record ID", "Employee ID", "Name"], [["1", "E7", "Ann Lee"]] * 6)
     assert staff["Employee ID"].field == "employee_id"
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [("研究室電話", "phone"), ("辦公室電話", "phone"), ("Telefon dienstlich", "phone")],
+)
+def test_compounds_and_qualifiers_after_the_noun(header: str, field: str) -> None:
+    # Chinese writes "office phone" as one word; German puts "dienstlich" (work) after "Telefon".
+    match = HeaderScorer(default_configuration()).match(header)
+    assert (match.field, match.block) == (field, None), match
+
+
+def test_a_cjk_compound_with_an_unknown_part_is_not_taken() -> None:
+    match = HeaderScorer(default_configuration()).match("英文姓名")  # the English name
+    assert match.block == "modifier" and match.word == "英文"

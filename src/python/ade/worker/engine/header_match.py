@@ -86,7 +86,8 @@ NAME_VARIANT_WORDS = frozenset(
 QUALIFIER_WORDS = frozenset(
     """work business office home mobile cell direct main primary secondary alternate alternative
     alt other private preferred legal official current original latest recent most full
-    complete daytime day evening corporate company""".split()
+    complete daytime day evening corporate company dienstlich privat geschaftlich
+    辦公室 办公室 研究室 實驗室 实验室 公司 工作 聯絡 联系""".split()
 )
 """Words that say which of the person's values is meant, not whose."""
 
@@ -116,6 +117,7 @@ TYPE_WORDS = {"date": frozenset({"date"}), "email": frozenset({"address"})}
 """A field type's own word is no modifier: "Date Joined" is the date the alias "Joined" means."""
 
 _PERSON_NAME_TYPES = frozenset({"name", "full_name"})
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _MAX_PARTIAL = 0.94
 _REORDERED = 0.93
@@ -203,11 +205,11 @@ class HeaderScorer:
         self.match = lru_cache(maxsize=4096)(self._match)
 
     def _match(self, header: str) -> HeaderMatch:
-        words = header_words(header)
+        words = self._segment(header_words(header))
         if not words:
             return NO_MATCH
         core_text = _BRACKETED.sub(" ", header)
-        core = tuple(w for w in header_words(core_text) if not w.isdigit()) or words
+        core = tuple(w for w in self._segment(header_words(core_text)) if not w.isdigit()) or words
         corrected, typos = self._correct(core)
         best: HeaderMatch = NO_MATCH
         best_blocked: HeaderMatch = NO_MATCH
@@ -235,6 +237,25 @@ class HeaderScorer:
         if best.score < self._threshold and best_blocked.score > best.score:
             return best_blocked  # so the column's reason can say what stood in the way
         return best
+
+    def _segment(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """Chinese and Japanese write a compound as one word: "研究室電話" (office phone) is
+        "研究室" + "電話". A CJK word that is no spelling word but ends with one is split there,
+        so the rest is read as a qualifier like any other."""
+        if not any(_CJK.search(word) for word in words):
+            return words
+        split: list[str] = []
+        for word in words:
+            if word not in self._vocabulary and _CJK.search(word):
+                for cut in range(1, len(word) - 1):
+                    if word[cut:] in self._vocabulary:
+                        split.extend((word[:cut], word[cut:]))
+                        break
+                else:
+                    split.append(word)
+            else:
+                split.append(word)
+        return tuple(split)
 
     def _better(self, found: HeaderMatch, than: HeaderMatch) -> bool:
         if found.score != than.score:
@@ -292,6 +313,8 @@ class HeaderScorer:
         """The spelling's words are a part of the header's: decide on the other words."""
         want = set(spelling.words)
         meaningful = [word for word in core if word not in FILLER_WORDS] or list(core)
+        while len(meaningful) > 1 and meaningful[-1] in QUALIFIER_WORDS:
+            meaningful.pop()  # a qualifier after its noun ("Telefon dienstlich", "Phone Work")
         head = meaningful[-1]
         covers_head = head in want
         score = min(_MAX_PARTIAL, 0.7 + 0.3 * len(want) / len(core) + (0.05 if covers_head else 0))
