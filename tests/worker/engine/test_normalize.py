@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ade.worker.engine import normalize as normalize_module
 from ade.worker.engine.cells import Cell
 from ade.worker.engine.normalize import (
+    DateWithoutTime,
     InvalidValue,
     Normalizer,
     day_month_evidence,
@@ -116,13 +117,13 @@ def test_emails_are_lowercased_and_checked() -> None:
     ("raw", "expected"),
     [
         (dt.datetime(2024, 3, 5), "2024-03-05"),
-        (dt.datetime(2024, 3, 5, 14, 30), "2024-03-05T14:30:00"),
+        (dt.datetime(2024, 3, 5, 14, 30), "2024-03-05"),  # a date field holds the date
         (dt.date(2024, 3, 5), "2024-03-05"),
         (45356, "2024-03-05"),  # Excel serial
-        (45356.5, "2024-03-05T12:00:00"),
+        (45356.5, "2024-03-05"),
         ("2024-03-05", "2024-03-05"),
         ("2024/3/5", "2024-03-05"),
-        ("2024-03-05T08:15:00Z", "2024-03-05T08:15:00"),
+        ("2024-03-05T08:15:00Z", "2024-03-05"),
         ("03/05/2024", "2024-03-05"),  # month first in an mdy column
         ("3/5/24", "2024-03-05"),
         ("3/5/75", "1975-03-05"),  # POSIX two-digit year pivot
@@ -136,6 +137,48 @@ def test_emails_are_lowercased_and_checked() -> None:
 )
 def test_dates_to_iso(raw: object, expected: str) -> None:
     assert mdy(raw) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "time_dropped"),
+    [
+        ("1994-05-12T13:17:12", "1994-05-12", True),
+        ("1994-05-12 13:17:12", "1994-05-12", True),
+        ("1994-05-12T13:17:12.250", "1994-05-12", True),
+        ("1994-05-12T13:17:12Z", "1994-05-12", True),
+        ("1994-05-12T23:30:00-05:00", "1994-05-12", True),  # the day as written, not UTC's
+        ("1994-05-12 13:17 +0200", "1994-05-12", True),
+        ("1994-05-12T00:00:00", "1994-05-12", False),
+        ("1994-05-12 00:00", "1994-05-12", False),
+        ("1994/05/12 13:17", "1994-05-12", True),
+        ("5/12/1994 1:17 PM", "1994-05-12", True),
+        ("5/12/1994 12:00 AM", "1994-05-12", False),  # midnight
+        ("5/12/1994 12:00:00 a.m.", "1994-05-12", False),
+        ("05/12/1994, 1:17:12 PM", "1994-05-12", True),  # Salesforce's "Created Date"
+        ("12.05.1994 13:17", "1994-05-12", True),
+        ("May 12, 1994 1:17 PM", "1994-05-12", True),
+        ("12 May 1994 13:17", "1994-05-12", True),
+        (34466.5534722222, "1994-05-12", True),  # an Excel datetime serial
+        (34466.0, "1994-05-12", False),
+        (34466.999999999, "1994-05-13", False),  # a rounding hair short of the next midnight
+        (dt.datetime(1994, 5, 12, 13, 17, 12), "1994-05-12", True),  # an XLSX datetime cell
+        (dt.datetime(1994, 5, 12), "1994-05-12", False),
+        (dt.date(1994, 5, 12), "1994-05-12", False),
+    ],
+)
+def test_a_date_field_holds_the_date_and_marks_a_dropped_time(
+    raw: Cell, expected: str, time_dropped: bool
+) -> None:
+    result = mdy(raw)
+    assert result == expected
+    assert isinstance(result, DateWithoutTime) is time_dropped
+    assert mdy(result) == expected  # idempotent
+
+
+@pytest.mark.parametrize("bad", ["5/12/1994 25:00", "5/12/1994 13:17 PM", "1994-05-12T10:61"])
+def test_a_malformed_time_makes_the_date_invalid(bad: str) -> None:
+    with pytest.raises(InvalidValue):
+        mdy(bad)
 
 
 def test_day_month_order_follows_the_column() -> None:

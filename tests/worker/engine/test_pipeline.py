@@ -329,3 +329,31 @@ def test_kept_text_loses_only_control_characters_no_workbook_can_hold(tmp_path: 
     out = tmp_path / "out"
     run(path, out)
     assert read_table(out, 1)[0]["Remark"] == "ab\tc"
+
+
+# -- issue 17: times in date fields ---------------------------------------------------------
+
+
+def test_date_fields_drop_times_and_the_summary_counts_those_not_at_midnight(
+    tmp_path: Path,
+) -> None:
+    sheet: list[list[Any]] = [
+        ["First Name", "Last Name", "Date of Birth", "Hire Date", "Last Login"],
+        ["Ann", "Lee", dt.datetime(1994, 5, 12, 13, 17, 12), "2020-01-05T00:00:00",
+         dt.datetime(2024, 3, 5, 8, 30)],
+        ["Bob", "Roy", "1994-05-12T13:17:12", 43835.75, dt.datetime(2024, 3, 5, 9, 0)],
+        ["Cy", "Doe", "5/12/1994 1:17 PM", dt.datetime(2020, 1, 5), None],
+        ["Di", "Ek", dt.datetime(1994, 5, 12), "2020-01-05 00:00", None],
+    ]  # fmt: skip
+    out = tmp_path / "out"
+    summary, _ = run(write_xlsx(tmp_path / "staff.xlsx", {"Staff": sheet}), out)
+    [table] = summary.tables
+    records = read_table(out, 1)
+    assert [r["Date of Birth"] for r in records] == ["1994-05-12"] * 4
+    assert [r["Hire Date"] for r in records] == ["2020-01-05"] * 4
+    assert table["times_dropped"] == {"date_of_birth": 3, "hire_date": 1}
+    assert summary.issues.total == 0  # a dropped time is no issue
+    assert records[0]["Last Login"] == "2024-03-05T08:30:00"  # unmapped: kept as written
+    row = list(load_workbook(out / "normalized.xlsx", read_only=True)["1 Staff"].values)[1]
+    assert "1994-05-12" in row
+    assert summary_json(out)["tables"][0]["times_dropped"] == table["times_dropped"]

@@ -6,12 +6,14 @@ in the output, so nothing is lost). Raising, not returning a marker, keeps the c
 of per-cell checks.
 
 Decisions worth knowing:
-  - Dates come out as ISO 8601 ("2024-03-05", or "2024-03-05T14:30:00" when there is a time).
-    Excel serial numbers (numeric cells) use the 1900 date system. Numeric "a/b/yyyy" dates
-    follow the column's day/month order, which the pipeline infers from the column (a value
-    with a part above 12 is evidence) and otherwise takes from the configuration; a value
-    impossible in that order is an issue rather than silently read the other way. Dotted dates
-    ("05.03.2024") are always day-first. Two-digit years follow POSIX: 69-99 -> 19xx, else 20xx.
+  - Dates come out as ISO 8601 dates ("2024-03-05"); a time written with a date (ISO with "T"
+    or a space, "5/12/1994 1:17 PM", a serial's fraction, a datetime cell) is dropped, and when
+    it was not midnight the table summary counts it ("times_dropped"). Excel serial numbers
+    (numeric cells) use the 1900 date system. Numeric "a/b/yyyy" dates follow the column's
+    day/month order, which the pipeline infers from the column (a value with a part above 12
+    is evidence) and otherwise takes from the configuration; a value impossible in that order
+    is an issue rather than silently read the other way. Dotted dates ("05.03.2024") are
+    always day-first. Two-digit years follow POSIX: 69-99 -> 19xx, else 20xx.
   - Numbers: currency symbols and spaces are dropped; "(12)" and "12-" are negative; with both
     "," and "." present the last one is the decimal mark; a lone "," followed by exactly three
     digits groups thousands ("1,234"), otherwise it is a decimal comma ("3,5"); "%" divides by 100.
@@ -111,18 +113,19 @@ def normalize_email(value: Cell) -> Cell:
 
 # -------------------------------------------------------------------------------- dates
 
-_ISO = re.compile(
-    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
-    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$"
+# A time of day after a date: "13:17", "1:17:12.5 PM", "13:17Z", "13:17:12+02:00", ", 12:23 PM".
+# Date fields hold the date only (see `make_date_normalizer`); the time is parsed so that a
+# malformed one is still an error and a dropped one that was not midnight can be counted.
+_CLOCK = (
+    r"(?:(?:,? +|T)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?"
+    r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?)?$"
 )
-_NUMERIC_DATE = re.compile(
-    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})"
-    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
-)
+_ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})" + _CLOCK)
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})" + _CLOCK)
 _DAY_MONTH_NAME = re.compile(
-    r"^(\d{1,2})(?:st|nd|rd|th)?[ -]([A-Za-z]{3,9})\.?,?[ -](\d{4}|\d{2})$"
+    r"^(\d{1,2})(?:st|nd|rd|th)?[ -]([A-Za-z]{3,9})\.?,?[ -](\d{4}|\d{2})" + _CLOCK
 )
-_MONTH_NAME_DAY = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
+_MONTH_NAME_DAY = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})" + _CLOCK)
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _WEEKDAY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,? ", re.IGNORECASE)
 _MONTHS = {
@@ -149,11 +152,30 @@ _MONTHS = {
 
 
 def iso_date(value: dt.datetime | dt.date) -> str:
+    """ISO 8601, with the time only when there is one: how a text or unmapped cell shows a
+    spreadsheet's date or datetime."""
     if isinstance(value, dt.datetime):
         if value.hour == value.minute == value.second == value.microsecond == 0:
             return value.date().isoformat()
         return value.replace(microsecond=0, tzinfo=None).isoformat()
     return value.isoformat()
+
+
+class DateWithoutTime(str):
+    """A date field's value whose source also held a time of day other than midnight, dropped.
+
+    It is a plain string to every consumer (and the memo caches it like any other result, so
+    a repeated value still says it); the row processor counts these per field for the table
+    summary and hands the writers an ordinary str. A time is not worth an issue per cell: the
+    date is right, and an export that stamps times on dates does so on every row.
+    """
+
+    __slots__ = ()
+
+
+def _date_result(day: dt.date, has_time: bool) -> str:
+    text = day.isoformat()
+    return DateWithoutTime(text) if has_time else text
 
 
 def _year(text: str) -> int:
@@ -163,11 +185,23 @@ def _year(text: str) -> int:
     return year
 
 
-def _build(year: int, month: int, day: int, clock: tuple[int, int, int] | None = None) -> str:
+def _has_time(hh: str | None, mm: str | None, ss: str | None, ampm: str | None) -> bool:
+    """Whether a parsed time of day is other than midnight (InvalidValue if it is no time)."""
+    if hh is None:
+        return False
+    hour, minute, second = int(hh), int(mm or 0), int(ss or 0)
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise InvalidValue("not a valid time")
+        hour = hour % 12 + (12 if ampm[0] in "Pp" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise InvalidValue("not a valid time")
+    return bool(hour or minute or second)
+
+
+def _build(year: int, month: int, day: int, has_time: bool = False) -> str:
     try:
-        if clock and any(clock):
-            return iso_date(dt.datetime(year, month, day, *clock))
-        return dt.date(year, month, day).isoformat()
+        return _date_result(dt.date(year, month, day), has_time)
     except ValueError:
         raise InvalidValue("not a valid date") from None
 
@@ -188,14 +222,23 @@ def day_month_evidence(value: Cell) -> str | None:
 
 
 def make_date_normalizer(order: str) -> Normalizer:
-    """A date normalizer that reads numeric "a/b/yyyy" dates in the given day/month order."""
+    """A date normalizer that reads numeric "a/b/yyyy" dates in the given day/month order.
+
+    A date field holds the date: a time of day written with it ("1994-05-12T13:17:12",
+    "5/12/1994 1:17 PM", an Excel serial's fraction, a spreadsheet's datetime cell) is dropped.
+    A date with a time zone keeps the calendar day as written, not the day in UTC: that is the
+    day a person reading the export sees. A time other than midnight comes back marked (see
+    `DateWithoutTime`) so the table summary can say how many were dropped.
+    """
     day_first = order == "dmy"
 
     def normalize_date(value: Cell) -> Cell:
         if value is None:
             return None
-        if isinstance(value, dt.datetime | dt.date):
-            return iso_date(value)
+        if isinstance(value, dt.datetime):
+            return _date_result(value.date(), value.time() != dt.time())
+        if isinstance(value, dt.date):
+            return value.isoformat()
         if isinstance(value, bool):
             raise InvalidValue("not a date")
         if isinstance(value, int | float):
@@ -205,38 +248,37 @@ def make_date_normalizer(order: str) -> Normalizer:
         text = " ".join(value.split())
         if not text:
             return None
-        if len(text) == 10 and text[4] == "-" and text[7] == "-":
-            try:  # already ISO: the common case, checked in C
-                return dt.date.fromisoformat(text).isoformat()
+        if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+            try:  # ISO, with or without a time: the common case, parsed in C
+                if len(text) == 10:
+                    return dt.date.fromisoformat(text).isoformat()
+                moment = dt.datetime.fromisoformat(text)
+                return _date_result(moment.date(), moment.time() != dt.time())
             except ValueError:
                 pass
         if not text[0].isdigit():
             text = _WEEKDAY.sub("", text)
         match = _NUMERIC_DATE.match(text)
         if match:
-            a, sep, b, y, hh, mm, ss, ampm = match.groups()
+            a, sep, b, y, *clock = match.groups()
             first, second = int(a), int(b)
             day, month = (first, second) if day_first or sep == "." else (second, first)
-            hour = int(hh or 0)
-            if ampm:
-                hour = hour % 12 + (12 if ampm.lower() == "pm" else 0)
             if month > 12 and day <= 12:
                 order_used = "day-first" if (day_first or sep == ".") else "month-first"
                 raise InvalidValue(f"day and month do not fit this column's {order_used} dates")
-            return _build(_year(y), month, day, (hour, int(mm or 0), int(ss or 0)))
+            return _build(_year(y), month, day, _has_time(*clock))
         match = _ISO.match(text)
         if match:
-            y, m, d, hh, mm, ss = match.groups()
-            clock = (int(hh or 0), int(mm or 0), int(ss or 0))
-            return _build(int(y), int(m), int(d), clock)
+            y, m, d, *clock = match.groups()
+            return _build(int(y), int(m), int(d), _has_time(*clock))
         match = _DAY_MONTH_NAME.match(text)
         if match:
-            d, name, y = match.groups()
-            return _build(_year(y), _month(name), int(d))
+            d, name, y, *clock = match.groups()
+            return _build(_year(y), _month(name), int(d), _has_time(*clock))
         match = _MONTH_NAME_DAY.match(text)
         if match:
-            name, d, y = match.groups()
-            return _build(int(y), _month(name), int(d))
+            name, d, y, *clock = match.groups()
+            return _build(int(y), _month(name), int(d), _has_time(*clock))
         match = _COMPACT.match(text)
         if match:
             return _build(int(match.group(1)), int(match.group(2)), int(match.group(3)))
@@ -253,6 +295,8 @@ def _month(name: str) -> int:
 
 
 def _excel_serial(serial: float) -> str:
+    """The date of an Excel serial (1900 system); a fraction is a time of day, dropped. It is
+    rounded to the second first, so 0.9999999 of a day is the next midnight, not a time."""
     if not 1 <= serial < 2958466:
         raise InvalidValue("number out of range for a date")
     if 60 <= serial < 61:
@@ -261,7 +305,7 @@ def _excel_serial(serial: float) -> str:
     days = int(serial)
     seconds = round((serial - days) * 86400)
     moment = dt.datetime.combine(epoch, dt.time()) + dt.timedelta(days=days, seconds=seconds)
-    return iso_date(moment)
+    return _date_result(moment.date(), moment.time() != dt.time())
 
 
 # ------------------------------------------------------------------------------ numbers

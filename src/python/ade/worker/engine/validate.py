@@ -8,6 +8,9 @@ lost) and yields an issue. Unmapped source columns the configuration keeps follo
 values as written. Required fields are checked after name derivation, so a required first name
 is satisfied by splitting a full name. A required field with no column at all is one
 table-level issue, not one per row.
+
+A date field's value whose source held a time other than midnight is no issue: the date is
+right; the table summary counts them per field ("times_dropped").
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ade.db.configuration_spec import ConfigurationSpec
 from ade.worker.engine.cells import Cell, Row, column_letter
 from ade.worker.engine.mapping import TableMapping
 from ade.worker.engine.normalize import (
+    DateWithoutTime,
     InvalidValue,
     Normalizer,
     join_full_name,
@@ -113,12 +117,19 @@ class RowProcessor:
         self._index = {name: i for i, name in enumerate(self.fields)}
         self.plan: list[tuple[int, Normalizer]] = []
         self.letters: list[str | None] = []
+        # Mapped date fields, whose values may come back as DateWithoutTime: counted per field
+        # for the table summary ("times_dropped"), not reported per cell.
+        self._dates: list[int] = []
+        self._dropped: dict[int, int] = {}
         for item in spec.fields:
             position = mapping.positions.get(item.name)
             if position is None:
                 self.plan.append((0, _nothing))
                 self.letters.append(None)
                 continue
+            if item.type == "date":
+                self._dates.append(len(self.plan))
+                self._dropped[len(self.plan)] = 0
             normalizer = normalizer_for(
                 item.type,
                 date_order=date_orders.get(item.name, spec.date_order),
@@ -158,6 +169,11 @@ class RowProcessor:
             else:
                 self.missing_required.append(item.name)
 
+    @property
+    def times_dropped(self) -> dict[str, int]:
+        """Per date field, the values whose time of day (not midnight) was dropped."""
+        return {self.fields[index]: n for index, n in self._dropped.items() if n}
+
     def table_issues(self) -> list[Issue]:
         """Issues about the table as a whole (required fields with no column)."""
         return [
@@ -180,6 +196,11 @@ class RowProcessor:
             out = [normalize(cells[position]) for position, normalize in self.plan]
         except InvalidValue:
             out = self._slow(row_index, cells)
+        for index in self._dates:
+            value = out[index]
+            if value.__class__ is DateWithoutTime:
+                self._dropped[index] += 1
+                out[index] = str(value)  # the writers (and their pickles) get a plain str
         if self.rules:
             self._derive(out)
         for index in self.required:
