@@ -376,3 +376,29 @@ def test_hidden_columns_can_be_excluded_by_configuration_and_are_then_not_kept()
     assert columns["Last Name"].field is None
     assert columns["Last Name"].reason == "hidden_column"
     assert mapping.kept == []
+
+
+# -- courtesy titles and suffixes (issue 17) -----------------------------------------------------
+
+TITLES = ["Mr.", "Ms.", "Dr.", "Mrs", "Mr.", "Prof."]
+JOBS = ["Estimator", "Foreman", "Apprentice", "Electrician", "Estimator", "Clerk"]
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "field"),
+    [
+        ("Salutation", TITLES, "name_prefix"),
+        ("Anrede", ["Herr", "Frau", "Herr", "Frau", "Herr"], "name_prefix"),
+        ("prefix", TITLES, "name_prefix"),
+        ("Suffix", ["Jr.", "III", "Sr", "PhD", "MD, PhD"], "name_suffix"),
+    ],
+)
+def test_prefix_and_suffix_headers_map_when_their_values_agree(
+    header: str, values: list[str], field: str
+) -> None:
+    assert by_header([header], column(values))[header].field == field
+
+
+def test_a_salutation_column_of_letter_openings_is_no_name_prefix() -> None:
+    openings = [f"Dear {name}," for name in ["Ann", "Bob", "Cy", "Di", "Ed"]]
+    assert by_header(["Salutation"], column(openings))["Salutation"].reason == "values_mismatch"

@@ -331,7 +331,72 @@ def test_kept_text_loses_only_control_characters_no_workbook_can_hold(tmp_path: 
     assert read_table(out, 1)[0]["Remark"] == "ab\tc"
 
 
-# -- issue 17: times in date fields ---------------------------------------------------------
+# -- issue 17: titles in names, times in dates --------------------------------------------------
+
+
+def test_titles_suffixes_and_maiden_names_stay_out_of_the_name_parts(tmp_path: Path) -> None:
+    rows = [
+        ["PassengerId", "Name", "Age"],
+        ["1", "Braund, Mr. Owen Harris", "22"],
+        ["2", "Cumings, Mrs. John Bradley (Florence Briggs Thayer)", "38"],
+        ["3", "Dr Jane Smith PhD", "35"],
+        ["4", "Braund, Owen Harris, Jr.", "4"],
+    ]
+    out = tmp_path / "out"
+    run(write_csv(tmp_path / "titanic.csv", rows), out)
+    records = read_table(out, 1)
+    parts = [
+        tuple(
+            r[k] for k in ("Name Prefix", "First Name", "Middle Name", "Last Name", "Name Suffix")
+        )
+        for r in records
+    ]
+    assert parts == [
+        ("Mr.", "Owen", "Harris", "Braund", ""),
+        ("Mrs.", "John", "Bradley", "Cumings", ""),
+        ("Dr", "Jane", "", "Smith", "PhD"),
+        ("", "Owen", "Harris", "Braund", "Jr."),
+    ]
+    assert [r["Full Name"] for r in records] == [
+        "Mr. Owen Harris Braund",
+        "Mrs. John Bradley Cumings (Florence Briggs Thayer)",
+        "Dr Jane Smith PhD",
+        "Owen Harris Braund Jr.",
+    ]
+
+
+def test_a_joined_full_name_leaves_the_title_out(tmp_path: Path) -> None:
+    rows = [
+        ["Salutation", "First Name", "Last Name", "Suffix"],
+        *[[t, f, "Patel", s] for t, f, s in [("Mr.", "Alex", "Jr."), ("Ms.", "Mary", ""),
+          ("Dr.", "Sean", ""), ("Mrs.", "Ana", ""), ("Mr.", "Jan", "III")]],
+    ]  # fmt: skip
+    out = tmp_path / "out"
+    summary, _ = run(write_csv(tmp_path / "contacts.csv", rows), out)
+    assert summary.tables[0]["fields_mapped"]["name_prefix"] == "A"
+    records = read_table(out, 1)
+    assert [r["Full Name"] for r in records] == [
+        "Alex Patel Jr.", "Mary Patel", "Sean Patel", "Ana Patel", "Jan Patel III"
+    ]  # fmt: skip
+    assert [r["Name Prefix"] for r in records] == ["Mr.", "Ms.", "Dr.", "Mrs.", "Mr."]
+
+
+def test_a_title_comes_from_the_full_name_when_first_and_last_have_columns(tmp_path: Path) -> None:
+    rows = [
+        ["Name", "First Name", "Last Name"],
+        ["Mr. Owen Braund", "Owen", "Braund"],
+        ["Ann Lee", "Ann", "Lee"],
+        ["Jane Smith MD", "Jane", "Smith"],
+    ]
+    out = tmp_path / "out"
+    run(write_csv(tmp_path / "people.csv", rows), out)
+    records = read_table(out, 1)
+    assert [(r["Name Prefix"], r["Name Suffix"]) for r in records] == [
+        ("Mr.", ""),
+        ("", ""),
+        ("", "MD"),
+    ]
+    assert [r["Middle Name"] for r in records] == ["", "", ""]
 
 
 def test_date_fields_drop_times_and_the_summary_counts_those_not_at_midnight(
