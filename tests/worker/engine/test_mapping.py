@@ -384,6 +384,30 @@ TITLES = ["Mr.", "Ms.", "Dr.", "Mrs", "Mr.", "Prof."]
 JOBS = ["Estimator", "Foreman", "Apprentice", "Electrician", "Estimator", "Clerk"]
 
 
+def test_a_title_column_of_honorifics_is_the_name_prefix() -> None:
+    # Outlook's "Title" is Mr./Ms.: with or without a "Job Title" column, it is no job title.
+    rows = [[title, job] for title, job in zip(TITLES, JOBS, strict=True)]
+    columns = by_header(["Title", "Job Title"], rows)
+    assert (columns["Title"].field, columns["Job Title"].field) == ("name_prefix", "job_title")
+    assert "6 of 6 sampled values fit name_prefix" in columns["Title"].detail
+    assert by_header(["Title"], column(TITLES))["Title"].field == "name_prefix"
+
+
+def test_a_title_column_of_job_titles_stays_the_job_title() -> None:
+    assert by_header(["Title"], column(JOBS))["Title"].field == "job_title"
+    # A few titles are not enough evidence to take a column away from its header.
+    assert by_header(["Title"], column(["Mr.", "Dr."]))["Title"].field == "job_title"
+
+
+def test_honorifics_need_a_name_prefix_field_to_move_to() -> None:
+    data = default_configuration().model_dump()
+    data["fields"] = [f for f in data["fields"] if f["name"] != "name_prefix"]
+    data["derive_names"] = []
+    assert by_header(["Title"], column(TITLES), ConfigurationSpec(**data))["Title"].field == (
+        "job_title"
+    )
+
+
 @pytest.mark.parametrize(
     ("header", "values", "field"),
     [
