@@ -69,6 +69,37 @@ def test_derivation_must_reference_existing_fields_of_the_right_type() -> None:
     assert "must have type 'full_name'" in message
 
 
+def test_default_configuration_has_name_prefix_and_suffix_right_after_the_names() -> None:
+    spec = default_configuration()
+    names = [f.name for f in spec.fields]
+    start = names.index("full_name") + 1
+    assert names[start : start + 2] == ["name_prefix", "name_suffix"]
+    assert (spec.field("name_prefix").type, spec.field("name_suffix").type) == (
+        "name_prefix",
+        "name_suffix",
+    )
+    rule = spec.derive_names[0]
+    assert (rule.name_prefix, rule.name_suffix) == ("name_prefix", "name_suffix")
+
+
+def test_derivation_prefix_and_suffix_must_be_existing_fields() -> None:
+    message = errors_of(
+        {
+            "fields": [
+                {"name": "name", "type": "full_name"},
+                {"name": "first"},
+                {"name": "last"},
+            ],
+            "derive_names": [
+                {"full_name": "name", "first_name": "first", "last_name": "last",
+                 "name_prefix": "title", "name_suffix": "sfx"}
+            ],
+        }
+    )  # fmt: skip
+    assert "derive_names[0].name_prefix: unknown field 'title'" in message
+    assert "derive_names[0].name_suffix: unknown field 'sfx'" in message
+
+
 def test_blank_alias_and_empty_field_list_are_rejected() -> None:
     assert "has no letters or digits" in errors_of({"fields": [{"name": "a", "aliases": ["--"]}]})
     assert "fields" in errors_of({"fields": []})

@@ -606,3 +606,53 @@ def test_compounds_and_qualifiers_after_the_noun(header: str, field: str) -> Non
 def test_a_cjk_compound_with_an_unknown_part_is_not_taken() -> None:
     match = HeaderScorer(default_configuration()).match("英文姓名")  # the English name
     assert match.block == "modifier" and match.word == "英文"
+
+
+# -- courtesy titles and suffixes (issue 17) -----------------------------------------------------
+
+TITLES = ["Mr.", "Ms.", "Dr.", "Mrs", "Mr.", "Prof."]
+JOBS = ["Estimator", "Foreman", "Apprentice", "Electrician", "Estimator", "Clerk"]
+
+
+def test_a_title_column_of_honorifics_is_the_name_prefix() -> None:
+    # Outlook's "Title" is Mr./Ms.: with or without a "Job Title" column, it is no job title.
+    rows = [[title, job] for title, job in zip(TITLES, JOBS, strict=True)]
+    columns = by_header(["Title", "Job Title"], rows)
+    assert (columns["Title"].field, columns["Job Title"].field) == ("name_prefix", "job_title")
+    assert "6 of 6 sampled values fit name_prefix" in columns["Title"].detail
+    assert by_header(["Title"], column(TITLES))["Title"].field == "name_prefix"
+
+
+def test_a_title_column_of_job_titles_stays_the_job_title() -> None:
+    assert by_header(["Title"], column(JOBS))["Title"].field == "job_title"
+    # A few titles are not enough evidence to take a column away from its header.
+    assert by_header(["Title"], column(["Mr.", "Dr."]))["Title"].field == "job_title"
+
+
+def test_honorifics_need_a_name_prefix_field_to_move_to() -> None:
+    data = default_configuration().model_dump()
+    data["fields"] = [f for f in data["fields"] if f["name"] != "name_prefix"]
+    data["derive_names"] = []
+    assert by_header(["Title"], column(TITLES), ConfigurationSpec(**data))["Title"].field == (
+        "job_title"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "field"),
+    [
+        ("Salutation", TITLES, "name_prefix"),
+        ("Anrede", ["Herr", "Frau", "Herr", "Frau", "Herr"], "name_prefix"),
+        ("prefix", TITLES, "name_prefix"),
+        ("Suffix", ["Jr.", "III", "Sr", "PhD", "MD, PhD"], "name_suffix"),
+    ],
+)
+def test_prefix_and_suffix_headers_map_when_their_values_agree(
+    header: str, values: list[str], field: str
+) -> None:
+    assert by_header([header], column(values))[header].field == field
+
+
+def test_a_salutation_column_of_letter_openings_is_no_name_prefix() -> None:
+    openings = [f"Dear {name}," for name in ["Ann", "Bob", "Cy", "Di", "Ed"]]
+    assert by_header(["Salutation"], column(openings))["Salutation"].reason == "values_mismatch"

@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from ade.worker.engine import normalize as normalize_module
 from ade.worker.engine.cells import Cell
 from ade.worker.engine.normalize import (
+    DateWithoutTime,
     InvalidValue,
     Normalizer,
     day_month_evidence,
+    join_full_name,
     make_date_normalizer,
     make_phone_normalizer,
     memoized,
@@ -21,6 +23,8 @@ from ade.worker.engine.normalize import (
     normalize_full_name,
     normalize_integer,
     normalize_name,
+    normalize_name_prefix,
+    normalize_name_suffix,
     normalize_number,
     normalize_text,
     split_full_name,
@@ -92,14 +96,137 @@ def test_full_name_last_comma_first(raw: str, expected: str) -> None:
 def test_derived_parts_are_cased_like_the_full_name() -> None:
     full = normalize_full_name("Patel, ALEX")
     assert isinstance(full, str)
-    assert split_full_name(full) == ("Alex", None, "Patel")
+    assert split_full_name(full) == (None, "Alex", None, "Patel", None)
 
 
-def test_split_full_name_keeps_particles_and_suffix_with_last_name() -> None:
-    assert split_full_name("John Paul Smith") == ("John", "Paul", "Smith")
-    assert split_full_name("Ludwig van Beethoven") == ("Ludwig", None, "van Beethoven")
-    assert split_full_name("John Smith Jr.") == ("John", None, "Smith Jr.")
-    assert split_full_name("Madonna") == ("Madonna", None, None)
+def test_split_full_name_keeps_particles_with_the_last_name_and_the_suffix_apart() -> None:
+    assert split_full_name("John Paul Smith") == (None, "John", "Paul", "Smith", None)
+    assert split_full_name("Ludwig van Beethoven") == (None, "Ludwig", None, "van Beethoven", None)
+    assert split_full_name("John Smith Jr.") == (None, "John", None, "Smith", "Jr.")
+    assert split_full_name("Madonna") == (None, "Madonna", None, None, None)
+
+
+# -- courtesy titles, suffixes and remarks in names (issue 17) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "full", "parts"),
+    [
+        # (prefix, first, middle, last, suffix): the title and suffix are no first/middle/last.
+        ("Braund, Mr. Owen Harris", "Mr. Owen Harris Braund",
+         ("Mr.", "Owen", "Harris", "Braund", None)),
+        ("Mr. Owen Harris Braund", "Mr. Owen Harris Braund",
+         ("Mr.", "Owen", "Harris", "Braund", None)),
+        ("Mr Owen Braund", "Mr Owen Braund", ("Mr", "Owen", None, "Braund", None)),
+        ("Braund, Owen Harris, Jr.", "Owen Harris Braund Jr.",
+         (None, "Owen", "Harris", "Braund", "Jr.")),
+        ("Dr Jane Smith PhD", "Dr Jane Smith PhD", ("Dr", "Jane", None, "Smith", "PhD")),
+        ("BRAUND, MR. OWEN HARRIS", "Mr. Owen Harris Braund",
+         ("Mr.", "Owen", "Harris", "Braund", None)),
+        ("Rev. Dr. Martin Luther King Jr.", "Rev. Dr. Martin Luther King Jr.",
+         ("Rev. Dr.", "Martin", "Luther", "King", "Jr.")),
+        ("Jane Doe, MD, PhD", "Jane Doe MD PhD", (None, "Jane", None, "Doe", "MD PhD")),
+        ("Doe, Jane, M.D.", "Jane Doe M.D.", (None, "Jane", None, "Doe", "M.D.")),
+        ("Herr Jürgen Weber", "Herr Jürgen Weber", ("Herr", "Jürgen", None, "Weber", None)),
+        ("Mme Claire Dubois", "Mme Claire Dubois", ("Mme", "Claire", None, "Dubois", None)),
+        ("Mr. Smith", "Mr. Smith", ("Mr.", None, None, "Smith", None)),  # the title's surname
+        # "Sr" is Señor before a name and Senior after it.
+        ("Sr. Juan Pérez", "Sr. Juan Pérez", ("Sr.", "Juan", None, "Pérez", None)),
+        ("John Smith Sr.", "John Smith Sr.", (None, "John", None, "Smith", "Sr.")),
+    ],
+)  # fmt: skip
+def test_titles_and_suffixes_are_kept_out_of_the_name_parts(
+    raw: str, full: str, parts: tuple[str | None, ...]
+) -> None:
+    assert normalize_full_name(raw) == full
+    assert split_full_name(full) == parts
+
+
+@pytest.mark.parametrize(
+    ("full", "parts"),
+    [
+        # Titles that are also names are names unless their position or dot says otherwise.
+        ("Don Alan Johnson", (None, "Don", "Alan", "Johnson", None)),
+        ("Don. Manuel E Uruchurtu", ("Don.", "Manuel", "E", "Uruchurtu", None)),
+        ("Lady Gaga", (None, "Lady", None, "Gaga", None)),
+        ("Lady Mary Crawley", ("Lady", "Mary", None, "Crawley", None)),
+        ("Major Taylor", (None, "Major", None, "Taylor", None)),
+        ("Master. Eugene Rice", ("Master.", "Eugene", None, "Rice", None)),
+        ("Master Eugene Rice", ("Master", "Eugene", None, "Rice", None)),
+        ("Ann Lord", (None, "Ann", None, "Lord", None)),
+        # Two capitals without a dot are initials, and "M." is an initial inside a name.
+        ("MS Dhoni", (None, "MS", None, "Dhoni", None)),
+        ("M. Jean Dupont", (None, "M.", "Jean", "Dupont", None)),
+        ("Smith Jr", (None, "Smith", None, "Jr", None)),  # a suffix needs two words before it
+    ],
+)
+def test_a_title_that_is_also_a_name_is_decided_by_position(
+    full: str, parts: tuple[str | None, ...]
+) -> None:
+    assert split_full_name(full) == parts
+
+
+@pytest.mark.parametrize(
+    ("raw", "full", "parts"),
+    [
+        ("Cumings, Mrs. John Bradley (Florence Briggs Thayer)",
+         "Mrs. John Bradley Cumings (Florence Briggs Thayer)",
+         ("Mrs.", "John", "Bradley", "Cumings", None)),
+        ('Robert "Bob" Smith', 'Robert "Bob" Smith', (None, "Robert", None, "Smith", None)),
+        ("Robert 'Bob' O'Neil", "Robert 'Bob' O'Neil", (None, "Robert", None, "O'Neil", None)),
+        ("smith, john (jack, jr.)", "John Smith (Jack, Jr.)", (None, "John", None, "Smith", None)),
+        ("Ana Ruiz [she/her]", "Ana Ruiz [she/her]", (None, "Ana", None, "Ruiz", None)),
+        ("(vacant)", "(Vacant)", (None, None, None, None, None)),
+    ],
+)  # fmt: skip
+def test_remarks_and_nicknames_stay_in_the_full_name_but_are_no_name_part(
+    raw: str, full: str, parts: tuple[str | None, ...]
+) -> None:
+    assert normalize_full_name(raw) == full
+    assert split_full_name(full) == parts
+
+
+def test_a_lone_letter_after_the_comma_is_an_initial_not_the_fifth() -> None:
+    assert normalize_full_name("Smith, V") == "V Smith"
+    assert normalize_full_name("Smith, John V") == "John Smith V"
+
+
+def test_a_joined_full_name_has_the_suffix_but_never_the_title() -> None:
+    assert join_full_name("Owen", "Harris", "Braund", "Jr.") == "Owen Harris Braund Jr."
+    assert join_full_name("Owen", None, "Braund") == "Owen Braund"
+    assert join_full_name(None, None, None, None) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("Mr.", "Mr."), ("MRS", "Mrs"), ("dr.", "Dr."), ("Herr", "Herr"), ("  Ms  ", "Ms"),
+     ("Mr. & Mrs.", "Mr. & Mrs."), ("His Excellency", "His Excellency"), ("", None)],
+)  # fmt: skip
+def test_name_prefix_is_kept_as_written_and_recased_when_shouted(
+    raw: str, expected: str | None
+) -> None:
+    assert normalize_name_prefix(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("Jr.", "Jr."), ("JR", "Jr."), ("iii", "III"), ("MD, PHD", "MD, PhD"), ("Jr", "Jr"),
+     ("esq", "Esq."), ("3rd", "3rd")],
+)  # fmt: skip
+def test_name_suffix_gets_its_usual_casing_when_shouted(raw: str, expected: str) -> None:
+    assert normalize_name_suffix(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("normalize", "bad"),
+    [(normalize_name_prefix, "a@b.com"), (normalize_name_prefix, "Flat 3"),
+     (normalize_name_suffix, "12"), (normalize_name_suffix, "jr@example.com")],
+)  # fmt: skip
+def test_a_prefix_or_suffix_column_rejects_what_is_clearly_neither(
+    normalize: Normalizer, bad: str
+) -> None:
+    with pytest.raises(InvalidValue):
+        normalize(bad)
 
 
 def test_emails_are_lowercased_and_checked() -> None:
@@ -116,13 +243,13 @@ def test_emails_are_lowercased_and_checked() -> None:
     ("raw", "expected"),
     [
         (dt.datetime(2024, 3, 5), "2024-03-05"),
-        (dt.datetime(2024, 3, 5, 14, 30), "2024-03-05T14:30:00"),
+        (dt.datetime(2024, 3, 5, 14, 30), "2024-03-05"),  # a date field holds the date
         (dt.date(2024, 3, 5), "2024-03-05"),
         (45356, "2024-03-05"),  # Excel serial
-        (45356.5, "2024-03-05T12:00:00"),
+        (45356.5, "2024-03-05"),
         ("2024-03-05", "2024-03-05"),
         ("2024/3/5", "2024-03-05"),
-        ("2024-03-05T08:15:00Z", "2024-03-05T08:15:00"),
+        ("2024-03-05T08:15:00Z", "2024-03-05"),
         ("03/05/2024", "2024-03-05"),  # month first in an mdy column
         ("3/5/24", "2024-03-05"),
         ("3/5/75", "1975-03-05"),  # POSIX two-digit year pivot
@@ -136,6 +263,48 @@ def test_emails_are_lowercased_and_checked() -> None:
 )
 def test_dates_to_iso(raw: object, expected: str) -> None:
     assert mdy(raw) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected", "time_dropped"),
+    [
+        ("1994-05-12T13:17:12", "1994-05-12", True),
+        ("1994-05-12 13:17:12", "1994-05-12", True),
+        ("1994-05-12T13:17:12.250", "1994-05-12", True),
+        ("1994-05-12T13:17:12Z", "1994-05-12", True),
+        ("1994-05-12T23:30:00-05:00", "1994-05-12", True),  # the day as written, not UTC's
+        ("1994-05-12 13:17 +0200", "1994-05-12", True),
+        ("1994-05-12T00:00:00", "1994-05-12", False),
+        ("1994-05-12 00:00", "1994-05-12", False),
+        ("1994/05/12 13:17", "1994-05-12", True),
+        ("5/12/1994 1:17 PM", "1994-05-12", True),
+        ("5/12/1994 12:00 AM", "1994-05-12", False),  # midnight
+        ("5/12/1994 12:00:00 a.m.", "1994-05-12", False),
+        ("05/12/1994, 1:17:12 PM", "1994-05-12", True),  # Salesforce's "Created Date"
+        ("12.05.1994 13:17", "1994-05-12", True),
+        ("May 12, 1994 1:17 PM", "1994-05-12", True),
+        ("12 May 1994 13:17", "1994-05-12", True),
+        (34466.5534722222, "1994-05-12", True),  # an Excel datetime serial
+        (34466.0, "1994-05-12", False),
+        (34466.999999999, "1994-05-13", False),  # a rounding hair short of the next midnight
+        (dt.datetime(1994, 5, 12, 13, 17, 12), "1994-05-12", True),  # an XLSX datetime cell
+        (dt.datetime(1994, 5, 12), "1994-05-12", False),
+        (dt.date(1994, 5, 12), "1994-05-12", False),
+    ],
+)
+def test_a_date_field_holds_the_date_and_marks_a_dropped_time(
+    raw: Cell, expected: str, time_dropped: bool
+) -> None:
+    result = mdy(raw)
+    assert result == expected
+    assert isinstance(result, DateWithoutTime) is time_dropped
+    assert mdy(result) == expected  # idempotent
+
+
+@pytest.mark.parametrize("bad", ["5/12/1994 25:00", "5/12/1994 13:17 PM", "1994-05-12T10:61"])
+def test_a_malformed_time_makes_the_date_invalid(bad: str) -> None:
+    with pytest.raises(InvalidValue):
+        mdy(bad)
 
 
 def test_day_month_order_follows_the_column() -> None:
@@ -285,7 +454,17 @@ cells = st.one_of(
 @given(
     st.lists(cells, max_size=60),
     st.sampled_from(
-        [normalize_text, normalize_number, normalize_integer, normalize_full_name, mdy, dmy, phone]
+        [
+            normalize_text,
+            normalize_number,
+            normalize_integer,
+            normalize_full_name,
+            mdy,
+            dmy,
+            phone,
+            normalize_name_prefix,
+            normalize_name_suffix,
+        ]
     ),
 )
 def test_a_memoized_normalizer_answers_exactly_like_the_normalizer(

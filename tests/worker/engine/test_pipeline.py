@@ -334,3 +334,96 @@ def test_kept_text_loses_only_control_characters_no_workbook_can_hold(tmp_path: 
     out = tmp_path / "out"
     run(path, out)
     assert read_table(out, 1)[0]["Remark"] == "ab\tc"
+
+
+# -- issue 17: titles in names, times in dates --------------------------------------------------
+
+
+def test_titles_suffixes_and_maiden_names_stay_out_of_the_name_parts(tmp_path: Path) -> None:
+    rows = [
+        ["PassengerId", "Name", "Age"],
+        ["1", "Braund, Mr. Owen Harris", "22"],
+        ["2", "Cumings, Mrs. John Bradley (Florence Briggs Thayer)", "38"],
+        ["3", "Dr Jane Smith PhD", "35"],
+        ["4", "Braund, Owen Harris, Jr.", "4"],
+    ]
+    out = tmp_path / "out"
+    run(write_csv(tmp_path / "titanic.csv", rows), out)
+    records = read_table(out, 1)
+    parts = [
+        tuple(
+            r[k] for k in ("Name Prefix", "First Name", "Middle Name", "Last Name", "Name Suffix")
+        )
+        for r in records
+    ]
+    assert parts == [
+        ("Mr.", "Owen", "Harris", "Braund", ""),
+        ("Mrs.", "John", "Bradley", "Cumings", ""),
+        ("Dr", "Jane", "", "Smith", "PhD"),
+        ("", "Owen", "Harris", "Braund", "Jr."),
+    ]
+    assert [r["Full Name"] for r in records] == [
+        "Mr. Owen Harris Braund",
+        "Mrs. John Bradley Cumings (Florence Briggs Thayer)",
+        "Dr Jane Smith PhD",
+        "Owen Harris Braund Jr.",
+    ]
+
+
+def test_a_joined_full_name_leaves_the_title_out(tmp_path: Path) -> None:
+    rows = [
+        ["Salutation", "First Name", "Last Name", "Suffix"],
+        *[[t, f, "Patel", s] for t, f, s in [("Mr.", "Alex", "Jr."), ("Ms.", "Mary", ""),
+          ("Dr.", "Sean", ""), ("Mrs.", "Ana", ""), ("Mr.", "Jan", "III")]],
+    ]  # fmt: skip
+    out = tmp_path / "out"
+    summary, _ = run(write_csv(tmp_path / "contacts.csv", rows), out)
+    assert summary.tables[0]["fields_mapped"]["name_prefix"] == "A"
+    records = read_table(out, 1)
+    assert [r["Full Name"] for r in records] == [
+        "Alex Patel Jr.", "Mary Patel", "Sean Patel", "Ana Patel", "Jan Patel III"
+    ]  # fmt: skip
+    assert [r["Name Prefix"] for r in records] == ["Mr.", "Ms.", "Dr.", "Mrs.", "Mr."]
+
+
+def test_a_title_comes_from_the_full_name_when_first_and_last_have_columns(tmp_path: Path) -> None:
+    rows = [
+        ["Name", "First Name", "Last Name"],
+        ["Mr. Owen Braund", "Owen", "Braund"],
+        ["Ann Lee", "Ann", "Lee"],
+        ["Jane Smith MD", "Jane", "Smith"],
+    ]
+    out = tmp_path / "out"
+    run(write_csv(tmp_path / "people.csv", rows), out)
+    records = read_table(out, 1)
+    assert [(r["Name Prefix"], r["Name Suffix"]) for r in records] == [
+        ("Mr.", ""),
+        ("", ""),
+        ("", "MD"),
+    ]
+    assert [r["Middle Name"] for r in records] == ["", "", ""]
+
+
+def test_date_fields_drop_times_and_the_summary_counts_those_not_at_midnight(
+    tmp_path: Path,
+) -> None:
+    sheet: list[list[Any]] = [
+        ["First Name", "Last Name", "Date of Birth", "Hire Date", "Last Login"],
+        ["Ann", "Lee", dt.datetime(1994, 5, 12, 13, 17, 12), "2020-01-05T00:00:00",
+         dt.datetime(2024, 3, 5, 8, 30)],
+        ["Bob", "Roy", "1994-05-12T13:17:12", 43835.75, dt.datetime(2024, 3, 5, 9, 0)],
+        ["Cy", "Doe", "5/12/1994 1:17 PM", dt.datetime(2020, 1, 5), None],
+        ["Di", "Ek", dt.datetime(1994, 5, 12), "2020-01-05 00:00", None],
+    ]  # fmt: skip
+    out = tmp_path / "out"
+    summary, _ = run(write_xlsx(tmp_path / "staff.xlsx", {"Staff": sheet}), out)
+    [table] = summary.tables
+    records = read_table(out, 1)
+    assert [r["Date of Birth"] for r in records] == ["1994-05-12"] * 4
+    assert [r["Hire Date"] for r in records] == ["2020-01-05"] * 4
+    assert table["times_dropped"] == {"date_of_birth": 3, "hire_date": 1}
+    assert summary.issues.total == 0  # a dropped time is no issue
+    assert records[0]["Last Login"] == "2024-03-05T08:30:00"  # unmapped: kept as written
+    row = list(load_workbook(out / "normalized.xlsx", read_only=True)["1 Staff"].values)[1]
+    assert "1994-05-12" in row
+    assert summary_json(out)["tables"][0]["times_dropped"] == table["times_dropped"]

@@ -19,7 +19,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FieldType = Literal["text", "email", "date", "number", "integer", "phone", "name", "full_name"]
+FieldType = Literal[
+    "text",
+    "email",
+    "date",
+    "number",
+    "integer",
+    "phone",
+    "name",
+    "full_name",
+    "name_prefix",
+    "name_suffix",
+]
+"""A field's type: how its values are recognised and normalized. "name_prefix" is a courtesy
+title ("Mr.", "Dr", "Herr"), "name_suffix" a generation or post-nominal ("Jr.", "III", "PhD")."""
 
 # Letters and digits `header_key` keeps: ASCII, Latin, Greek, Cyrillic, Armenian, Hebrew,
 # Arabic, Devanagari, Thai, Hangul, kana and CJK ideographs, less any character that
@@ -142,8 +155,11 @@ class FieldSpec(BaseModel):
 class NameDerivation(BaseModel):
     """Keep a full-name field and its parts consistent.
 
-    `split` fills first/middle/last from the full name where those are empty; `join` fills the
-    full name from the parts where it is empty; `both` does whichever is needed per row.
+    `split` fills first/middle/last (and the optional name_prefix/name_suffix) from the full
+    name where those are empty; `join` fills the full name from the parts where it is empty;
+    `both` does whichever is needed per row. A joined full name holds the suffix ("Jr.", part
+    of the name) but never the prefix ("Mr." is how to address a person, not their name); a
+    full name read from the source keeps whatever title it was written with.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
@@ -152,6 +168,8 @@ class NameDerivation(BaseModel):
     first_name: str
     last_name: str
     middle_name: str | None = None
+    name_prefix: str | None = None
+    name_suffix: str | None = None
     direction: Literal["split", "join", "both"] = "both"
 
     def referenced(self) -> list[tuple[str, str]]:
@@ -161,8 +179,12 @@ class NameDerivation(BaseModel):
             ("first_name", self.first_name),
             ("last_name", self.last_name),
         ]
-        if self.middle_name:
-            pairs.append(("middle_name", self.middle_name))
+        optional = [
+            ("middle_name", self.middle_name),
+            ("name_prefix", self.name_prefix),
+            ("name_suffix", self.name_suffix),
+        ]
+        pairs.extend((role, name) for role, name in optional if name)
         return pairs
 
 

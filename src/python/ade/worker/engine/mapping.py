@@ -16,7 +16,10 @@ only leaves a column unmapped, and unmapped columns are kept in the outputs. So,
    another party (``other_party``) or qualified by a word the engine cannot interpret
    (``unknown_header``, the word named);
 5. the values must not contradict the field's type: with enough sampled values, at least
-   ``value_match_threshold`` of them must fit (else ``values_mismatch``, with the share).
+   ``value_match_threshold`` of them must fit (else ``values_mismatch``, with the share);
+6. a header that names a plain-text field but whose values are courtesy titles (Outlook's and
+   Salesforce's "Title": Mr., Ms., Dr.) feeds the configuration's name_prefix field instead:
+   text values cannot contradict a header, titles can (>= 90% of at least 5 values).
 
 Then conflicts: a configured column beats a scored one, then the best score, then the leftmost
 column; the loser is a ``duplicate``. A full name whose values disagree with the table's own
@@ -165,6 +168,7 @@ class Mapper:
         self.spec = spec
         self.scorer = HeaderScorer(spec)
         self._types = {item.name: item.type for item in spec.fields}
+        self._prefixes = [item.name for item in spec.fields if item.type == "name_prefix"]
         self._labels = [item.display_label for item in spec.fields]
         self._overrides = {header_words(k): v for k, v in spec.header_overrides.items()}
         self._named = frozenset(
@@ -348,8 +352,16 @@ class Mapper:
                 column, letter, text, None, score, "values_mismatch", detail, hidden, name,
                 evidence=found,
             )  # fmt: skip
-        candidates.append(_Candidate(offset, name, score, configured=False))
+        candidates.append(_Candidate(offset, self._titles_field(name, values), score, False))
         return None
+
+    def _titles_field(self, name: str, values: list[Cell]) -> str:
+        """`name`, or the configuration's one name_prefix field when `name` is a text field and
+        the column's values are courtesy titles ("Title": a job title or "Mr."?)."""
+        if self._types[name] != "text" or len(self._prefixes) != 1:
+            return name
+        found = evidence(values, "name_prefix")
+        return self._prefixes[0] if found.conclusive and found.share >= BY_VALUES_SHARE else name
 
     def _organisation_rows(
         self,

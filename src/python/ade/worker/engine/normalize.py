@@ -6,12 +6,14 @@ in the output, so nothing is lost). Raising, not returning a marker, keeps the c
 of per-cell checks.
 
 Decisions worth knowing:
-  - Dates come out as ISO 8601 ("2024-03-05", or "2024-03-05T14:30:00" when there is a time).
-    Excel serial numbers (numeric cells) use the 1900 date system. Numeric "a/b/yyyy" dates
-    follow the column's day/month order, which the pipeline infers from the column (a value
-    with a part above 12 is evidence) and otherwise takes from the configuration; a value
-    impossible in that order is an issue rather than silently read the other way. Dotted dates
-    ("05.03.2024") are always day-first. Two-digit years follow POSIX: 69-99 -> 19xx, else 20xx.
+  - Dates come out as ISO 8601 dates ("2024-03-05"); a time written with a date (ISO with "T"
+    or a space, "5/12/1994 1:17 PM", a serial's fraction, a datetime cell) is dropped, and when
+    it was not midnight the table summary counts it ("times_dropped"). Excel serial numbers
+    (numeric cells) use the 1900 date system. Numeric "a/b/yyyy" dates follow the column's
+    day/month order, which the pipeline infers from the column (a value with a part above 12
+    is evidence) and otherwise takes from the configuration; a value impossible in that order
+    is an issue rather than silently read the other way. Dotted dates ("05.03.2024") are
+    always day-first. Two-digit years follow POSIX: 69-99 -> 19xx, else 20xx.
   - Numbers: currency symbols and spaces are dropped; "(12)" and "12-" are negative; with both
     "," and "." present the last one is the decimal mark; a lone "," followed by exactly three
     digits groups thousands ("1,234"), otherwise it is a decimal comma ("3,5"); "%" divides by 100.
@@ -21,6 +23,11 @@ Decisions worth knowing:
     (van, de, von...) lower-case unless first, capitalizes after "Mc" and after a one-letter
     prefix with an apostrophe ("O'Neil", "D'Angelo"), and each part of a hyphenated name. "Mac" is
     left alone ("Mack", "Macy" and "Machado" are not "MacK", "MacY", "MacHado").
+  - Full names keep every word of the cell (a courtesy title, a suffix, a "(maiden name)" or
+    "nickname"); splitting one keeps the title ("Mr.", "Dr", "Herr") and suffixes ("Jr.",
+    "PhD") apart and drops bracketed and quoted parts, so first/middle/last are only names.
+    Titles that are also names ("Don", "Major", "Lady") are decided by position and dot, "Sr" by
+    position (Señor before a name, Senior after it); see `split_full_name`.
   - Phones: "+" and digits only, an extension as ";ext=123"; 10 digits without "+" get the
     configured default country code when there is one.
 """
@@ -111,18 +118,19 @@ def normalize_email(value: Cell) -> Cell:
 
 # -------------------------------------------------------------------------------- dates
 
-_ISO = re.compile(
-    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
-    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?$"
+# A time of day after a date: "13:17", "1:17:12.5 PM", "13:17Z", "13:17:12+02:00", ", 12:23 PM".
+# Date fields hold the date only (see `make_date_normalizer`); the time is parsed so that a
+# malformed one is still an error and a dropped one that was not midnight can be counted.
+_CLOCK = (
+    r"(?:(?:,? +|T)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp]\.?[Mm]\.?)?"
+    r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?)?$"
 )
-_NUMERIC_DATE = re.compile(
-    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})"
-    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
-)
+_ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})" + _CLOCK)
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})" + _CLOCK)
 _DAY_MONTH_NAME = re.compile(
-    r"^(\d{1,2})(?:st|nd|rd|th)?[ -]([A-Za-z]{3,9})\.?,?[ -](\d{4}|\d{2})$"
+    r"^(\d{1,2})(?:st|nd|rd|th)?[ -]([A-Za-z]{3,9})\.?,?[ -](\d{4}|\d{2})" + _CLOCK
 )
-_MONTH_NAME_DAY = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$")
+_MONTH_NAME_DAY = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})" + _CLOCK)
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _WEEKDAY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,? ", re.IGNORECASE)
 _MONTHS = {
@@ -149,11 +157,30 @@ _MONTHS = {
 
 
 def iso_date(value: dt.datetime | dt.date) -> str:
+    """ISO 8601, with the time only when there is one: how a text or unmapped cell shows a
+    spreadsheet's date or datetime."""
     if isinstance(value, dt.datetime):
         if value.hour == value.minute == value.second == value.microsecond == 0:
             return value.date().isoformat()
         return value.replace(microsecond=0, tzinfo=None).isoformat()
     return value.isoformat()
+
+
+class DateWithoutTime(str):
+    """A date field's value whose source also held a time of day other than midnight, dropped.
+
+    It is a plain string to every consumer (and the memo caches it like any other result, so
+    a repeated value still says it); the row processor counts these per field for the table
+    summary and hands the writers an ordinary str. A time is not worth an issue per cell: the
+    date is right, and an export that stamps times on dates does so on every row.
+    """
+
+    __slots__ = ()
+
+
+def _date_result(day: dt.date, has_time: bool) -> str:
+    text = day.isoformat()
+    return DateWithoutTime(text) if has_time else text
 
 
 def _year(text: str) -> int:
@@ -163,11 +190,23 @@ def _year(text: str) -> int:
     return year
 
 
-def _build(year: int, month: int, day: int, clock: tuple[int, int, int] | None = None) -> str:
+def _has_time(hh: str | None, mm: str | None, ss: str | None, ampm: str | None) -> bool:
+    """Whether a parsed time of day is other than midnight (InvalidValue if it is no time)."""
+    if hh is None:
+        return False
+    hour, minute, second = int(hh), int(mm or 0), int(ss or 0)
+    if ampm:
+        if not 1 <= hour <= 12:
+            raise InvalidValue("not a valid time")
+        hour = hour % 12 + (12 if ampm[0] in "Pp" else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise InvalidValue("not a valid time")
+    return bool(hour or minute or second)
+
+
+def _build(year: int, month: int, day: int, has_time: bool = False) -> str:
     try:
-        if clock and any(clock):
-            return iso_date(dt.datetime(year, month, day, *clock))
-        return dt.date(year, month, day).isoformat()
+        return _date_result(dt.date(year, month, day), has_time)
     except ValueError:
         raise InvalidValue("not a valid date") from None
 
@@ -188,14 +227,23 @@ def day_month_evidence(value: Cell) -> str | None:
 
 
 def make_date_normalizer(order: str) -> Normalizer:
-    """A date normalizer that reads numeric "a/b/yyyy" dates in the given day/month order."""
+    """A date normalizer that reads numeric "a/b/yyyy" dates in the given day/month order.
+
+    A date field holds the date: a time of day written with it ("1994-05-12T13:17:12",
+    "5/12/1994 1:17 PM", an Excel serial's fraction, a spreadsheet's datetime cell) is dropped.
+    A date with a time zone keeps the calendar day as written, not the day in UTC: that is the
+    day a person reading the export sees. A time other than midnight comes back marked (see
+    `DateWithoutTime`) so the table summary can say how many were dropped.
+    """
     day_first = order == "dmy"
 
     def normalize_date(value: Cell) -> Cell:
         if value is None:
             return None
-        if isinstance(value, dt.datetime | dt.date):
-            return iso_date(value)
+        if isinstance(value, dt.datetime):
+            return _date_result(value.date(), value.time() != dt.time())
+        if isinstance(value, dt.date):
+            return value.isoformat()
         if isinstance(value, bool):
             raise InvalidValue("not a date")
         if isinstance(value, int | float):
@@ -205,38 +253,37 @@ def make_date_normalizer(order: str) -> Normalizer:
         text = " ".join(value.split())
         if not text:
             return None
-        if len(text) == 10 and text[4] == "-" and text[7] == "-":
-            try:  # already ISO: the common case, checked in C
-                return dt.date.fromisoformat(text).isoformat()
+        if len(text) >= 10 and text[4] == "-" and text[7] == "-":
+            try:  # ISO, with or without a time: the common case, parsed in C
+                if len(text) == 10:
+                    return dt.date.fromisoformat(text).isoformat()
+                moment = dt.datetime.fromisoformat(text)
+                return _date_result(moment.date(), moment.time() != dt.time())
             except ValueError:
                 pass
         if not text[0].isdigit():
             text = _WEEKDAY.sub("", text)
         match = _NUMERIC_DATE.match(text)
         if match:
-            a, sep, b, y, hh, mm, ss, ampm = match.groups()
+            a, sep, b, y, *clock = match.groups()
             first, second = int(a), int(b)
             day, month = (first, second) if day_first or sep == "." else (second, first)
-            hour = int(hh or 0)
-            if ampm:
-                hour = hour % 12 + (12 if ampm.lower() == "pm" else 0)
             if month > 12 and day <= 12:
                 order_used = "day-first" if (day_first or sep == ".") else "month-first"
                 raise InvalidValue(f"day and month do not fit this column's {order_used} dates")
-            return _build(_year(y), month, day, (hour, int(mm or 0), int(ss or 0)))
+            return _build(_year(y), month, day, _has_time(*clock))
         match = _ISO.match(text)
         if match:
-            y, m, d, hh, mm, ss = match.groups()
-            clock = (int(hh or 0), int(mm or 0), int(ss or 0))
-            return _build(int(y), int(m), int(d), clock)
+            y, m, d, *clock = match.groups()
+            return _build(int(y), int(m), int(d), _has_time(*clock))
         match = _DAY_MONTH_NAME.match(text)
         if match:
-            d, name, y = match.groups()
-            return _build(_year(y), _month(name), int(d))
+            d, name, y, *clock = match.groups()
+            return _build(_year(y), _month(name), int(d), _has_time(*clock))
         match = _MONTH_NAME_DAY.match(text)
         if match:
-            name, d, y = match.groups()
-            return _build(int(y), _month(name), int(d))
+            name, d, y, *clock = match.groups()
+            return _build(int(y), _month(name), int(d), _has_time(*clock))
         match = _COMPACT.match(text)
         if match:
             return _build(int(match.group(1)), int(match.group(2)), int(match.group(3)))
@@ -253,6 +300,8 @@ def _month(name: str) -> int:
 
 
 def _excel_serial(serial: float) -> str:
+    """The date of an Excel serial (1900 system); a fraction is a time of day, dropped. It is
+    rounded to the second first, so 0.9999999 of a day is the next midnight, not a time."""
     if not 1 <= serial < 2958466:
         raise InvalidValue("number out of range for a date")
     if 60 <= serial < 61:
@@ -261,7 +310,7 @@ def _excel_serial(serial: float) -> str:
     days = int(serial)
     seconds = round((serial - days) * 86400)
     moment = dt.datetime.combine(epoch, dt.time()) + dt.timedelta(days=days, seconds=seconds)
-    return iso_date(moment)
+    return _date_result(moment.date(), moment.time() != dt.time())
 
 
 # ------------------------------------------------------------------------------ numbers
@@ -385,19 +434,104 @@ PARTICLES = frozenset(
 )
 SUFFIXES = {
     "jr": "Jr.",
+    "jnr": "Jnr",
     "sr": "Sr.",
+    "snr": "Snr",
     "ii": "II",
     "iii": "III",
     "iv": "IV",
     "v": "V",
+    "2nd": "2nd",
+    "3rd": "3rd",
     "phd": "PhD",
     "md": "MD",
+    "dds": "DDS",
+    "dmd": "DMD",
+    "dvm": "DVM",
     "esq": "Esq.",
+    "cpa": "CPA",
+    "mba": "MBA",
+    "rn": "RN",
 }
+"""Name suffixes (generations, degrees, post-nominals) by `bare` spelling, in name casing.
+Left out on purpose: "JD" and "DO", which are as often initials or a surname ("Do")."""
+
+HONORIFICS = frozenset(
+    """mr mrs ms miss mx mstr messrs dr drs rev revd fr prof sir mme mlle herr frau frl fraulein
+    fräulein sr sra srta doña dña capt cpt col lt sgt cpl maj hon rabbi imam count countess
+    baroness jonkheer mister missus madam madame mademoiselle monsieur senor señor senora señora
+    senorita señorita doctor professor reverend captain colonel lieutenant sergeant""".split()
+)
+"""Courtesy titles that are nobody's given name or surname: a prefix wherever a name starts."""
+
+TITLES_OR_NAMES = frozenset("master major lady lord dame baron pastor sheikh".split())
+"""Titles that are also names ("Major Taylor", "Ann Lord", "Ali Sheikh"): a prefix only when
+written with a dot ("Maj.", "Master.") or followed by at least two more words ("Master Eugene
+Rice", not "Lady Gaga")."""
+
+DOTTED_TITLES = frozenset("don dona gen".split())
+"""Titles that are common given names ("Don Alan Johnson", "Gen Suzuki"): a prefix only when
+written with a dot, as in "Don. Manuel Uruchurtu"."""
+
+PREFIX_WORDS = HONORIFICS | TITLES_OR_NAMES | DOTTED_TITLES | {"m"}
+"""Every courtesy title a column of them may hold. "M." (Monsieur) is one in such a column, but
+never inside a name, where it cannot be told from an initial ("M. Smith")."""
+
+# Parts of a name cell that are no first, middle or last name: a parenthesised or bracketed
+# remark ("(Florence Briggs Thayer)", "(she/her)") and a quoted nickname ("Bob", 'Bob', “Bob”).
+_ANNOTATION = re.compile(
+    r"\([^()]*\)|\[[^\[\]]*\]|\"[^\"]*\"|“[^”]*”|„[^“”]*[“”]|«[^»]*»|(?<!\w)'[^'\s][^']*'(?!\w)"
+)
+_MAY_ANNOTATE = re.compile("[\\[(\"“„«]|(?<!\\w)'")
+_TRAILING_REMARK = re.compile(r"\s*(\([^()]*\))$")
+_OPENERS = "(\"'“\u2018„«["
+_CLOSERS = ")\"'”\u2019»],"
+
+
+def bare(token: str) -> str:
+    """A title or suffix as compared: lower case, without dots or a trailing comma ("Ph.D.,"
+    -> "phd", "Mr." -> "mr")."""
+    return token.lower().replace(".", "").rstrip(",")
 
 
 def _is_suffix(token: str) -> bool:
-    return token.lower().strip(".") in SUFFIXES
+    low = token.lower()  # a set look-up first: most tokens are plain names, checked in C
+    return low in SUFFIXES or ("." in low or "," in low) and bare(low) in SUFFIXES
+
+
+def _all_suffixes(part: str) -> bool:
+    """A comma-separated part that is only suffixes ("Jr.", "MD PhD"), but not a lone letter
+    ("Smith, V" is an initial more often than the fifth)."""
+    tokens = part.split()
+    if not tokens or not _is_suffix(tokens[0]):
+        return False  # most given names: one look-up
+    if len(tokens) == 1:
+        return len(part.strip(" .,")) > 1
+    return all(_is_suffix(token) for token in tokens[1:])
+
+
+def _is_prefix(token: str, following: int) -> bool:
+    """Is `token`, followed by `following` more words, a courtesy title starting a name?"""
+    key = token.lower()
+    if "." in key:
+        key = key.replace(".", "")
+    if key not in PREFIX_WORDS:
+        return False  # most first words: one set look-up
+    dotted = token.endswith(".")
+    if len(key) <= 2 and token.isupper() and not dotted:
+        return False  # "MS Dhoni", "DR Horton": two capitals are initials (see _recase_shouting)
+    if key in HONORIFICS:
+        return True
+    if key in TITLES_OR_NAMES:
+        return dotted or following >= 2
+    return key in DOTTED_TITLES and dotted
+
+
+def may_hold_title(full: str) -> bool:
+    """A cheap test: could this normalized full name start with a prefix or end with a suffix?
+    (The row processor asks before splitting a name whose first and last are already filled.)"""
+    head, _, rest = full.partition(" ")
+    return bool(rest) and (bare(head) in PREFIX_WORDS or _is_suffix(rest.rpartition(" ")[2]))
 
 
 def _capitalize_part(part: str) -> str:
@@ -416,13 +550,19 @@ def _capitalize_part(part: str) -> str:
 
 
 def _recase_word(word: str, position: int) -> str:
-    """One lower-cased word in name casing ("o'neil" -> "O'Neil", "iii" -> "III")."""
+    """One lower-cased word in name casing ("o'neil" -> "O'Neil", "iii" -> "III"); brackets and
+    quotes around it stay ("(florence" -> "(Florence", '"bob"' -> '"Bob"')."""
+    if not word.isalpha() and (word[:1] in _OPENERS or word[-1:] in _CLOSERS):
+        core = word.lstrip(_OPENERS).rstrip(_CLOSERS)
+        if core and core != word:
+            start = word.index(core)
+            return word[:start] + _recase_word(core, position) + word[start + len(core) :]
     if position > 0:
         if word in PARTICLES:
             return word
-        bare = word.strip(".")
-        if bare in SUFFIXES:
-            return SUFFIXES[bare]
+        key = word.strip(".")
+        if key in SUFFIXES or "." in key and (key := key.replace(".", "")) in SUFFIXES:
+            return SUFFIXES[key]
     if "-" not in word:
         return _capitalize_part(word)
     return "-".join([_capitalize_part(piece) for piece in word.split("-")])
@@ -437,20 +577,23 @@ def _recase_shouting(text: str) -> str:
     """Recase the words of a mixed-case name that are written all in capitals or all in lower
     case ("Patel, ALEX", "jan van der Berg"); words in mixed case are taken as intentional
     ("McDonald", "DeVito"). Two-letter capitals stay: initials ("JD") and short surnames
-    ("LI") cannot be told apart. Lower-case particles stay lower-case wherever they stand."""
+    ("LI") cannot be told apart; a title with its dot ("MR.") is no initials and is recased.
+    Lower-case particles and bracketed remarks ("(she/her)") stay lower-case wherever they
+    stand."""
     words = text.split(" ")
     for position, word in enumerate(words):
         if word.istitle():
             continue  # "Ana", "O'Brien", "Smith-Jones": already name case
         if word.islower():
-            if word not in PARTICLES:
+            if word not in PARTICLES and word[0] not in "([":  # "(she/her)" is meant so
                 words[position] = _recase_word(word, position)
         elif word.isupper():
             lower = word.lower()
             if (
                 position
-                and (lower in PARTICLES or lower.strip(".") in SUFFIXES)
+                and (lower in PARTICLES or _is_suffix(lower))
                 or sum(ch.isalpha() for ch in word) > 2
+                or (word.endswith(".") and bare(word) in PREFIX_WORDS)
             ):
                 words[position] = _recase_word(lower, position)
     return " ".join(words)
@@ -473,44 +616,165 @@ def normalize_name(value: Cell) -> Cell:
     return _cased(text)
 
 
+def normalize_name_prefix(value: Cell) -> Cell:
+    """A courtesy title as written ("Mr.", "Dr", "Herr"), re-cased like a name when shouted.
+
+    Any short text without digits or "@" is accepted: no list of titles is complete ("His
+    Excellency", "Rt Hon"), and a column is only mapped here when its values are mostly known
+    titles (`value_profiles.is_honorific`)."""
+    text = _as_text(value)
+    if text is None:
+        return None
+    if "@" in text or any(ch.isdigit() for ch in text):
+        raise InvalidValue("not a courtesy title")
+    return _cased(text)
+
+
+def normalize_name_suffix(value: Cell) -> Cell:
+    """A name suffix as written ("Jr.", "III", "MD, PhD"); known suffixes written all in
+    capitals or lower case get their usual casing ("JR" -> "Jr.", "PHD" -> "PhD")."""
+    text = _as_text(value)
+    if text is None:
+        return None
+    if "@" in text or not any(ch.isalpha() for ch in text):
+        raise InvalidValue("not a name suffix")
+    if not (text.isupper() or text.islower()):
+        return text
+    words = []
+    for word in text.split(" "):
+        comma = "," if word.endswith(",") else ""
+        key = bare(word)
+        words.append(SUFFIXES[key] + comma if key in SUFFIXES else _recase_word(word.lower(), 1))
+    return " ".join(words)
+
+
+def _top_level_commas(text: str) -> list[str]:
+    """`text` split at its commas, except those inside brackets or quotes."""
+    if "(" not in text and '"' not in text:
+        return text.split(",")
+    parts: list[str] = []
+    depth, quoted, start = 0, False, 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not depth and not quoted:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _last_name_first(text: str) -> str:
+    """ "Last, Given [Suffix][, Suffix...]" as "Given Last Suffix...", or `text` unchanged.
+
+    A courtesy title leads the given names, so it leads the result ("Braund, Mr. Owen Harris" ->
+    "Mr. Owen Harris Braund"); suffixes and a parenthesised remark at the end of the given names
+    follow the last name ("Cumings, Mrs. John Bradley (Florence Briggs Thayer)" -> "Mrs. John
+    Bradley Cumings (Florence Briggs Thayer)"). "First Last, MD" only drops the comma."""
+    parts = _top_level_commas(text)
+    rest: list[str] = []
+    if len(parts) == 2:  # the common case, without the general checks' generators
+        family, given = parts[0].strip(), parts[1].strip()
+        if not family or not given:
+            return text
+        if _all_suffixes(given):
+            return f"{family} {given}"
+    else:
+        parts = [part.strip() for part in parts]
+        if not all(parts):
+            return text
+        if all(_all_suffixes(part) for part in parts[1:]):
+            return " ".join(parts)
+        family, given, rest = parts[0], parts[1], parts[2:]
+        if not all(_all_suffixes(part) for part in rest):
+            return text
+    if given.endswith(")"):
+        remark = _TRAILING_REMARK.search(given)
+        if remark and remark.start() > 0:
+            given, rest = given[: remark.start()], [*rest, remark.group(1)]
+    words = given.split(" ")
+    if len(words) == 1 or not _is_suffix(words[-1]):
+        return " ".join([given, family, *rest]) if rest else f"{given} {family}"
+    keep = len(words) - 1
+    while keep > 1 and _is_suffix(words[keep - 1]):
+        keep -= 1
+    return " ".join([*words[:keep], family, *words[keep:], *rest])
+
+
 def normalize_full_name(value: Cell) -> Cell:
-    """A full name, "Last, First [Middle] [Suffix]" turned into "First [Middle] Last [Suffix]"."""
+    """A full name, "Last, First [Middle] [Suffix]" turned into "First [Middle] Last [Suffix]".
+
+    The cell's words are all kept: a courtesy title, a suffix, a parenthesised remark (a maiden
+    name, "(she/her)") or a quoted nickname is part of how the source names the person, and
+    the full name is the one output column that can hold them as written. `split_full_name`
+    keeps them out of the first, middle and last names."""
     text = _as_text(value)
     if text is None:
         return None
     if "," in text:
-        parts = [p.strip() for p in text.split(",")]
-        if len(parts) == 2 and all(parts):
-            first, second = parts
-            if _is_suffix(second):
-                text = f"{first} {second}"
-            else:
-                given, _, suffix = second.rpartition(" ")
-                if given and _is_suffix(suffix):  # "St-Pierre, Luc III"
-                    text = f"{given} {first} {suffix}"
-                else:
-                    text = f"{second} {first}"
-        elif len(parts) == 3 and all(parts) and _is_suffix(parts[2]):
-            text = f"{parts[1]} {parts[0]} {parts[2]}"
+        text = _last_name_first(text)
     return _cased(text)
 
 
-def split_full_name(full: str) -> tuple[str, str | None, str | None]:
-    """(first, middle, last) of a normalized full name; particles stay with the last name."""
-    tokens = full.split()
-    suffix = tokens.pop() if len(tokens) > 2 and _is_suffix(tokens[-1]) else None
-    if len(tokens) == 1:
-        return tokens[0], None, suffix
+NameParts = tuple[str | None, str | None, str | None, str | None, str | None]
+"""A full name's (prefix, first, middle, last, suffix); prefix and suffix as written ("Mr.",
+"Jr."). A plain tuple, not a NamedTuple: a split runs once a row, and building a NamedTuple
+costs more than the rest of a two-word split."""
+
+
+def split_full_name(full: str) -> NameParts:
+    """The parts of a normalized full name ("[Prefix] First [Middle] Last [Suffix]").
+
+    Remarks in brackets and quoted nicknames are no part. Titles and suffixes are recognised by
+    position: several may stand together ("Rev. Dr.", "MD PhD"); a suffix needs two words before
+    it ("Smith Jr" stays a first and last name), a title one word after it, and a title that is
+    also a name more (see TITLES_OR_NAMES). With a title, one remaining word is the last name
+    ("Mr. Smith"); without, the first ("Madonna"). Particles stay with the last name."""
+    # Plain ASCII names without brackets or quotes (most) skip the regular expressions.
+    marked = "(" in full or "[" in full or '"' in full or " '" in full or not full.isascii()
+    if (marked or full[:1] == "'") and _MAY_ANNOTATE.search(full):
+        full = _ANNOTATION.sub(" ", full)
+    tokens = (full.replace(",", " ") if "," in full else full).split()
+    prefix: str | None = None
+    suffix: str | None = None
+    # The first look-up of each test is written out: a split runs once a row, and most names
+    # have neither a suffix nor a title.
+    if len(tokens) > 2 and ((low := tokens[-1].lower()) in SUFFIXES or _is_suffix(low)):
+        end = len(tokens) - 1
+        while end > 2 and _is_suffix(tokens[end - 1]):
+            end -= 1
+        suffix, tokens = " ".join(tokens[end:]), tokens[:end]
+    if (
+        len(tokens) > 1
+        and tokens[0].lower().replace(".", "") in PREFIX_WORDS
+        and _is_prefix(tokens[0], len(tokens) - 1)
+    ):
+        start = 1
+        while start < len(tokens) - 1 and _is_prefix(tokens[start], len(tokens) - 1 - start):
+            start += 1
+        prefix, tokens = " ".join(tokens[:start]), tokens[start:]
+    if len(tokens) <= 1:
+        lone = tokens[0] if tokens else None
+        if prefix:
+            return (prefix, None, None, lone, suffix)
+        return (None, lone, None, None, suffix)
     start = len(tokens) - 1
     while start > 1 and tokens[start - 1].lower() in PARTICLES:
         start -= 1
-    last = " ".join(tokens[start:] + ([suffix] if suffix else []))
     middle = " ".join(tokens[1:start]) or None
-    return tokens[0], middle, last
+    return (prefix, tokens[0], middle, " ".join(tokens[start:]), suffix)
 
 
-def join_full_name(first: str | None, middle: str | None, last: str | None) -> str | None:
-    parts = [p for p in (first, middle, last) if p]
+def join_full_name(
+    first: str | None, middle: str | None, last: str | None, suffix: str | None = None
+) -> str | None:
+    """The full name from its parts. The suffix is part of the name ("Martin Luther King Jr.");
+    a courtesy title is not (it is how to address the person) and is never added."""
+    parts = [p for p in (first, middle, last, suffix) if p]
     return " ".join(parts) or None
 
 
@@ -563,5 +827,7 @@ def normalizer_for(
         "integer": normalize_integer,
         "name": normalize_name,
         "full_name": normalize_full_name,
+        "name_prefix": normalize_name_prefix,
+        "name_suffix": normalize_name_suffix,
     }
     return simple[field_type]

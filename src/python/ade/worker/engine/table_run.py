@@ -204,6 +204,8 @@ class TableRun:
             ],
             "missing_required": self._processor.missing_required,
             "date_orders": self.date_orders,
+            # Date fields hold dates: values that also held a time other than midnight, by field.
+            "times_dropped": self._processor.times_dropped,
             "mapping": [c.as_dict() for c in mapping.columns],
             "issues": self.issue_count,
             "output": f"tables/{self.number}.csv",

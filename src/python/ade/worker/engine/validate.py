@@ -9,6 +9,11 @@ values as written. Required fields are checked after name derivation, so a requi
 is satisfied by splitting a full name. A required field with no column at all is one
 table-level issue, not one per row. A CSV row with more fields than the header is one issue of
 its own (field "(row)", code ``ragged_row``), its row still written.
+
+Name derivation fills empty parts from a full name (the courtesy title and suffix too, even when
+first and last have columns of their own) and an empty full name from the parts, never with the
+title (see NameDerivation). A date field's value whose source held a time other than midnight
+is no issue: the date is right; the table summary counts them per field ("times_dropped").
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ade.db.configuration_spec import ConfigurationSpec
+from ade.db.configuration_spec import ConfigurationSpec, NameDerivation
 from ade.worker.engine.cells import Cell, Row, column_letter
 from ade.worker.engine.mapping import TableMapping
 from ade.worker.engine.normalize import (
+    DateWithoutTime,
     InvalidValue,
+    NameParts,
     Normalizer,
     join_full_name,
     keep_value,
+    may_hold_title,
     memoized,
     normalize_text,
     normalizer_for,
@@ -116,12 +124,19 @@ class RowProcessor:
         self._index = {name: i for i, name in enumerate(self.fields)}
         self.plan: list[tuple[int, Normalizer]] = []
         self.letters: list[str | None] = []
+        # Mapped date fields, whose values may come back as DateWithoutTime: counted per field
+        # for the table summary ("times_dropped"), not reported per cell.
+        self._dates: list[int] = []
+        self._dropped: dict[int, int] = {}
         for item in spec.fields:
             position = mapping.positions.get(item.name)
             if position is None:
                 self.plan.append((0, _nothing))
                 self.letters.append(None)
                 continue
+            if item.type == "date":
+                self._dates.append(len(self.plan))
+                self._dropped[len(self.plan)] = 0
             normalizer = normalizer_for(
                 item.type,
                 date_order=date_orders.get(item.name, spec.date_order),
@@ -129,23 +144,12 @@ class RowProcessor:
             )
             self.plan.append((position, memoized(normalizer)))
             self.letters.append(column_letter(table.first_col + position))
-        self.rules: list[tuple[str, int, int, int | None, int]] = []
+        self.rules: list[_NameRule] = []
         derivable: set[str] = set()
         for rule in spec.derive_names:
-            middle = self._index[rule.middle_name] if rule.middle_name else None
-            self.rules.append(
-                (
-                    rule.direction,
-                    self._index[rule.full_name],
-                    self._index[rule.first_name],
-                    middle,
-                    self._index[rule.last_name],
-                )
-            )
+            self.rules.append(_NameRule.of(rule, self._index))
             if rule.full_name in mapping.positions and rule.direction != "join":
-                derivable.update(n for n in (rule.first_name, rule.last_name) if n)
-                if rule.middle_name:
-                    derivable.add(rule.middle_name)
+                derivable.update(name for _, name in rule.referenced()[1:])
             parts_mapped = {rule.first_name, rule.last_name} & set(mapping.positions)
             if parts_mapped and rule.direction != "split":
                 derivable.add(rule.full_name)
@@ -160,6 +164,11 @@ class RowProcessor:
                 self.required.append(self._index[item.name])
             else:
                 self.missing_required.append(item.name)
+
+    @property
+    def times_dropped(self) -> dict[str, int]:
+        """Per date field, the values whose time of day (not midnight) was dropped."""
+        return {self.fields[index]: n for index, n in self._dropped.items() if n}
 
     def table_issues(self) -> list[Issue]:
         """Issues about the table as a whole (required fields with no column)."""
@@ -203,6 +212,11 @@ class RowProcessor:
             out = [normalize(cells[position]) for position, normalize in self.plan]
         except InvalidValue:
             out = self._slow(row_index, cells)
+        for index in self._dates:
+            value = out[index]
+            if value.__class__ is DateWithoutTime:
+                self._dropped[index] += 1
+                out[index] = str(value)  # the writers (and their pickles) get a plain str
         if self.rules:
             self._derive(out)
         for index in self.required:
@@ -247,17 +261,58 @@ class RowProcessor:
         return out
 
     def _derive(self, out: list[Cell]) -> None:
-        for direction, full, first, middle, last in self.rules:
-            whole = out[full]
-            if isinstance(whole, str) and direction != "join":
-                if out[first] is None or out[last] is None:
-                    given, middle_part, family = split_full_name(whole)
-                    if out[first] is None:
-                        out[first] = given
-                    if out[last] is None:
-                        out[last] = family
-                    if middle is not None and out[middle] is None:
-                        out[middle] = middle_part
-            elif whole is None and direction != "split":
-                parts = [out[first], out[middle] if middle is not None else None, out[last]]
-                out[full] = join_full_name(*(p if isinstance(p, str) else None for p in parts))
+        for rule in self.rules:
+            whole = out[rule.full]
+            if isinstance(whole, str) and rule.direction != "join":
+                if out[rule.first] is None or out[rule.last] is None:
+                    _fill(out, rule.parts, split_full_name(whole))
+                elif rule.titles and may_hold_title(whole):
+                    # First and last have their own columns: only the title and suffix, which
+                    # those columns cannot hold, come from the full name.
+                    _fill(out, rule.titles, split_full_name(whole))
+            elif whole is None and rule.direction != "split":
+                parts = [out[i] if i is not None else None for i in rule.joined]
+                out[rule.full] = join_full_name(*(p if isinstance(p, str) else None for p in parts))
+
+
+@dataclass(frozen=True, slots=True)
+class _NameRule:
+    """A derive_names rule as output column indices."""
+
+    direction: str
+    full: int
+    first: int
+    last: int
+    parts: tuple[tuple[int, int], ...]
+    """(index in NameParts, output column) of every role the rule has a field for."""
+    titles: tuple[tuple[int, int], ...]
+    """The same for the prefix and suffix only (empty when the rule has neither)."""
+    joined: tuple[int | None, ...]
+    """The parts a joined full name is made of: no prefix (see NameDerivation)."""
+
+    @classmethod
+    def of(cls, rule: NameDerivation, index: dict[str, int]) -> _NameRule:
+        def at(name: str | None) -> int | None:
+            return index[name] if name else None
+
+        first, last = index[rule.first_name], index[rule.last_name]
+        middle, prefix, suffix = at(rule.middle_name), at(rule.name_prefix), at(rule.name_suffix)
+        slots = (prefix, first, middle, last, suffix)  # NameParts order
+        parts = tuple((i, slot) for i, slot in enumerate(slots) if slot is not None)
+        titles = tuple((i, slot) for i, slot in parts if i in (0, 4))
+        return cls(
+            rule.direction,
+            index[rule.full_name],
+            first,
+            last,
+            parts,
+            titles,
+            (first, middle, last, suffix),
+        )
+
+
+def _fill(out: list[Cell], slots: tuple[tuple[int, int], ...], parts: NameParts) -> None:
+    """Put each part into its output column where that column is still empty."""
+    for item, slot in slots:
+        if out[slot] is None:
+            out[slot] = parts[item]

@@ -10,7 +10,9 @@ Profiles are stricter than the normalizers where a lenient test would let the wr
 a phone number must look like one (separators or at least 10 digits, not a date, not a short
 integer ID); a person's name has no digits, no "@" and no company words ("Prairie Build
 Systems" is an employer, not a full name); a full name has at least two words or is written
-"Last, First". Placeholder values ("N/A", "-", "unknown") are not evidence either way.
+"Last, First". A name prefix is a known courtesy title ("Mr.", "Dr", "Herr"; two joined, as
+in "Mr. & Mrs.", count too), a name suffix a known suffix ("Jr.", "III", "MD, PhD").
+Placeholder values ("N/A", "-", "unknown") are not evidence either way.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from dataclasses import dataclass
 
 from ade.worker.engine.cells import Cell
 from ade.worker.engine.normalize import (
+    PREFIX_WORDS,
+    SUFFIXES,
     InvalidValue,
+    bare,
     make_date_normalizer,
     make_phone_normalizer,
     normalize_email,
@@ -177,6 +182,32 @@ def _is_full_name(value: Cell) -> bool:
     return len(tokens) <= 6
 
 
+_JOINERS = re.compile(r"[/&,+]|\band\b", re.IGNORECASE)
+
+
+def _title_words(value: Cell) -> list[str] | None:
+    """The words of a short title or suffix cell, joiners ("&", "/", "and", ",") dropped."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    words = _JOINERS.sub(" ", value).split()
+    return words if 1 <= len(words) <= 3 else None
+
+
+def is_honorific(value: Cell) -> bool:
+    """A courtesy title, with or without its dot: "Mr.", "Mrs", "Dr", "Herr", "Mme", "Mr. & Mrs.".
+
+    Titles that are also names ("Major", "Lady", "Don") count here: a column of them is a column
+    of titles. Inside a full name they are decided by position (`normalize.split_full_name`)."""
+    words = _title_words(value)
+    return words is not None and all(bare(word) in PREFIX_WORDS for word in words)
+
+
+def is_name_suffix(value: Cell) -> bool:
+    """A name suffix: "Jr.", "III", "PhD", "MD, PhD"."""
+    words = _title_words(value)
+    return words is not None and all(bare(word) in SUFFIXES for word in words)
+
+
 def is_organisation(value: Cell) -> bool:
     """A company, school or agency name: it holds an organisation word or an ampersand."""
     if not isinstance(value, str) or "@" in value:
@@ -213,6 +244,8 @@ PROFILES: dict[str, Callable[[Cell], bool]] = {
     "integer": _is_integer,
     "name": _is_name,
     "full_name": _is_full_name,
+    "name_prefix": is_honorific,
+    "name_suffix": is_name_suffix,
 }
 
 # Types whose values are unmistakable enough to map a column with no usable header.
