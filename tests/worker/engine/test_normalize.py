@@ -507,3 +507,19 @@ def test_memoized_stops_growing_at_its_bound(monkeypatch: pytest.MonkeyPatch) ->
     for value in ["a", "b", "c", "a", "b", "c"]:
         assert cached(value) == value
     assert calls == ["a", "b", "c", "c"]  # "c" came after the cache was full
+
+
+@pytest.mark.parametrize(
+    ("cell", "full"),
+    [
+        ("45 Therien, Lex", "Lex Therien"),
+        ("#7 Ann Lee", "Ann Lee"),
+        ("02 Van-Otoo, Meliah", "Meliah Van-Otoo"),
+    ],
+)
+def test_a_rosters_shirt_number_is_no_part_of_the_name(cell: str, full: str) -> None:
+    assert normalize_full_name(cell) == full
+
+
+def test_a_name_that_starts_with_digits_and_no_space_is_left_alone() -> None:
+    assert normalize_full_name("3M Team") == "3M Team"

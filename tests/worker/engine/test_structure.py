@@ -327,3 +327,23 @@ def test_rows_holding_only_a_date_name_nobody_and_are_skipped_where_they_stand(
     assert table["rows"] == 3
     assert table["nameless_rows"] == [3]
     assert table["subtotal_rows"] == [] and table["footer_rows"] == []
+
+
+def test_a_box_scores_team_line_among_its_players_is_no_player(tmp_path: Path) -> None:
+    rows: list[list[Any]] = [
+        ["team", "##", "Player", "MIN", "PTS", "site"],
+        ["Loyola", "45", "45 Therien, Lex", 35, 16, "Reitz Arena"],
+        ["Loyola", "10", "10 Sims, Koi", 28, 15, "Reitz Arena"],
+        ["Loyola", "TM", "TM TEAM", 0, 0, "Reitz Arena"],
+        ["Loyola", "45", "45 Therien, Lex", 30, 12, "Hill Field House"],
+    ]
+    out = tmp_path / "out"
+    summary, _ = run(write_xlsx(tmp_path / "box.xlsx", {"Box": rows}), out)
+    [table] = summary.tables
+    assert table["rows"] == 3
+    assert table["subtotal_rows"] == [4]
+    assert [r["Full Name"] for r in read_table(out, 1)] == [
+        "Lex Therien",
+        "Koi Sims",
+        "Lex Therien",
+    ]

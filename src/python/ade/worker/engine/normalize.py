@@ -488,6 +488,13 @@ _OPENERS = "(\"'“\u2018„«["
 _CLOSERS = ")\"'”\u2019»],"
 
 
+def without_annotations(text: str) -> str:
+    """`text` without bracketed remarks and quoted nicknames, which are no part of a name."""
+    if _MAY_ANNOTATE.search(text):
+        return " ".join(_ANNOTATION.sub(" ", text).split())
+    return text
+
+
 def bare(token: str) -> str:
     """A title or suffix as compared: lower case, without dots or a trailing comma ("Ph.D.,"
     -> "phd", "Mr." -> "mr")."""
@@ -711,13 +718,25 @@ def normalize_full_name(value: Cell) -> Cell:
     The cell's words are all kept: a courtesy title, a suffix, a parenthesised remark (a maiden
     name, "(she/her)") or a quoted nickname is part of how the source names the person, and
     the full name is the one output column that can hold them as written. `split_full_name`
-    keeps them out of the first, middle and last names."""
+    keeps them out of the first, middle and last names. A leading shirt or list number ("45
+    Therien, Lex", "#7 Ann Lee") is the roster's, not the name's: it is dropped."""
     text = _as_text(value)
     if text is None:
         return None
+    if text[:1].isdigit() or text[:1] == "#":
+        text = without_list_number(text)
     if "," in text:
         text = _last_name_first(text)
     return _cased(text)
+
+
+_LIST_NUMBER = re.compile(r"^#?\d{1,3}\.?\s+(?=[^\W\d_])")
+
+
+def without_list_number(text: str) -> str:
+    """A name cell without the shirt or list number a roster writes before it ("45 Therien,
+    Lex" -> "Therien, Lex"); other text as it is."""
+    return _LIST_NUMBER.sub("", text, count=1)
 
 
 NameParts = tuple[str | None, str | None, str | None, str | None, str | None]

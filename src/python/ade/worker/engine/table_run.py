@@ -21,6 +21,7 @@ shifted, and reported; its cells are still written. Rows the mapping shows are n
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -252,7 +253,7 @@ class SumRows:
         """Is this row a sum (held as pending until the next record says which kind)?"""
         lead = cells[self.lead]  # a name (or id) starting with a letter: a record, at once
         if isinstance(lead, str) and lead[:1].isalpha():
-            kind = None
+            kind = "sum" if _TEAM_NAME.match(lead) and self.lead in self.names else None
         else:
             kind = _names_nobody(cells, self.names, self.ids)
         if kind == "dated":
@@ -277,6 +278,11 @@ class SumRows:
             self.info.end_reason = "totals"
         if self.last_record is not None:
             self.info.last_row = self.last_record
+
+
+_TEAM_NAME = re.compile(r"^(\S{1,3} )?(team|totals?|team totals?|grand totals?)$", re.IGNORECASE)
+"""A name cell that names the team or its totals ("TEAM", "TM TEAM", "Totals"): a box score's
+team line among its players, skipped like a subtotal."""
 
 
 def _names_nobody(cells: Row, names: list[int], ids: list[int]) -> str | None:

@@ -33,6 +33,8 @@ from ade.worker.engine.normalize import (
     normalize_email,
     normalize_integer,
     normalize_number,
+    without_annotations,
+    without_list_number,
 )
 
 SAMPLE_VALUES = 200
@@ -172,6 +174,9 @@ _UNSPACED_NAME = re.compile(r"^[\u3400-\u4DBF\u4E00-\u9FFF\uAC00-\uD7A3\u30A0-\u
 
 
 def _is_full_name(value: Cell) -> bool:
+    if isinstance(value, str):
+        # "Allison, Mrs. Hudson J C (Bessie Waldo Daniels)", "45 Therien, Lex"
+        value = without_list_number(without_annotations(value))
     tokens = _name_tokens(value, allow_comma=True)
     if tokens is None:
         return False
