@@ -15,6 +15,7 @@ from ade.worker.engine.normalize import (
     InvalidValue,
     Normalizer,
     day_month_evidence,
+    family_of,
     join_full_name,
     make_date_normalizer,
     make_phone_normalizer,
@@ -73,7 +74,7 @@ def test_name_casing(raw: str, expected: str) -> None:
         ("Smith, John", "John Smith"),
         ("SMITH, JOHN PAUL", "John Paul Smith"),
         ("o'neil, mary", "Mary O'Neil"),
-        ("John Smith, Jr.", "John Smith Jr."),
+        ("John Smith, Jr.", "John Smith, Jr."),  # "First Last, Suffix" is kept as written
         ("smith, john, jr", "John Smith Jr."),
         ("ludwig van beethoven", "Ludwig van Beethoven"),
         ("McDonald-Smith, Ann", "Ann McDonald-Smith"),
@@ -125,7 +126,7 @@ def test_split_full_name_keeps_particles_with_the_last_name_and_the_suffix_apart
          ("Mr.", "Owen", "Harris", "Braund", None)),
         ("Rev. Dr. Martin Luther King Jr.", "Rev. Dr. Martin Luther King Jr.",
          ("Rev. Dr.", "Martin", "Luther", "King", "Jr.")),
-        ("Jane Doe, MD, PhD", "Jane Doe MD PhD", (None, "Jane", None, "Doe", "MD PhD")),
+        ("Jane Doe, MD, PhD", "Jane Doe, MD, PhD", (None, "Jane", None, "Doe", "MD PhD")),
         ("Doe, Jane, M.D.", "Jane Doe M.D.", (None, "Jane", None, "Doe", "M.D.")),
         ("Herr Jürgen Weber", "Herr Jürgen Weber", ("Herr", "Jürgen", None, "Weber", None)),
         ("Mme Claire Dubois", "Mme Claire Dubois", ("Mme", "Claire", None, "Dubois", None)),
@@ -523,3 +524,29 @@ def test_a_rosters_shirt_number_is_no_part_of_the_name(cell: str, full: str) -> 
 
 def test_a_name_that_starts_with_digits_and_no_space_is_left_alone() -> None:
     assert normalize_full_name("3M Team") == "3M Team"
+
+
+def test_a_family_name_of_several_words_is_kept_whole_when_the_cell_says_so() -> None:
+    # "Abdul Aziz,Hajea A": the comma says where the family name ends.
+    full = normalize_full_name("Abdul Aziz,Hajea A")
+    assert full == "Hajea A Abdul Aziz"
+    assert split_full_name(str(full), family_of("Abdul Aziz,Hajea A")) == (
+        None,
+        "Hajea",
+        "A",
+        "Abdul Aziz",
+        None,
+    )
+    assert family_of("Smith, John") is None  # one word splits right without help
+    assert family_of("Smith, Jr.") is None
+
+
+def test_a_russian_name_with_a_patronymic_is_family_given_patronymic() -> None:
+    assert split_full_name("Громова Алина Витальевна") == (
+        None,
+        "Алина",
+        "Витальевна",
+        "Громова",
+        None,
+    )
+    assert split_full_name("Anna Maria Ivanova") == (None, "Anna", "Maria", "Ivanova", None)

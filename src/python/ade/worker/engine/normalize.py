@@ -681,7 +681,7 @@ def _last_name_first(text: str) -> str:
     A courtesy title leads the given names, so it leads the result ("Braund, Mr. Owen Harris" ->
     "Mr. Owen Harris Braund"); suffixes and a parenthesised remark at the end of the given names
     follow the last name ("Cumings, Mrs. John Bradley (Florence Briggs Thayer)" -> "Mrs. John
-    Bradley Cumings (Florence Briggs Thayer)"). "First Last, MD" only drops the comma."""
+    Bradley Cumings (Florence Briggs Thayer)"). "First Last, MD" stays as written."""
     parts = _top_level_commas(text)
     rest: list[str] = []
     if len(parts) == 2:  # the common case, without the general checks' generators
@@ -689,13 +689,13 @@ def _last_name_first(text: str) -> str:
         if not family or not given:
             return text
         if _all_suffixes(given):
-            return f"{family} {given}"
+            return f"{family}, {given}"  # "Sanford D. Bishop, Jr." is written that way
     else:
         parts = [part.strip() for part in parts]
         if not all(parts):
             return text
         if all(_all_suffixes(part) for part in parts[1:]):
-            return " ".join(parts)
+            return ", ".join(parts)
         family, given, rest = parts[0], parts[1], parts[2:]
         if not all(_all_suffixes(part) for part in rest):
             return text
@@ -745,7 +745,24 @@ NameParts = tuple[str | None, str | None, str | None, str | None, str | None]
 costs more than the rest of a two-word split."""
 
 
-def split_full_name(full: str) -> NameParts:
+def family_of(cell: Cell) -> str | None:
+    """The family name of a "Family Name, Given Names" cell when it has several words ("Abdul
+    Aziz,Hajea A", "van der Berg, Jan"): the comma says where it ends, which the words of the
+    normalized "Given Family" no longer do. None otherwise (one word splits right anyway)."""
+    if not isinstance(cell, str) or "," not in cell:
+        return None
+    family = without_list_number(cell.split(",", 1)[0].strip())
+    if " " not in family or not cell.split(",", 1)[1].strip():
+        return None
+    family = without_annotations(family)
+    return family if " " in family and not _all_suffixes(cell.split(",", 1)[1].strip()) else None
+
+
+_PATRONYMIC = re.compile(r"(вич|вна|ична|инична|оглы|кызы)$", re.IGNORECASE)
+"""Endings of East Slavic patronymics ("Витальевна", "Иванович") and their Turkic kin."""
+
+
+def split_full_name(full: str, family: str | None = None) -> NameParts:
     """The parts of a normalized full name ("[Prefix] First [Middle] Last [Suffix]").
 
     Remarks in brackets and quoted nicknames are no part. Titles and suffixes are recognised by
@@ -781,6 +798,15 @@ def split_full_name(full: str) -> NameParts:
         if prefix:
             return (prefix, None, None, lone, suffix)
         return (None, lone, None, None, suffix)
+    if family is not None:
+        words = family.lower().split()
+        if len(tokens) > len(words) and [t.lower() for t in tokens[-len(words) :]] == words:
+            start = len(tokens) - len(words)
+            middle = " ".join(tokens[1:start]) or None
+            return (prefix, tokens[0], middle, " ".join(tokens[start:]), suffix)
+    if len(tokens) == 3 and _PATRONYMIC.search(tokens[2]) and not _PATRONYMIC.search(tokens[1]):
+        # "Громова Алина Витальевна": Russian writes family, given name, patronymic.
+        return (prefix, tokens[1], tokens[2], tokens[0], suffix)
     start = len(tokens) - 1
     while start > 1 and tokens[start - 1].lower() in PARTICLES:
         start -= 1

@@ -30,6 +30,7 @@ from ade.worker.engine.normalize import (
     InvalidValue,
     NameParts,
     Normalizer,
+    family_of,
     join_full_name,
     keep_value,
     may_hold_title,
@@ -218,7 +219,7 @@ class RowProcessor:
                 self._dropped[index] += 1
                 out[index] = str(value)  # the writers (and their pickles) get a plain str
         if self.rules:
-            self._derive(out)
+            self._derive(out, cells)
         for index in self.required:
             if out[index] is None:
                 self._report(
@@ -260,12 +261,14 @@ class RowProcessor:
                 self._report(row_index, index, _shown(raw), "invalid_value", str(exc))
         return out
 
-    def _derive(self, out: list[Cell]) -> None:
+    def _derive(self, out: list[Cell], cells: Row) -> None:
         for rule in self.rules:
             whole = out[rule.full]
             if isinstance(whole, str) and rule.direction != "join":
                 if out[rule.first] is None or out[rule.last] is None:
-                    _fill(out, rule.parts, split_full_name(whole))
+                    # The source cell, for where a "Family Name, Given" family name ends.
+                    family = family_of(cells[self.plan[rule.full][0]])
+                    _fill(out, rule.parts, split_full_name(whole, family))
                 elif rule.titles and may_hold_title(whole):
                     # First and last have their own columns: only the title and suffix, which
                     # those columns cannot hold, come from the full name.
