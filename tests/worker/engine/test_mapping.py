@@ -656,3 +656,14 @@ def test_prefix_and_suffix_headers_map_when_their_values_agree(
 def test_a_salutation_column_of_letter_openings_is_no_name_prefix() -> None:
     openings = [f"Dear {name}," for name in ["Ann", "Bob", "Cy", "Di", "Ed"]]
     assert by_header(["Salutation"], column(openings))["Salutation"].reason == "values_mismatch"
+
+
+def test_a_list_of_managers_keyed_by_their_id_is_a_list_of_people() -> None:
+    rows = [[r[0], str(10 + i), "3"] for i, r in enumerate(PEOPLE)]
+    columns = by_header(["ManagerName", "ManagerID", "DeptID"], rows)
+    assert columns["ManagerName"].field == "full_name"
+    # Beside another person's name, the manager stays another party.
+    staff = by_header(
+        ["Employee Name", "ManagerName", "ManagerID"], [[r[0], r[0], "1"] for r in PEOPLE]
+    )
+    assert staff["ManagerName"].reason == "other_party"

@@ -85,6 +85,12 @@ _CONTACT_TYPES = frozenset({"name", "full_name", "email", "phone"})
 _PERSONAL_TYPES = frozenset({"name", "email", "phone", "date"})
 _CONTACT_WORDS = frozenset({"contact", "person"})
 _PLAYER_WORDS = frozenset({"player", "players", "athlete", "athletes"})
+_PERSON_ROLES = frozenset(
+    """manager managers supervisor supervisors guardian guardians parent parents mother father
+    spouse partner mentor coach recruiter referrer doctor physician approver reviewer
+    requester requestor submitter witness beneficiary dependent dependant sponsor""".split()
+)
+"""Party words that name people (not companies): a list of them is a list of people."""
 _RECORD_WORDS = frozenset({"record", "row", "line", "entry", "serial", "reference", "ref", "file"})
 """Words of a first-column key that number the rows themselves ("Record ID", "Row No")."""
 _ORGANISATION_HEADER = ORGANISATION_WORDS | {"name"}
@@ -238,6 +244,7 @@ class Mapper:
             decision = self._decide(table, offset, text, parts, samples[offset], candidates)
             if decision is not None:
                 decided[offset] = decision
+        self._party_as_subject(table, samples, candidates, decided)
         self._organisation_rows(table, samples, candidates, decided)
         self._rows_of_another_entity(table, samples, candidates, decided)
         self._players(table, samples, candidates, decided)
@@ -406,6 +413,39 @@ class Mapper:
                 "other_party", detail, hidden, candidate.field,
                 evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
             )  # fmt: skip
+
+    def _party_as_subject(
+        self,
+        table: TableInfo,
+        samples: list[list[Cell]],
+        candidates: list[_Candidate],
+        decided: dict[int, ColumnMapping],
+    ) -> None:
+        """A list of managers ("ManagerName, ManagerID, DeptID") names its rows' people in its
+        first column with a role word, and keys them by the same role: when that column is the
+        table's only person name, the role is whose list it is, not another party's. (A lone
+        "Guardian Name" beside a student's columns stays the guardian's.)"""
+        first = decided.get(0)
+        if first is None or first.reason != "other_party" or first.best_candidate is None:
+            return
+        name = first.best_candidate
+        if self._types[name] not in ("name", "full_name"):
+            return
+        if any(self._types[c.field] in ("name", "full_name") for c in candidates):
+            return
+        words = set(header_words(table.headers[0]))
+        role = words & _PERSON_ROLES
+        keyed = any(
+            role & set(header_words(header)) and set(header_words(header)) & CODE_HEADS
+            for header in table.headers[1:]
+        )
+        found = evidence(samples[0], self._types[name])
+        if not (role and keyed and found.conclusive):
+            return
+        if found.share < self.spec.value_match_threshold:
+            return
+        del decided[0]
+        candidates.append(_Candidate(0, name, first.score, configured=False))
 
     def _rows_of_another_entity(
         self,
