@@ -629,13 +629,30 @@ def test_a_title_column_of_job_titles_stays_the_job_title() -> None:
     assert by_header(["Title"], column(["Mr.", "Dr."]))["Title"].field == "job_title"
 
 
-def test_honorifics_need_a_name_prefix_field_to_move_to() -> None:
+def test_honorifics_without_a_name_prefix_field_are_still_no_job_titles() -> None:
     data = default_configuration().model_dump()
     data["fields"] = [f for f in data["fields"] if f["name"] != "name_prefix"]
     data["derive_names"] = []
-    assert by_header(["Title"], column(TITLES), ConfigurationSpec(**data))["Title"].field == (
-        "job_title"
-    )
+    title = by_header(["Title"], column(TITLES), ConfigurationSpec(**data))["Title"]
+    assert (title.field, title.reason) == (None, "values_mismatch")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["Dr.", "M.Sc.", "Dipl. Päd.", "M.A.", "Dr.", "Dipl.Sozpäd."],  # a German "Titel"
+        ["Dr. rer. nat.", "Prof. Dr.", "M.A.", "Dr.", "B.Sc.", "Dr."],
+    ],
+)
+def test_a_title_column_of_academic_degrees_is_no_job_title(values: list[str]) -> None:
+    title = by_header(["Titel"], column(values))["Titel"]
+    assert (title.field, title.reason) == (None, "values_mismatch")
+    assert "academic or courtesy titles" in title.detail
+
+
+def test_abbreviated_job_titles_are_job_titles() -> None:
+    values = ["Asst. Prof.", "Mgr.", "Sr. Engineer", "Dir.", "Asst. Prof.", "VP Sales"]
+    assert by_header(["Title"], column(values))["Title"].field == "job_title"
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,7 @@ from ade.worker.engine.value_profiles import (
     ValueEvidence,
     column_samples,
     evidence,
+    is_academic_title,
     is_code,
     is_organisation,
 )
@@ -344,6 +345,17 @@ class Mapper:
                 detail = (
                     f"a bare {text!r} of {key}: the export's own record key, not the person's "
                     f"{name}; map it with header_overrides if it is"
+                )
+                return ColumnMapping(
+                    column, letter, text, None, score, "values_mismatch", detail, hidden, name,
+                    evidence=found,
+                )  # fmt: skip
+        if name in self._named and found.conclusive and self._titles_field(name, values) == name:
+            titles = sum(1 for value in values if is_academic_title(value))
+            if titles >= CODE_SHARE * found.sample:
+                detail = (
+                    f"the header suggests {name}, but {titles} of {found.sample} sampled values "
+                    f"are academic or courtesy titles ({values[0]!r}), not {name} values"
                 )
                 return ColumnMapping(
                     column, letter, text, None, score, "values_mismatch", detail, hidden, name,

@@ -213,6 +213,27 @@ def is_name_suffix(value: Cell) -> bool:
     return words is not None and all(bare(word) in SUFFIXES for word in words)
 
 
+_DEGREE_WORDS = frozenset(
+    "dipl mag ing msc bsc mba phd dphil llm llb jd habil lic dr rer nat med phil jur".split()
+)
+_ABBREVIATION = re.compile(r"^[^\W\d_]{1,7}\.?$")
+
+
+def is_academic_title(value: Cell) -> bool:
+    """A courtesy title or an academic degree written as abbreviations ("Dr.", "M.Sc.",
+    "Dipl.-Ing.", "Dipl. Päd.", "Prof. Dr."): a German "Titel" column, not a job title."""
+    if is_honorific(value) or is_name_suffix(value):
+        return True
+    if not isinstance(value, str) or "." not in value or len(value) > 30:
+        return False
+    pieces = [p for p in re.split(r"[\s.\-]+", value) if p]
+    if not pieces or len(pieces) > 4 or not all(_ABBREVIATION.match(p) for p in pieces):
+        return False
+    # "Dipl. Päd.", "Dr. rer. nat.", "M.Sc.": a degree word first, or letters only ("M.A.");
+    # "Asst. Prof." or "Mgr." is an abbreviated job title.
+    return pieces[0].lower() in _DEGREE_WORDS or all(len(p) <= 2 for p in pieces)
+
+
 def is_organisation(value: Cell) -> bool:
     """A company, school or agency name: it holds an organisation word or an ampersand."""
     if not isinstance(value, str) or "@" in value:
