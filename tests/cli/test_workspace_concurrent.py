@@ -27,7 +27,9 @@ def test_two_concurrent_workspace_creates_both_succeed(sqlite_url: str) -> None:
                 for n in (1, 2)
             ]
             time.sleep(4.0)  # let both read and reach their first write
-            assert all(p.poll() is None for p in processes), "a create did not wait for the lock"
+            assert all(p.poll() is None for p in processes), [
+                p.communicate() for p in processes if p.poll() is not None
+            ]
             session.commit()
         results = [process.communicate(timeout=120) for process in processes]
         assert [p.returncode for p in processes] == [0, 0], results
