@@ -54,7 +54,13 @@ _CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 # The other 251 byte values: bytes.translate deletes them in C, leaving only undefined ones.
 _CP1252_DEFINED = bytes(b for b in range(256) if b not in _CP1252_UNDEFINED)
 
-csv.field_size_limit(64 * 1024 * 1024)
+MAX_FIELD_CHARS = 1024 * 1024
+"""Default longest CSV field, in characters (`csv_max_field_chars` of a configuration). Real
+exports' longest cells are notes of a few kB; a field of megabytes is a damaged or hostile file,
+and reading it whole costs several times its size in memory (csv holds 4 bytes a character)."""
+LINE_CHARS_PER_FIELD = 8
+"""A physical line is read at most this many field limits at a time: a line longer than that is
+refused before it is held in memory whole, however its fields are split."""
 
 
 @dataclass(frozen=True)
@@ -157,15 +163,20 @@ def _zip_format(path: Path) -> FileFormat:
 
 
 def open_sheets(
-    path: Path, sheets: Sequence[str] | None = None, *, file_format: str | None = None
+    path: Path,
+    sheets: Sequence[str] | None = None,
+    *,
+    file_format: str | None = None,
+    max_field_chars: int = MAX_FIELD_CHARS,
 ) -> Iterator[Sheet]:
     """Yield the sheets of `path` (all, or the named ones in the order given).
 
     `file_format` is what :func:`detect_format` returned, for callers that already know it.
+    `max_field_chars` bounds a CSV field (and so the memory one row can take).
     """
     file_format = file_format or detect_format(path)
     if file_format == "csv":
-        yield from _csv_sheets(path, sheets)
+        yield from _csv_sheets(path, sheets, max_field_chars)
     else:
         yield from _workbook_sheets(path, sheets, file_format)
 
@@ -241,7 +252,9 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
-def _csv_sheets(path: Path, sheets: Sequence[str] | None) -> Iterator[Sheet]:
+def _csv_sheets(
+    path: Path, sheets: Sequence[str] | None, max_field_chars: int = MAX_FIELD_CHARS
+) -> Iterator[Sheet]:
     name = path.stem or "Sheet1"
     if sheets and list(sheets) != [name]:
         missing = [wanted for wanted in sheets if wanted != name]
@@ -255,23 +268,61 @@ def _csv_sheets(path: Path, sheets: Sequence[str] | None) -> Iterator[Sheet]:
     delimiter = sniff_delimiter(sample)
     yield Sheet(
         name=name,
-        rows=_csv_rows(path, encoding, delimiter),
+        rows=_csv_rows(path, encoding, delimiter, max_field_chars),
         details={"encoding": encoding, "delimiter": delimiter},
         field_counts=True,
     )
 
 
-def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
+def _csv_rows(
+    path: Path, encoding: str, delimiter: str, max_field_chars: int = MAX_FIELD_CHARS
+) -> Iterator[Row]:
+    """The file's records; EngineError("too_large") naming the line of a field longer than
+    `max_field_chars` (or of a line longer than LINE_CHARS_PER_FIELD of them), before it is
+    held in memory whole."""
     handle: IO[str]
+    line_chars = max_field_chars * LINE_CHARS_PER_FIELD
+    # The limit is the csv module's, process-wide: set it for this file as its rows are read.
+    csv.field_size_limit(max_field_chars)
     with path.open("r", encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(_bounded_lines(handle, line_chars), delimiter=delimiter)
         try:
             # csv rows are list[str]; str is a Cell, so they are Rows as they stand.
             yield from reader
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except _LineTooLong:
+            raise EngineError(
+                "too_large",
+                f"{path.name}, line {reader.line_num + 1} is longer than {line_chars:,} "
+                f"characters (the limit is {LINE_CHARS_PER_FIELD} x csv_max_field_chars)",
+            ) from None
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise EngineError(
+                    "too_large",
+                    f"{path.name}, line {reader.line_num}: a field is longer than "
+                    f"{max_field_chars:,} characters (csv_max_field_chars)",
+                ) from None
             raise EngineError(
                 "unreadable_file", f"{path.name}, line {reader.line_num}: {exc}"
             ) from None
+        except UnicodeDecodeError as exc:
+            raise EngineError(
+                "unreadable_file", f"{path.name}, line {reader.line_num}: {exc}"
+            ) from None
+
+
+class _LineTooLong(Exception):
+    """A physical line of a CSV file is longer than the line limit."""
+
+
+def _bounded_lines(handle: IO[str], limit: int) -> Iterator[str]:
+    """The lines of `handle`, each read at most `limit` characters at a time: a longer line
+    raises _LineTooLong instead of being read whole."""
+    readline = handle.readline
+    while line := readline(limit):
+        if len(line) == limit and line[-1] not in "\r\n":
+            raise _LineTooLong
+        yield line
 
 
 # --------------------------------------------------------------------------------- workbooks

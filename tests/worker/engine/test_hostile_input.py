@@ -1,0 +1,72 @@
+"""Oversized and odd input that used to cost too much or pass as garbage: a field of megabytes,
+HTML "Excel exports", text in legacy encodings, a file of one column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ade.db.configuration_spec import default_configuration
+from ade.worker.engine.errors import EngineError
+from ade.worker.engine.readers import MAX_FIELD_CHARS, open_sheets
+from tests.worker.engine.builders import read_table, run
+
+PEOPLE = "Name,Email,City\nAna Lima,ana@example.com,Porto\nBo Chen,bo@example.com,Oslo\n"
+
+
+def read_rows(path: Path, **kwargs: int) -> list[list[object]]:
+    return [list(row) for sheet in open_sheets(path, **kwargs) for row in sheet.rows]
+
+
+# ------------------------------------------------------------------------ 4. field size
+
+
+def test_a_field_over_the_limit_fails_the_run_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text(PEOPLE + f"Cy Diaz,cy@example.com,{'x' * (MAX_FIELD_CHARS + 1)}\n")
+    with pytest.raises(EngineError) as caught:
+        run(path, tmp_path / "out")
+    assert caught.value.code == "too_large"
+    assert "line 4" in caught.value.message
+    assert "1,048,576 characters" in caught.value.message
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_a_quoted_field_spanning_lines_is_bounded_too(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    note = "line of a long note\n" * 100
+    path.write_text(PEOPLE + f'Cy Diaz,cy@example.com,"{note}"\nDi Eng,di@example.com,Rome\n')
+    with pytest.raises(EngineError) as caught:
+        read_rows(path, max_field_chars=1024)
+    assert caught.value.code == "too_large"
+    assert "line 55" in caught.value.message  # where the note passes 1,024 characters
+
+
+def test_a_line_far_longer_than_the_limit_is_refused_before_it_is_read_whole(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(PEOPLE + ",".join(["abc"] * 5000) + "\n")  # 20,000 characters, short fields
+    with pytest.raises(EngineError) as caught:
+        read_rows(path, max_field_chars=1024)
+    assert caught.value.code == "too_large"
+    assert "line 4 is longer than 8,192 characters" in caught.value.message
+
+
+def test_fields_up_to_the_limit_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text(PEOPLE + f"Cy Diaz,cy@example.com,{'x' * 1024}\n")
+    rows = read_rows(path, max_field_chars=1024)
+    assert rows[-1][2] == "x" * 1024
+
+
+def test_the_field_limit_is_a_configuration_setting(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text(PEOPLE + f"Cy Diaz,cy@example.com,{'x' * 5000}\n")
+    spec = default_configuration().model_copy(update={"csv_max_field_chars": 4096})
+    with pytest.raises(EngineError, match="4,096 characters"):
+        run(path, tmp_path / "out", spec)
+    summary, _ = run(path, tmp_path / "out2")  # the default, 1 MiB, reads it
+    assert summary.rows == 3
+    assert read_table(tmp_path / "out2", 1)[-1]["City"] == "x" * 5000
