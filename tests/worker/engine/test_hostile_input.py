@@ -70,3 +70,41 @@ def test_the_field_limit_is_a_configuration_setting(tmp_path: Path) -> None:
     summary, _ = run(path, tmp_path / "out2")  # the default, 1 MiB, reads it
     assert summary.rows == 3
     assert read_table(tmp_path / "out2", 1)[-1]["City"] == "x" * 5000
+
+
+# ------------------------------------------------------------------------ 6. one column
+
+
+def test_a_list_of_emails_under_email_is_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "newsletter.csv"
+    emails = [f"reader{n}@example.org" for n in range(30)]
+    path.write_text("Email\n" + "\n".join(emails) + "\n")
+    summary, _ = run(path, tmp_path / "out")
+    [table] = summary.tables
+    assert table["range"] == "A1:A31"
+    assert [r["Email"] for r in read_table(tmp_path / "out", 1)] == emails
+
+
+def test_a_title_above_a_one_column_list_is_preamble(tmp_path: Path) -> None:
+    path = tmp_path / "newsletter.csv"
+    path.write_text("Subscribers, March\nE-mail\nana@example.com\nbo@example.com\n")
+    summary, _ = run(path, tmp_path / "out")
+    [table] = summary.tables
+    assert table["header_rows"] == [2]
+    assert table["rows"] == 2
+
+
+def test_a_column_whose_header_names_no_field_is_still_no_table(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("Things to do\nCall the bank\nBuy stamps\nWater the plants\n")
+    with pytest.raises(EngineError) as caught:
+        run(path, tmp_path / "out")
+    assert caught.value.code == "no_table_found"
+
+
+def test_one_value_under_a_field_name_is_no_table(tmp_path: Path) -> None:
+    path = tmp_path / "note.csv"
+    path.write_text("Email\nana@example.com\n")
+    with pytest.raises(EngineError) as caught:
+        run(path, tmp_path / "out")
+    assert caught.value.code == "no_table_found"
