@@ -3,6 +3,7 @@ HTML "Excel exports", text in legacy encodings, a file of one column."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,47 @@ def test_one_value_under_a_field_name_is_no_table(tmp_path: Path) -> None:
     with pytest.raises(EngineError) as caught:
         run(path, tmp_path / "out")
     assert caught.value.code == "no_table_found"
+
+
+# ------------------------------------------------------------------- 5. legacy encodings
+
+ROSTER_JA = [
+    ["Name", "Email", "Department"],
+    ["山田 太郎", "taro.yamada@example.jp", "営業部"],
+    ["佐藤 花子", "hanako.sato@example.jp", "経理部"],
+    ["鈴木 一郎", "ichiro.suzuki@example.jp", "人事部"],
+]
+
+
+def test_a_shift_jis_csv_is_read_as_shift_jis_and_the_summary_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_bytes("".join(",".join(row) + "\r\n" for row in ROSTER_JA).encode("shift_jis"))
+    summary, _ = run(path, tmp_path / "out")
+    [sheet] = summary.sheets
+    assert sheet["encoding"] == "cp932"  # Windows' Shift-JIS, a superset of it
+    assert sheet["encoding_basis"] == "detected"
+    [table] = summary.tables
+    columns = [m["header"] for m in table["mapping"]]
+    assert columns == ROSTER_JA[0]
+    records = read_table(tmp_path / "out", 1)
+    assert [r["Email"] for r in records] == [row[1] for row in ROSTER_JA[1:]]
+    assert [r["Department"] for r in records] == ["営業部", "経理部", "人事部"]
+    assert "山田" in records[0]["Full Name"]
+
+
+def test_western_legacy_text_stays_cp1252(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_bytes("Name,City\nZoë Ærø,Malmö\nJosé,São Paulo\n".encode("cp1252"))
+    summary, _ = run(path, tmp_path / "out")
+    assert summary.sheets[0]["encoding"] == "cp1252"
+    assert read_table(tmp_path / "out", 1)[1]["City"] == "São Paulo"
+
+
+def test_bytes_that_are_no_text_in_any_encoding_fail_the_run(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    noise = bytes(b or 1 for b in random.Random(0).randbytes(4000))  # no NUL: not "binary"
+    path.write_bytes(b"Name,Email\n" + noise + b"\n")
+    with pytest.raises(EngineError) as caught:
+        run(path, tmp_path / "out")
+    assert caught.value.code == "unreadable_file"
+    assert "neither UTF-8 nor text" in caught.value.message

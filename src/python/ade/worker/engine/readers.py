@@ -6,8 +6,10 @@ XLSB, an OpenDocument `mimetype` is ODS; an OLE2 container is a legacy .xls (or 
 workbook, which calamine recognizes and we refuse with a clear message); anything else is
 delimited text.
 
-CSV: the encoding is sniffed (BOMs first; else a streaming strict UTF-8 check; else cp1252, or
-latin-1 when bytes undefined in cp1252 occur) and the delimiter is chosen among `, ; TAB |` by
+CSV: the encoding is sniffed (BOMs first; else a streaming strict UTF-8 check; else detected by
+charset-normalizer from the file's non-ASCII lines, cp1252 first when it is a plausible reading,
+and accepted only if the whole file decodes with it to no control characters: a wrong guess such
+as Shift-JIS read as latin-1 shows as C1 controls) and the delimiter is chosen among `, ; TAB |` by
 which one gives the most consistent field count over a sample. Rows are streamed, each as many
 cells as it has fields, so table detection can tell a row with more fields than its header
 (an unquoted delimiter inside a value) from the rest.
@@ -49,10 +51,12 @@ from ade.worker.engine.errors import EngineError
 DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 64 * 1024
 _CHUNK = 1024 * 1024
-# Bytes that cp1252 leaves undefined: their presence means latin-1 is the honest guess.
-_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
-# The other 251 byte values: bytes.translate deletes them in C, leaving only undefined ones.
-_CP1252_DEFINED = bytes(b for b in range(256) if b not in _CP1252_UNDEFINED)
+# What the encoding detector sees of a file that is not UTF-8: its lines holding non-ASCII bytes.
+_DETECT_SAMPLE_BYTES = 64 * 1024
+_DETECT_CANDIDATES = 3
+_HIGH_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+# Characters no text in a legacy encoding holds; TAB, LF and CR are text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 MAX_FIELD_CHARS = 1024 * 1024
 """Default longest CSV field, in characters (`csv_max_field_chars` of a configuration). Real
@@ -184,16 +188,24 @@ def open_sheets(
 # --------------------------------------------------------------------------------------- CSV
 
 
-def sniff_encoding(path: Path) -> str:
-    """Pick the text encoding of a delimited file (see module docstring)."""
+def sniff_encoding(path: Path, declared: str | None = None) -> str:
+    """Pick the text encoding of a delimited file (see module docstring).
+
+    `declared` is what the file says of itself (an HTML page's charset), tried before detection.
+    """
+    return _sniff_encoding(path, declared)[0]
+
+
+def _sniff_encoding(path: Path, declared: str | None = None) -> tuple[str, str]:
+    """(encoding, how it was chosen): "byte-order mark", "UTF-8", "declared" or "detected"."""
     with path.open("rb") as handle:
         head = handle.read(4)
         if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
+            return "utf-8-sig", "byte-order mark"
         if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-            return "utf-32"
+            return "utf-32", "byte-order mark"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
+            return "utf-16", "byte-order mark"
         handle.seek(0)
         sample = handle.read(_SAMPLE_BYTES)
         if 0 in sample:
@@ -203,9 +215,9 @@ def sniff_encoding(path: Path) -> str:
             odd_zeros = sample[1::2].count(0)
             if sample.count(0) > len(sample) // 4:
                 if odd_zeros > even_zeros * 4:
-                    return "utf-16-le"
+                    return "utf-16-le", "zero bytes"
                 if even_zeros > odd_zeros * 4:
-                    return "utf-16-be"
+                    return "utf-16-be", "zero bytes"
             raise EngineError("unreadable_file", f"{path.name} is binary data, not a CSV file")
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
@@ -213,15 +225,82 @@ def sniff_encoding(path: Path) -> str:
             while chunk := handle.read(_CHUNK):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
-            return "utf-8"
+            return "utf-8", "UTF-8"
         except UnicodeDecodeError:
             pass
-        # Not UTF-8 (rare): read it all again for the bytes cp1252 leaves undefined.
-        handle.seek(0)
+        # Not UTF-8 (rare): a legacy encoding, detected, then checked on the whole file.
+        if declared and _known_codec(declared) and _reads_as_text(handle, declared):
+            return declared, "declared"
+        tried: list[str] = []
+        for candidate in _detected_encodings(handle):
+            tried.append(candidate)
+            if _reads_as_text(handle, candidate):
+                return candidate, "detected"
+    guesses = f" (tried {', '.join(tried)})" if tried else ""
+    raise EngineError(
+        "unreadable_file",
+        f"{path.name} is neither UTF-8 nor text in another encoding ADE recognizes: it would "
+        f"read as control characters{guesses}; save it as UTF-8 (CSV UTF-8 in Excel)",
+    )
+
+
+def _known_codec(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
+def _detected_encodings(handle: IO[bytes]) -> list[str]:
+    """charset-normalizer's plausible encodings for the file's non-ASCII lines, best first;
+    cp1252 (the legacy encoding of most exports) first whenever it is among them, since the
+    detector cannot tell the Western code pages apart on a few accented names."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(_non_ascii_lines(handle)))
+    results = [match.encoding for match in matches]
+    # A match lists the encodings that read the sample identically (cp1250 and cp1252 agree on
+    # "Zoë, Malmö"): cp1252 is then the reading to take.
+    if any("cp1252" in match.could_be_from_charset for match in matches):
+        results = ["cp1252", *(name for name in results if name != "cp1252")]
+    return results[:_DETECT_CANDIDATES]
+
+
+def _non_ascii_lines(handle: IO[bytes]) -> bytes:
+    """Up to _DETECT_SAMPLE_BYTES of the file's lines that hold non-ASCII bytes: the only
+    evidence of an encoding (a few names in megabytes of ASCII would be lost in a plain sample)."""
+    handle.seek(0)
+    lines: list[bytes] = []
+    size = 0
+    carry = b""
+    while chunk := handle.read(_CHUNK):
+        buffer = carry + chunk
+        cut = buffer.rfind(b"\n") + 1  # whole lines only: a cut may split a character
+        carry, buffer = buffer[cut:], buffer[:cut]
+        if buffer.isascii():
+            continue
+        for match in _HIGH_LINE.finditer(buffer):
+            lines.append(match.group())
+            size += len(match.group()) + 1
+            if size >= _DETECT_SAMPLE_BYTES:
+                return b"\n".join(lines)
+    if not carry.isascii():
+        lines.append(carry)
+    return b"\n".join(lines)
+
+
+def _reads_as_text(handle: IO[bytes], encoding: str) -> bool:
+    """Does the whole file decode with `encoding` to text without control characters?"""
+    handle.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
         while chunk := handle.read(_CHUNK):
-            if chunk.translate(None, _CP1252_DEFINED):
-                return "latin-1"
-        return "cp1252"
+            if _CONTROL.search(decoder.decode(chunk)):
+                return False
+        return not _CONTROL.search(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        return False
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -262,14 +341,14 @@ def _csv_sheets(
             "sheet_not_found",
             f"a CSV file has one sheet, named {name!r}; not found: {', '.join(missing)}",
         )
-    encoding = sniff_encoding(path)
+    encoding, basis = _sniff_encoding(path)
     with path.open("r", encoding=encoding, newline="") as handle:
         sample = handle.read(_SAMPLE_BYTES)
     delimiter = sniff_delimiter(sample)
     yield Sheet(
         name=name,
         rows=_csv_rows(path, encoding, delimiter, max_field_chars),
-        details={"encoding": encoding, "delimiter": delimiter},
+        details={"encoding": encoding, "encoding_basis": basis, "delimiter": delimiter},
         field_counts=True,
     )
 
