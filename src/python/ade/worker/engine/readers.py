@@ -3,8 +3,9 @@
 The format is decided by the file's content, never its name: a ZIP container holding
 `xl/workbook.xml` is XLSX (XLSM when its content types say macro-enabled), `xl/workbook.bin` is
 XLSB, an OpenDocument `mimetype` is ODS; an OLE2 container is a legacy .xls (or an encrypted
-workbook, which calamine recognizes and we refuse with a clear message); anything else is
-delimited text.
+workbook, which calamine recognizes and we refuse with a clear message); a page starting with an
+HTML tag is HTML (the "Excel export" of web systems, read by :mod:`ade.worker.engine.html_tables`)
+and Excel 2003's XML spreadsheet is refused by name; anything else is delimited text.
 
 CSV: the encoding is sniffed (BOMs first; else a streaming strict UTF-8 check; else detected by
 charset-normalizer from the file's non-ASCII lines, cp1252 first when it is a plausible reading,
@@ -100,7 +101,7 @@ class Sheet:
     where its last cell happens to be."""
 
 
-FileFormat = Literal["csv", "xlsx", "xlsm", "xlsb", "xls", "ods"]
+FileFormat = Literal["csv", "xlsx", "xlsm", "xlsb", "xls", "ods", "html"]
 WORKBOOK_NAMES: dict[str, str] = {
     "xlsx": "Excel (.xlsx)",
     "xlsm": "Excel macro-enabled (.xlsm)",
@@ -110,13 +111,16 @@ WORKBOOK_NAMES: dict[str, str] = {
 }
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_HEAD_BYTES = 4096
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<table", b"<head", b"<body", b"<meta")
+_SPREADSHEET_ML = b"urn:schemas-microsoft-com:office:spreadsheet"
 
 
 def detect_format(path: Path) -> FileFormat:
     """The file's format from its content; EngineError for missing, empty or unsupported."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(8)
+            head = handle.read(_HEAD_BYTES)
     except FileNotFoundError:
         raise EngineError("file_not_found", f"no such file: {path}") from None
     except IsADirectoryError:
@@ -127,11 +131,32 @@ def detect_format(path: Path) -> FileFormat:
         raise EngineError("empty_file", f"{path.name} is empty (0 bytes)")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip_format(path)
-    if head == _OLE2_MAGIC:
+    if head.startswith(_OLE2_MAGIC):
         # A legacy workbook, or an encrypted OOXML one (an "EncryptedPackage" stream in the same
         # container): calamine tells them apart when it opens the file (PasswordError).
         return "xls"
-    return "csv"
+    return _markup_format(path, head)
+
+
+def _markup_format(path: Path, head: bytes) -> FileFormat:
+    """ "html" for a page that starts with an HTML tag (after a BOM, blanks, an XML declaration or
+    comments); Excel 2003 XML is refused by name; anything else is read as delimited text."""
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
+    if not text.startswith(b"<"):
+        return "csv"
+    if _SPREADSHEET_ML in text:
+        raise EngineError(
+            "unsupported_format",
+            f"{path.name} is an Excel 2003 XML spreadsheet; open it in Excel and save it as "
+            ".xlsx, or export it as CSV",
+        )
+    while text.startswith((b"<?xml", b"<!--")):
+        closing = b"?>" if text.startswith(b"<?") else b"-->"
+        end = text.find(closing)
+        if end < 0:
+            return "csv"
+        text = text[end + len(closing) :].lstrip()
+    return "html" if text.startswith(_HTML_STARTS) else "csv"
 
 
 def _zip_format(path: Path) -> FileFormat:
@@ -181,6 +206,10 @@ def open_sheets(
     file_format = file_format or detect_format(path)
     if file_format == "csv":
         yield from _csv_sheets(path, sheets, max_field_chars)
+    elif file_format == "html":
+        from ade.worker.engine.html_tables import html_sheets
+
+        yield from html_sheets(path, sheets)
     else:
         yield from _workbook_sheets(path, sheets, file_format)
 
@@ -193,10 +222,10 @@ def sniff_encoding(path: Path, declared: str | None = None) -> str:
 
     `declared` is what the file says of itself (an HTML page's charset), tried before detection.
     """
-    return _sniff_encoding(path, declared)[0]
+    return sniff_encoding_and_basis(path, declared)[0]
 
 
-def _sniff_encoding(path: Path, declared: str | None = None) -> tuple[str, str]:
+def sniff_encoding_and_basis(path: Path, declared: str | None = None) -> tuple[str, str]:
     """(encoding, how it was chosen): "byte-order mark", "UTF-8", "declared" or "detected"."""
     with path.open("rb") as handle:
         head = handle.read(4)
@@ -341,7 +370,7 @@ def _csv_sheets(
             "sheet_not_found",
             f"a CSV file has one sheet, named {name!r}; not found: {', '.join(missing)}",
         )
-    encoding, basis = _sniff_encoding(path)
+    encoding, basis = sniff_encoding_and_basis(path)
     with path.open("r", encoding=encoding, newline="") as handle:
         sample = handle.read(_SAMPLE_BYTES)
     delimiter = sniff_delimiter(sample)
