@@ -46,11 +46,12 @@ def test_bom_is_not_part_of_the_first_header(tmp_path: Path) -> None:
     assert rows_of(path)[0][0] == "Name"
 
 
-def test_bytes_undefined_in_cp1252_fall_back_to_latin1(tmp_path: Path) -> None:
-    path = tmp_path / "latin.csv"
-    path.write_bytes(b"Name,Code\nAnn,\x81\x8d\n")
-    assert sniff_encoding(path) == "latin-1"
-    assert rows_of(path)[1] == ["Ann", "\x81\x8d"]
+def test_text_that_would_decode_to_control_characters_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_bytes("Name,City\nZoë,Malmö\n".encode("cp1252") + b"Ann,\x01\x02\x03\x0e\x0f\x10\n")
+    with pytest.raises(EngineError, match="neither UTF-8 nor text") as caught:
+        sniff_encoding(path)
+    assert caught.value.code == "unreadable_file"
 
 
 @pytest.mark.parametrize(
@@ -58,8 +59,7 @@ def test_bytes_undefined_in_cp1252_fall_back_to_latin1(tmp_path: Path) -> None:
     [
         (b"", "Zoë".encode(), "utf-8"),  # valid UTF-8 all through, several reads long
         (b"", "Zoë".encode("cp1252"), "cp1252"),  # the only non-UTF-8 byte is megabytes in
-        (b"\x81", "Zoë".encode("cp1252"), "latin-1"),  # undefined byte before the first bad one
-        (b"", b"\x9d", "latin-1"),  # the undefined byte is itself the first bad one
+        (b"", "山田 太郎".encode("shift_jis"), "cp932"),  # the only evidence is megabytes in
     ],
 )
 def test_the_encoding_is_judged_on_the_whole_file(

@@ -228,6 +228,10 @@ class ConfigurationSpec(BaseModel):
     # Table and issue CSVs start with a UTF-8 byte-order mark, so that Excel reads accents
     # right; set False for programs that do not expect one.
     csv_byte_order_mark: bool = True
+    # The longest field a CSV input may hold, in characters: a longer one fails the run
+    # (`too_large`, naming its line) instead of taking memory many times its size. Capped so
+    # that a configuration cannot lift the bound on what one row costs.
+    csv_max_field_chars: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> ConfigurationSpec:

@@ -32,6 +32,8 @@ _FAILURES: dict[str, str] = {
     "rows of data.",
     "invalid_configuration": "The configuration used for this run is not valid. Fix it on the "
     "Configurations page, then run again.",
+    "too_large": "This file is larger than ADE reads (a field, line or part beyond its limits). "
+    "The message says which limit; split or clean the file and upload it again.",
     "document_missing": "The uploaded file was deleted before the run could read it.",
     "cancelled": "The run was cancelled.",
     "engine_crashed": "The extraction stopped unexpectedly, several times. The file may be too "

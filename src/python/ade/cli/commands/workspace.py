@@ -23,7 +23,10 @@ app = typer.Typer(help="Workspaces: create and list.", no_args_is_help=True)
 def admin_session(database_url: str | None) -> Iterator[Session]:
     """A session on a migrated database; every failure becomes one `error:` line, exit 1.
 
-    Commits when the block succeeds.
+    Commits when the block succeeds. On SQLite the session's transaction starts with
+    ``BEGIN IMMEDIATE``, as every other writer's does: admin commands read (is the slug taken?)
+    then write, and a deferred transaction whose snapshot another writer has made stale fails at
+    once with "database is locked" instead of waiting out the busy timeout.
     """
     try:
         from sqlalchemy.exc import SQLAlchemyError
@@ -35,7 +38,7 @@ def admin_session(database_url: str | None) -> Iterator[Session]:
 
         try:
             check_database(database_url)
-            engine = create_engine(database_url, null_pool=True)
+            engine = create_engine(database_url, null_pool=True, sqlite_begin="BEGIN IMMEDIATE")
             try:
                 with create_session_factory(engine)() as session:
                     yield session

@@ -17,6 +17,7 @@ ErrorCode = Literal[
     "sheet_not_found",
     "no_table_found",
     "invalid_configuration",
+    "too_large",
 ]
 
 

@@ -7,6 +7,8 @@ segment:
   - is followed by at least one non-blank row, and covers the data: its non-empty count is at
     least 60% of the median count of the next rows (so "Company: | Acme" above a 5-column
     header is preamble, not a header).
+A single column qualifies too when its header names one of the configuration's fields and values
+follow (a list of e-mails under "Email").
 Segments come from empty columns: columns empty in the candidate and all its sample rows split
 it, as long as each side keeps >= 2 header cells (so a blank-header column inside one table does
 not split it). Each segment that qualifies is its own table: that is how side-by-side tables are
@@ -46,6 +48,7 @@ from ade.worker.engine.table_model import (
 SAMPLE = 8
 SPACER_EVIDENCE = 5
 SAME_FIELDS_APART = 2
+MIN_ONE_COLUMN_ROWS = 2
 _CAPTION = re.compile(r":\s*\S")
 _LETTERS = re.compile(r"[^a-z]")
 
@@ -72,7 +75,11 @@ class HeaderFinder:
             row = block[position][1]
             sample = [r for _, r in block[position + 1 : position + 1 + SAMPLE]]
             spans = _segments(row, sample, self.known)
-            segments = [s for s in spans if _qualifies(row, sample, *s)]
+            segments = [
+                s
+                for s in spans
+                if _qualifies(row, sample, *s) or _one_column(row, sample, *s, self.known)
+            ]
             if segments:
                 return self._build(block, position, segments)
         return None
@@ -263,6 +270,21 @@ def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
     if sum(1 for v in filled if _CAPTION.search(str(v))) * 2 >= len(filled):
         return False  # "Team: U10 Girls | Coach: Maria Lopez" are captions, not column names
     return len(filled) >= 0.6 * median(counts)
+
+
+def _one_column(row: Row, sample: list[Row], c0: int, c1: int, known: KnownField) -> bool:
+    """A sheet of one column (a list of e-mails under "Email") is a table when its header names
+    a field: one label cannot be told from data by the tests above (>= 2 cells, coverage), so
+    the mapper's header knowledge decides, and at least MIN_ONE_COLUMN_ROWS values must follow.
+    A span is one column only when no other column holds anything on these rows (see
+    _segments): in a wider block a lone label is a title, not a header."""
+    if c0 != c1:
+        return False
+    cell = at(row, c0)
+    if not is_label(cell) or _CAPTION.search(str(cell)) or str(cell).strip().endswith(":"):
+        return False
+    values = sum(1 for other in sample if not is_empty(at(other, c0)))
+    return values >= MIN_ONE_COLUMN_ROWS and known(header_text(cell)) is not None
 
 
 def _repeats(row: Row, c0: int, c1: int) -> bool:

@@ -140,7 +140,9 @@ def _run(
 ) -> None:
     mapper = Mapper(spec)
     next_number = itertools.count(1).__next__  # tables of records only, in the order mapped
-    for sheet in open_sheets(path, sheets, file_format=summary.format):
+    for sheet in open_sheets(
+        path, sheets, file_format=summary.format, max_field_chars=spec.csv_max_field_chars
+    ):
         emitter.emit("sheet.started", sheet=sheet.name, **sheet.details)
         scan = SheetScan()
         runs: dict[int, TableRun] = {}

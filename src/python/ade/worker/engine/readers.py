@@ -3,11 +3,14 @@
 The format is decided by the file's content, never its name: a ZIP container holding
 `xl/workbook.xml` is XLSX (XLSM when its content types say macro-enabled), `xl/workbook.bin` is
 XLSB, an OpenDocument `mimetype` is ODS; an OLE2 container is a legacy .xls (or an encrypted
-workbook, which calamine recognizes and we refuse with a clear message); anything else is
-delimited text.
+workbook, which calamine recognizes and we refuse with a clear message); a page starting with an
+HTML tag is HTML (the "Excel export" of web systems, read by :mod:`ade.worker.engine.html_tables`)
+and Excel 2003's XML spreadsheet is refused by name; anything else is delimited text.
 
-CSV: the encoding is sniffed (BOMs first; else a streaming strict UTF-8 check; else cp1252, or
-latin-1 when bytes undefined in cp1252 occur) and the delimiter is chosen among `, ; TAB |` by
+CSV: the encoding is sniffed (BOMs first; else a streaming strict UTF-8 check; else detected by
+charset-normalizer from the file's non-ASCII lines, cp1252 first when it is a plausible reading,
+and accepted only if the whole file decodes with it to no control characters: a wrong guess such
+as Shift-JIS read as latin-1 shows as C1 controls) and the delimiter is chosen among `, ; TAB |` by
 which one gives the most consistent field count over a sample. Rows are streamed, each as many
 cells as it has fields, so table detection can tell a row with more fields than its header
 (an unquoted delimiter inside a value) from the rest.
@@ -49,12 +52,20 @@ from ade.worker.engine.errors import EngineError
 DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_BYTES = 64 * 1024
 _CHUNK = 1024 * 1024
-# Bytes that cp1252 leaves undefined: their presence means latin-1 is the honest guess.
-_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
-# The other 251 byte values: bytes.translate deletes them in C, leaving only undefined ones.
-_CP1252_DEFINED = bytes(b for b in range(256) if b not in _CP1252_UNDEFINED)
+# What the encoding detector sees of a file that is not UTF-8: its lines holding non-ASCII bytes.
+_DETECT_SAMPLE_BYTES = 64 * 1024
+_DETECT_CANDIDATES = 3
+_HIGH_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+# Characters no text in a legacy encoding holds; TAB, LF and CR are text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
-csv.field_size_limit(64 * 1024 * 1024)
+MAX_FIELD_CHARS = 1024 * 1024
+"""Default longest CSV field, in characters (`csv_max_field_chars` of a configuration). Real
+exports' longest cells are notes of a few kB; a field of megabytes is a damaged or hostile file,
+and reading it whole costs several times its size in memory (csv holds 4 bytes a character)."""
+LINE_CHARS_PER_FIELD = 8
+"""A physical line is read at most this many field limits at a time: a line longer than that is
+refused before it is held in memory whole, however its fields are split."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,7 @@ class Sheet:
     where its last cell happens to be."""
 
 
-FileFormat = Literal["csv", "xlsx", "xlsm", "xlsb", "xls", "ods"]
+FileFormat = Literal["csv", "xlsx", "xlsm", "xlsb", "xls", "ods", "html"]
 WORKBOOK_NAMES: dict[str, str] = {
     "xlsx": "Excel (.xlsx)",
     "xlsm": "Excel macro-enabled (.xlsm)",
@@ -100,13 +111,16 @@ WORKBOOK_NAMES: dict[str, str] = {
 }
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_HEAD_BYTES = 4096
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<table", b"<head", b"<body", b"<meta")
+_SPREADSHEET_ML = b"urn:schemas-microsoft-com:office:spreadsheet"
 
 
 def detect_format(path: Path) -> FileFormat:
     """The file's format from its content; EngineError for missing, empty or unsupported."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(8)
+            head = handle.read(_HEAD_BYTES)
     except FileNotFoundError:
         raise EngineError("file_not_found", f"no such file: {path}") from None
     except IsADirectoryError:
@@ -117,11 +131,32 @@ def detect_format(path: Path) -> FileFormat:
         raise EngineError("empty_file", f"{path.name} is empty (0 bytes)")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _zip_format(path)
-    if head == _OLE2_MAGIC:
+    if head.startswith(_OLE2_MAGIC):
         # A legacy workbook, or an encrypted OOXML one (an "EncryptedPackage" stream in the same
         # container): calamine tells them apart when it opens the file (PasswordError).
         return "xls"
-    return "csv"
+    return _markup_format(path, head)
+
+
+def _markup_format(path: Path, head: bytes) -> FileFormat:
+    """ "html" for a page that starts with an HTML tag (after a BOM, blanks, an XML declaration or
+    comments); Excel 2003 XML is refused by name; anything else is read as delimited text."""
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
+    if not text.startswith(b"<"):
+        return "csv"
+    if _SPREADSHEET_ML in text:
+        raise EngineError(
+            "unsupported_format",
+            f"{path.name} is an Excel 2003 XML spreadsheet; open it in Excel and save it as "
+            ".xlsx, or export it as CSV",
+        )
+    while text.startswith((b"<?xml", b"<!--")):
+        closing = b"?>" if text.startswith(b"<?") else b"-->"
+        end = text.find(closing)
+        if end < 0:
+            return "csv"
+        text = text[end + len(closing) :].lstrip()
+    return "html" if text.startswith(_HTML_STARTS) else "csv"
 
 
 def _zip_format(path: Path) -> FileFormat:
@@ -157,15 +192,24 @@ def _zip_format(path: Path) -> FileFormat:
 
 
 def open_sheets(
-    path: Path, sheets: Sequence[str] | None = None, *, file_format: str | None = None
+    path: Path,
+    sheets: Sequence[str] | None = None,
+    *,
+    file_format: str | None = None,
+    max_field_chars: int = MAX_FIELD_CHARS,
 ) -> Iterator[Sheet]:
     """Yield the sheets of `path` (all, or the named ones in the order given).
 
     `file_format` is what :func:`detect_format` returned, for callers that already know it.
+    `max_field_chars` bounds a CSV field (and so the memory one row can take).
     """
     file_format = file_format or detect_format(path)
     if file_format == "csv":
-        yield from _csv_sheets(path, sheets)
+        yield from _csv_sheets(path, sheets, max_field_chars)
+    elif file_format == "html":
+        from ade.worker.engine.html_tables import html_sheets
+
+        yield from html_sheets(path, sheets)
     else:
         yield from _workbook_sheets(path, sheets, file_format)
 
@@ -173,16 +217,24 @@ def open_sheets(
 # --------------------------------------------------------------------------------------- CSV
 
 
-def sniff_encoding(path: Path) -> str:
-    """Pick the text encoding of a delimited file (see module docstring)."""
+def sniff_encoding(path: Path, declared: str | None = None) -> str:
+    """Pick the text encoding of a delimited file (see module docstring).
+
+    `declared` is what the file says of itself (an HTML page's charset), tried before detection.
+    """
+    return sniff_encoding_and_basis(path, declared)[0]
+
+
+def sniff_encoding_and_basis(path: Path, declared: str | None = None) -> tuple[str, str]:
+    """(encoding, how it was chosen): "byte-order mark", "UTF-8", "declared" or "detected"."""
     with path.open("rb") as handle:
         head = handle.read(4)
         if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
+            return "utf-8-sig", "byte-order mark"
         if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-            return "utf-32"
+            return "utf-32", "byte-order mark"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
+            return "utf-16", "byte-order mark"
         handle.seek(0)
         sample = handle.read(_SAMPLE_BYTES)
         if 0 in sample:
@@ -192,9 +244,9 @@ def sniff_encoding(path: Path) -> str:
             odd_zeros = sample[1::2].count(0)
             if sample.count(0) > len(sample) // 4:
                 if odd_zeros > even_zeros * 4:
-                    return "utf-16-le"
+                    return "utf-16-le", "zero bytes"
                 if even_zeros > odd_zeros * 4:
-                    return "utf-16-be"
+                    return "utf-16-be", "zero bytes"
             raise EngineError("unreadable_file", f"{path.name} is binary data, not a CSV file")
         handle.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
@@ -202,15 +254,82 @@ def sniff_encoding(path: Path) -> str:
             while chunk := handle.read(_CHUNK):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
-            return "utf-8"
+            return "utf-8", "UTF-8"
         except UnicodeDecodeError:
             pass
-        # Not UTF-8 (rare): read it all again for the bytes cp1252 leaves undefined.
-        handle.seek(0)
+        # Not UTF-8 (rare): a legacy encoding, detected, then checked on the whole file.
+        if declared and _known_codec(declared) and _reads_as_text(handle, declared):
+            return declared, "declared"
+        tried: list[str] = []
+        for candidate in _detected_encodings(handle):
+            tried.append(candidate)
+            if _reads_as_text(handle, candidate):
+                return candidate, "detected"
+    guesses = f" (tried {', '.join(tried)})" if tried else ""
+    raise EngineError(
+        "unreadable_file",
+        f"{path.name} is neither UTF-8 nor text in another encoding ADE recognizes: it would "
+        f"read as control characters{guesses}; save it as UTF-8 (CSV UTF-8 in Excel)",
+    )
+
+
+def _known_codec(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
+def _detected_encodings(handle: IO[bytes]) -> list[str]:
+    """charset-normalizer's plausible encodings for the file's non-ASCII lines, best first;
+    cp1252 (the legacy encoding of most exports) first whenever it is among them, since the
+    detector cannot tell the Western code pages apart on a few accented names."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(_non_ascii_lines(handle)))
+    results = [match.encoding for match in matches]
+    # A match lists the encodings that read the sample identically (cp1250 and cp1252 agree on
+    # "Zoë, Malmö"): cp1252 is then the reading to take.
+    if any("cp1252" in match.could_be_from_charset for match in matches):
+        results = ["cp1252", *(name for name in results if name != "cp1252")]
+    return results[:_DETECT_CANDIDATES]
+
+
+def _non_ascii_lines(handle: IO[bytes]) -> bytes:
+    """Up to _DETECT_SAMPLE_BYTES of the file's lines that hold non-ASCII bytes: the only
+    evidence of an encoding (a few names in megabytes of ASCII would be lost in a plain sample)."""
+    handle.seek(0)
+    lines: list[bytes] = []
+    size = 0
+    carry = b""
+    while chunk := handle.read(_CHUNK):
+        buffer = carry + chunk
+        cut = buffer.rfind(b"\n") + 1  # whole lines only: a cut may split a character
+        carry, buffer = buffer[cut:], buffer[:cut]
+        if buffer.isascii():
+            continue
+        for match in _HIGH_LINE.finditer(buffer):
+            lines.append(match.group())
+            size += len(match.group()) + 1
+            if size >= _DETECT_SAMPLE_BYTES:
+                return b"\n".join(lines)
+    if not carry.isascii():
+        lines.append(carry)
+    return b"\n".join(lines)
+
+
+def _reads_as_text(handle: IO[bytes], encoding: str) -> bool:
+    """Does the whole file decode with `encoding` to text without control characters?"""
+    handle.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
         while chunk := handle.read(_CHUNK):
-            if chunk.translate(None, _CP1252_DEFINED):
-                return "latin-1"
-        return "cp1252"
+            if _CONTROL.search(decoder.decode(chunk)):
+                return False
+        return not _CONTROL.search(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        return False
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -241,7 +360,9 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
-def _csv_sheets(path: Path, sheets: Sequence[str] | None) -> Iterator[Sheet]:
+def _csv_sheets(
+    path: Path, sheets: Sequence[str] | None, max_field_chars: int = MAX_FIELD_CHARS
+) -> Iterator[Sheet]:
     name = path.stem or "Sheet1"
     if sheets and list(sheets) != [name]:
         missing = [wanted for wanted in sheets if wanted != name]
@@ -249,29 +370,67 @@ def _csv_sheets(path: Path, sheets: Sequence[str] | None) -> Iterator[Sheet]:
             "sheet_not_found",
             f"a CSV file has one sheet, named {name!r}; not found: {', '.join(missing)}",
         )
-    encoding = sniff_encoding(path)
+    encoding, basis = sniff_encoding_and_basis(path)
     with path.open("r", encoding=encoding, newline="") as handle:
         sample = handle.read(_SAMPLE_BYTES)
     delimiter = sniff_delimiter(sample)
     yield Sheet(
         name=name,
-        rows=_csv_rows(path, encoding, delimiter),
-        details={"encoding": encoding, "delimiter": delimiter},
+        rows=_csv_rows(path, encoding, delimiter, max_field_chars),
+        details={"encoding": encoding, "encoding_basis": basis, "delimiter": delimiter},
         field_counts=True,
     )
 
 
-def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
+def _csv_rows(
+    path: Path, encoding: str, delimiter: str, max_field_chars: int = MAX_FIELD_CHARS
+) -> Iterator[Row]:
+    """The file's records; EngineError("too_large") naming the line of a field longer than
+    `max_field_chars` (or of a line longer than LINE_CHARS_PER_FIELD of them), before it is
+    held in memory whole."""
     handle: IO[str]
+    line_chars = max_field_chars * LINE_CHARS_PER_FIELD
+    # The limit is the csv module's, process-wide: set it for this file as its rows are read.
+    csv.field_size_limit(max_field_chars)
     with path.open("r", encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(_bounded_lines(handle, line_chars), delimiter=delimiter)
         try:
             # csv rows are list[str]; str is a Cell, so they are Rows as they stand.
             yield from reader
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except _LineTooLong:
+            raise EngineError(
+                "too_large",
+                f"{path.name}, line {reader.line_num + 1} is longer than {line_chars:,} "
+                f"characters (the limit is {LINE_CHARS_PER_FIELD} x csv_max_field_chars)",
+            ) from None
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise EngineError(
+                    "too_large",
+                    f"{path.name}, line {reader.line_num}: a field is longer than "
+                    f"{max_field_chars:,} characters (csv_max_field_chars)",
+                ) from None
             raise EngineError(
                 "unreadable_file", f"{path.name}, line {reader.line_num}: {exc}"
             ) from None
+        except UnicodeDecodeError as exc:
+            raise EngineError(
+                "unreadable_file", f"{path.name}, line {reader.line_num}: {exc}"
+            ) from None
+
+
+class _LineTooLong(Exception):
+    """A physical line of a CSV file is longer than the line limit."""
+
+
+def _bounded_lines(handle: IO[str], limit: int) -> Iterator[str]:
+    """The lines of `handle`, each read at most `limit` characters at a time: a longer line
+    raises _LineTooLong instead of being read whole."""
+    readline = handle.readline
+    while line := readline(limit):
+        if len(line) == limit and line[-1] not in "\r\n":
+            raise _LineTooLong
+        yield line
 
 
 # --------------------------------------------------------------------------------- workbooks
