@@ -43,6 +43,22 @@ def test_preamble_directly_above_header_without_blank_row() -> None:
     assert info(table).headers == HEADER
 
 
+def test_a_forms_key_and_value_lines_above_the_header_are_preamble() -> None:
+    # A course sheet's form: "Key:" cells beside their values (merged cells repeat them), and
+    # keys still waiting for values. None of these lines names the table's columns.
+    rows: list[list[Any]] = [
+        ["Tutor 1:", "Tutor 1:", "Ann Lee", "Ann Lee", "ID:", "1880876-9"],
+        ["Tutor 2:", "Tutor 2:", None, None, "ID:"],
+        ["Hours:", None, None, "Class (common, professional):", None, "Schedule:"],
+        HEADER,
+        *DATA,
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [3]
+    assert info(table).headers == HEADER
+    assert table["rows"] == DATA
+
+
 def test_stacked_tables_separated_by_blank_rows_each_with_its_header() -> None:
     rows: list[list[Any]] = [
         HEADER,

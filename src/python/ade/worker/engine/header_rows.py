@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from statistics import median
 
-from ade.worker.engine.cells import Row, is_blank_row, is_empty
+from ade.worker.engine.cells import Cell, Row, is_blank_row, is_empty
 from ade.worker.engine.readers import Sheet
 from ade.worker.engine.table_model import (
     KnownField,
@@ -258,11 +258,22 @@ def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
             counts.append(sum(1 for v in part if not is_empty(v)))
     if not counts or max(counts) < 2:
         return False  # a header needs rows of data below it, not single notes
-    if len(filled) == 2 and header_text(filled[0]).endswith(":"):
-        return False  # "Company: | Acme" is a key/value preamble line
+    if _form_line(filled):
+        return False  # "Company: | Acme", "Tutor: | Ann Lee | ID: | 12-3": a form's lines
     if sum(1 for v in filled if _CAPTION.search(str(v))) * 2 >= len(filled):
         return False  # "Team: U10 Girls | Coach: Maria Lopez" are captions, not column names
     return len(filled) >= 0.6 * median(counts)
+
+
+def _form_line(filled: list[Cell]) -> bool:
+    """Is this row a form's line of "Key:" cells and their values ("Tutor: | Ann Lee | ID: |
+    12-3"), or of keys still waiting for them ("Tutor 2: | ID:")? A form's keys end with a
+    colon, column names do not; a merged key or value repeats across its cells, so repeats
+    count once. At least half the distinct cells are keys, and the first cell is one."""
+    texts = [header_text(v) for v in filled]
+    runs = [text for i, text in enumerate(texts) if i == 0 or text != texts[i - 1]]
+    keys = sum(1 for text in runs if text.endswith(":"))
+    return runs[0].endswith(":") and keys * 2 >= len(runs)
 
 
 def _repeats(row: Row, c0: int, c1: int) -> bool:
