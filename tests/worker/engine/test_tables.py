@@ -59,6 +59,27 @@ def test_a_forms_key_and_value_lines_above_the_header_are_preamble() -> None:
     assert table["rows"] == DATA
 
 
+def test_a_header_with_one_stray_figure_over_contradicting_data_is_the_header() -> None:
+    # An attendee export numbers its first column and heads it "0".
+    rows: list[list[Any]] = [
+        ["0", "Registration ID", "First", "Last", "Email", "Qty"],
+        ["1", "", "John", "Doe", "john@x.org", "2"],
+        ["1", "", "Jane", "Doe", "jane@x.org", "1"],
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [0]
+    assert [r[2] for r in table["rows"]] == ["John", "Jane"]
+
+
+def test_a_row_of_text_and_one_figure_over_rows_like_it_is_no_header() -> None:
+    rows: list[list[Any]] = [
+        ["Ann Lee", "Sales", "Blue", "North", "Yes", "3"],
+        ["Bob Roy", "Ops", "Red", "South", "No", "4"],
+        ["Cy Doe", "Ops", "Red", "South", "No", "5"],
+    ]
+    assert detect(rows) == []
+
+
 def test_stacked_tables_separated_by_blank_rows_each_with_its_header() -> None:
     rows: list[list[Any]] = [
         HEADER,

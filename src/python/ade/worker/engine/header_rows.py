@@ -3,7 +3,10 @@
 The first row of the block that scores as a header becomes one. A header row, per column
 segment:
   - has >= 2 non-empty cells, all short labels (text that is not a number, date or email),
-    mostly distinct (a merged title repeated across columns is not a header);
+    mostly distinct (a merged title repeated across columns is not a header); one stray figure
+    among >= 5 labels is allowed when the data below contradicts >= 2 of the labels (e-mails,
+    figures or dates under them), as over an exporter's numbered first column headed "0";
+  - is not a form's line of "Key:" cells and their values ("Tutor: | Ann Lee | ID: | 12-3");
   - is followed by at least one non-blank row, and covers the data: its non-empty count is at
     least 60% of the median count of the next rows (so "Company: | Acme" above a 5-column
     header is preamble, not a header).
@@ -46,6 +49,8 @@ from ade.worker.engine.table_model import (
 SAMPLE = 8
 SPACER_EVIDENCE = 5
 SAME_FIELDS_APART = 2
+STRAY_HEADER_WIDTH = 5
+STRAY_EVIDENCE = 2
 _CAPTION = re.compile(r":\s*\S")
 _LETTERS = re.compile(r"[^a-z]")
 
@@ -246,7 +251,7 @@ def _repeats_header(row: Row, left: list[int], right: list[int], known: KnownFie
 def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
     cells = [at(row, c) for c in range(c0, c1 + 1)]
     filled = [v for v in cells if not is_empty(v)]
-    if len(filled) < 2 or not all(is_label(v) for v in filled):
+    if len(filled) < 2 or not _all_labels(row, sample, c0, c1):
         return False
     texts = [header_text(v).lower() for v in filled]
     if len(set(texts)) < max(2, len(texts) / 2):
@@ -263,6 +268,26 @@ def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
     if sum(1 for v in filled if _CAPTION.search(str(v))) * 2 >= len(filled):
         return False  # "Team: U10 Girls | Coach: Maria Lopez" are captions, not column names
     return len(filled) >= 0.6 * median(counts)
+
+
+def _all_labels(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
+    """Are the row's cells column names? Short labels all, or all but a stray one: an exporter
+    that numbers its first column writes a "0" over it ("0, Registration ID, First, Last,
+    Email, ..."). A row with one figure among its labels is still the header when the data
+    below contradicts STRAY_EVIDENCE or more of its labels (e-mails, figures or dates under
+    them): data rows are not contradicted by the rows under them."""
+    columns = [c for c in range(c0, c1 + 1) if not is_empty(at(row, c))]
+    strays = [c for c in columns if not is_label(at(row, c))]
+    if not strays:
+        return True
+    if len(strays) > 1 or len(columns) < STRAY_HEADER_WIDTH:
+        return False
+    typed = 0
+    for column in columns:
+        kinds = [kind_of(v) for r in sample if not is_empty(v := at(r, column))]
+        if column != strays[0] and kinds and sum(k != "text" for k in kinds) > len(kinds) / 2:
+            typed += 1
+    return typed >= STRAY_EVIDENCE
 
 
 def _form_line(filled: list[Cell]) -> bool:
