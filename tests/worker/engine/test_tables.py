@@ -80,6 +80,38 @@ def test_a_row_of_text_and_one_figure_over_rows_like_it_is_no_header() -> None:
     assert detect(rows) == []
 
 
+def test_a_numbered_lookup_list_beside_a_table_is_not_part_of_it() -> None:
+    # A faculty list, and past an empty column the numbered list of departments its
+    # Department column draws on: four departments beside many more people.
+    people = [["Ann Lee", "Comm", "Research"], ["Bob Roy", "Lib", "Teaching"]] * 4
+    lookup: list[list[Any]] = [[1, "Comm"], [2, "Lib"], [3, "Journalism"], [4, "Media"]]
+    rows: list[list[Any]] = [[None, "Faculty", "Department", "Role", None, None, "Departments"]]
+    for number, person in enumerate(people, start=1):
+        rows.append([number, *person, None, *(lookup[number - 1] if number <= 4 else [])])
+    [table] = detect(rows)
+    assert info(table).cell_range == "A1:D9"
+    assert info(table).headers == ["", "Faculty", "Department", "Role"]
+
+
+def test_a_list_beside_a_table_that_repeats_its_label_is_not_part_of_it() -> None:
+    rows: list[list[Any]] = [[None, "Faculty", "Research Group", None, None, "Research Group"]]
+    for number in range(1, 9):
+        rows.append([number, f"Person {chr(64 + number)}", "Lab", None, number, f"Lab {number}"])
+    [table] = detect(rows)
+    assert info(table).cell_range == "A1:C9"
+
+
+def test_one_sparse_column_past_a_spacer_stays_the_tables_own() -> None:
+    rows: list[list[Any]] = [
+        ["Name", "Email", None, "Notes"],
+        ["Ann Lee", "ann@x.org", None, "on leave"],
+        ["Bob Roy", "bob@x.org"],
+        ["Cy Doe", "cy@x.org"],
+    ]
+    [table] = detect(rows)
+    assert info(table).headers == ["Name", "Email", "", "Notes"]
+
+
 def test_stacked_tables_separated_by_blank_rows_each_with_its_header() -> None:
     rows: list[list[Any]] = [
         HEADER,

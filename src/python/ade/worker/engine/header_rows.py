@@ -189,22 +189,62 @@ def _segments(row: Row, sample: list[Row], known: KnownField) -> list[tuple[int,
         else:
             spans.append([column, column])
 
-    def header_cells(span: list[int]) -> int:
-        return sum(1 for c in range(span[0], span[1] + 1) if not is_empty(at(row, c)))
-
     spans = _join_spacers(spans, row, sample, known)
+    return [(span[0], span[1]) for span in _join_narrow(spans, row, sample, known)]
+
+
+def _join_narrow(
+    spans: list[list[int]], row: Row, sample: list[Row], known: KnownField
+) -> list[list[int]]:
+    """Join each span with fewer than two header cells to its neighbour (the left one first):
+    it is a column of that table past a spacer (its label in a group row above, or a lone
+    "Notes"), unless it is a list of its own beside the table (see _stands_apart)."""
+    apart: set[tuple[int, int]] = set()
     merged = True
     while merged and len(spans) > 1:
         merged = False
         for i, span in enumerate(spans):
-            if header_cells(span) < 2:
-                j = i - 1 if i > 0 else i + 1
-                low, high = sorted((i, j))
-                spans[low] = [spans[low][0], spans[high][1]]
-                del spans[high]
-                merged = True
+            if _header_cells(row, span) >= 2 or (span[0], span[1]) in apart:
+                continue
+            for j in (i - 1, i + 1) if i > 0 else (i + 1,):
+                if j < len(spans) and not _stands_apart(span, spans[j], row, sample, known):
+                    low, high = sorted((i, j))
+                    spans[low] = [spans[low][0], spans[high][1]]
+                    del spans[high]
+                    merged = True
+                    break
+            if merged:
                 break
-    return [(span[0], span[1]) for span in spans]
+            apart.add((span[0], span[1]))
+    return spans
+
+
+def _header_cells(row: Row, span: list[int]) -> int:
+    return sum(1 for c in range(span[0], span[1] + 1) if not is_empty(at(row, c)))
+
+
+def _stands_apart(
+    span: list[int], neighbour: list[int], row: Row, sample: list[Row], known: KnownField
+) -> bool:
+    """Is a narrow span a lookup list beside the table rather than its last columns? A list
+    ("1 | Communication", "2 | Journalism" under "Departments") has at least two columns, and
+    either repeats a label of the table it serves ("Research Group" beside "Research Group") or
+    ends while the table goes on (four departments beside eighty people). One column past a
+    spacer stays the table's own, however sparse (a "Notes" column)."""
+    if span[1] - span[0] < 1:
+        return False
+    left, right = sorted((span, neighbour))
+    if _repeats_header(row, left, right, known):
+        return True
+    return _last_filled(sample, span) < _last_filled(sample, neighbour)
+
+
+def _last_filled(sample: list[Row], span: list[int]) -> int:
+    """The last sample row with a value in the span (-1 for none)."""
+    return max(
+        (i for i, r in enumerate(sample) if not is_blank_row(r, span[0], span[1] + 1)),
+        default=-1,
+    )
 
 
 def _join_spacers(
