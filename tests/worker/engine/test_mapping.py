@@ -403,6 +403,17 @@ def test_header_vocabulary_of_real_systems(header: str, field: str) -> None:
     assert match.score >= 0.75
 
 
+def test_a_faculty_column_lists_the_faculty_by_name_unless_it_names_faculties() -> None:
+    # An American faculty list heads its people "Faculty"; a British university's staff list
+    # says which Faculty (a division) each person belongs to: the values tell them apart.
+    people = ["Mark Aakhus", "Warren Allen", "Tawfiq Ammari", "Jack Z. Bratich", "Mary Chayko"]
+    [names] = mapped(["Faculty"], column(people)).columns
+    assert names.field == "full_name"
+    divisions = ["Faculty of Arts", "Faculty of Law", "Faculty of Science", "Faculty of Arts"]
+    [units] = mapped(["Faculty"], column([*divisions, "Faculty of Medicine"])).columns
+    assert units.field is None
+
+
 def test_a_reordered_compound_scores_below_the_spelling_itself() -> None:
     scorer = HeaderScorer(default_configuration())
     assert scorer.match("nameFirst").score < scorer.match("First Name").score
