@@ -414,6 +414,28 @@ def test_a_faculty_column_lists_the_faculty_by_name_unless_it_names_faculties() 
     assert units.field is None
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["Nombre", "Ciudad", "Departamento"],
+        ["Name", "City", "Department"],
+        ["Nom", "Ville", "Département"],
+    ],
+)
+def test_a_department_right_after_the_city_is_the_citys_region(headers: list[str]) -> None:
+    rows = [["Ann Lee", "Montevideo", "Montevideo"], ["Bob Roy", "Pando", "Canelones"]] * 3
+    columns = {c.header: c for c in mapped(headers, rows).columns}
+    region = columns[headers[2]]
+    assert (region.field, region.reason) == (None, "unknown_header")
+    assert headers[1] in region.detail
+
+
+def test_a_department_beside_other_columns_is_the_persons_unit() -> None:
+    rows = [["Ann Lee", "Sales", "Montevideo"], ["Bob Roy", "Ops", "Pando"]] * 3
+    columns = {c.header: c for c in mapped(["Name", "Department", "City"], rows).columns}
+    assert columns["Department"].field == "department"
+
+
 def test_a_reordered_compound_scores_below_the_spelling_itself() -> None:
     scorer = HeaderScorer(default_configuration())
     assert scorer.match("nameFirst").score < scorer.match("First Name").score

@@ -85,6 +85,12 @@ _CONTACT_TYPES = frozenset({"name", "full_name", "email", "phone"})
 _PERSONAL_TYPES = frozenset({"name", "email", "phone", "date"})
 _CONTACT_WORDS = frozenset({"contact", "person"})
 _PLAYER_WORDS = frozenset({"player", "players", "athlete", "athletes"})
+# A department is an organisation's unit, or the region of a country (Uruguay, Colombia, France):
+# beside the city, it is the city's.
+_DEPARTMENT_WORDS = frozenset({"department", "departamento", "departement"})  # accents dropped
+_PLACE_WORDS = frozenset(
+    {"city", "town", "ciudad", "localidad", "municipio", "municipality", "ville", "commune"}
+)
 _RECORD_WORDS = frozenset({"record", "row", "line", "entry", "serial", "reference", "ref", "file"})
 """Words of a first-column key that number the rows themselves ("Record ID", "Row No")."""
 _ORGANISATION_HEADER = ORGANISATION_WORDS | {"name"}
@@ -241,6 +247,7 @@ class Mapper:
         self._organisation_rows(table, samples, candidates, decided)
         self._rows_of_another_entity(table, samples, candidates, decided)
         self._players(table, samples, candidates, decided)
+        self._regions(table, samples, candidates, decided)
         positions = self._resolve(table, candidates, samples, decided)
         self._check_name_parts(table, sample_rows, positions, decided)
         self._given_names(table, samples, positions, decided)
@@ -479,6 +486,38 @@ class Mapper:
                 column, letter, table.headers[candidate.offset], None, candidate.score,
                 "unknown_header", detail, hidden, candidate.field,
                 evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
+            )  # fmt: skip
+
+    def _regions(
+        self,
+        table: TableInfo,
+        samples: list[list[Cell]],
+        candidates: list[_Candidate],
+        decided: dict[int, ColumnMapping],
+    ) -> None:
+        """A "Department" right after a "City" column is where the person lives: the city's
+        region (a departamento of Uruguay or Colombia, a département of France), not the unit
+        they work in. Left unmapped, with the reason."""
+        for candidate in list(candidates):
+            offset = candidate.offset
+            if candidate.configured or offset == 0:
+                continue
+            words = set(header_words(table.headers[offset]))
+            if not words & _DEPARTMENT_WORDS:
+                continue
+            beside = table.headers[offset - 1]
+            if not set(header_words(beside)) & _PLACE_WORDS:
+                continue
+            candidates.remove(candidate)
+            column, letter, hidden = self._column(table, offset, "")
+            detail = (
+                f"right after {beside!r}: the region the city lies in, not an organisation's "
+                f"unit; map it with header_overrides if it is {candidate.field}"
+            )
+            decided[offset] = ColumnMapping(
+                column, letter, table.headers[offset], None, candidate.score,
+                "unknown_header", detail, hidden, candidate.field,
+                evidence=evidence(samples[offset], self._types[candidate.field]),
             )  # fmt: skip
 
     def _resolve(
