@@ -112,6 +112,22 @@ def test_one_sparse_column_past_a_spacer_stays_the_tables_own() -> None:
     assert info(table).headers == ["Name", "Email", "", "Notes"]
 
 
+def test_a_sub_label_may_repeat_under_another_group_label() -> None:
+    # "Name" over Kanji/Latin, "Name in NES" over Kana/Pixel: "Kana" under both groups.
+    rows: list[list[Any]] = [
+        ["Name", "Name", None, "Name in NES", None, "Pos"],
+        ["Kanji", "Latin", "Kana", "Kana", "Pixel", None],
+        ["日向 小次郎", "Kojiro Hyuga", "ひゅうが", "ひゅうが", None, "CF"],
+        ["新田 瞬", "Shun Nitta", "にった", "にった", None, "F"],
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [0, 1]
+    assert info(table).headers == [
+        "Name Kanji", "Name Latin", "Name Kana", "Name in NES Kana", "Name in NES Pixel", "Pos",
+    ]  # fmt: skip
+    assert [r[1] for r in table["rows"]] == ["Kojiro Hyuga", "Shun Nitta"]
+
+
 def test_stacked_tables_separated_by_blank_rows_each_with_its_header() -> None:
     rows: list[list[Any]] = [
         HEADER,

@@ -19,7 +19,8 @@ then they are two tables side by side, however well aligned.
 
 Two-row headers:
   - a row that repeats values (a merged or hand-filled group row: "Contact, Contact") over a
-    distinct label row: both are the header;
+    label row whose labels are distinct under their group ("Kana" may sit under both "Name"
+    and "Name in NES"): both are the header;
   - a row of field codes over a row of labels ("FIRSTNAME" over "First Name", as HR systems
     export): the second row is a header too when the data below it contradicts it, column by
     column (dates, numbers or e-mails under its text);
@@ -88,7 +89,7 @@ class HeaderFinder:
         header_index, header = block[position]
         lower_index = position + 1
         two_rows_down = lower_index < len(block) and all(
-            _label_row(block[lower_index][1], c0, c1)
+            _label_row(block[lower_index][1], c0, c1, header)
             and (
                 _repeats(header, c0, c1)
                 or _contradicted(block[lower_index][1], block[lower_index + 1 :], c0, c1)
@@ -348,13 +349,18 @@ def _repeats(row: Row, c0: int, c1: int) -> bool:
     return len(set(filled)) < len(filled)
 
 
-def _label_row(row: Row, c0: int, c1: int) -> bool:
+def _label_row(row: Row, c0: int, c1: int, upper: Row) -> bool:
+    """Is the row a second header row under `upper`: labels only, each distinct under its
+    group label ("Kana" may sit under both "Name" and "Name in NES")?"""
     cells = [at(row, c) for c in range(c0, c1 + 1)]
     filled = [v for v in cells if not is_empty(v)]
     if len(filled) < 2 or not all(is_label(v) for v in filled):
         return False
-    texts = [header_text(v).lower() for v in filled]
-    return len(set(texts)) == len(texts)
+    groups = _forward_fill([header_text(at(upper, c)).lower() for c in range(c0, c1 + 1)])
+    pairs = [
+        (g, header_text(v).lower()) for g, v in zip(groups, cells, strict=True) if not is_empty(v)
+    ]
+    return len(set(pairs)) == len(pairs)
 
 
 def _contradicted(labels: Row, below: list[tuple[int, Row]], c0: int, c1: int) -> bool:
