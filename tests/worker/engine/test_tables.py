@@ -128,6 +128,24 @@ def test_a_sub_label_may_repeat_under_another_group_label() -> None:
     assert [r[1] for r in table["rows"]] == ["Kojiro Hyuga", "Shun Nitta"]
 
 
+def test_a_note_right_above_more_data_is_skipped_and_the_table_goes_on() -> None:
+    note = "Not in Wikipedia English; checked Japanese Wikipedia up to the junior high chapter"
+    rows: list[list[Any]] = [HEADER, DATA[0], [], [note], DATA[1], ["Cy Doe", "cy@x.org", "555"]]
+    [table] = detect(rows)
+    assert table["rows"] == [DATA[0], DATA[1], ["Cy Doe", "cy@x.org", "555"]]
+    assert info(table).note_rows == [3]
+    assert info(table).footer_rows == []
+
+
+def test_a_closing_note_and_the_line_under_it_stay_the_tables_footer() -> None:
+    rules = "Business rules for this report: 1. dates are prior to the report. 2. ..."
+    prepared = ["Prepared by the Policing Unit", "Page 1 of 1", "Data as of 05 Nov 12"]
+    rows: list[list[Any]] = [HEADER, *DATA, [rules], prepared]
+    [table] = detect(rows)
+    assert table["rows"] == DATA
+    assert info(table).footer_rows == [3, 4] and info(table).note_rows == []
+
+
 def test_stacked_tables_separated_by_blank_rows_each_with_its_header() -> None:
     rows: list[list[Any]] = [
         HEADER,
