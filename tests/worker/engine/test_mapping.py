@@ -436,6 +436,20 @@ def test_a_department_beside_other_columns_is_the_persons_unit() -> None:
     assert columns["Department"].field == "department"
 
 
+def test_numbered_placeholder_names_of_sample_data_are_names() -> None:
+    # A teaching data set anonymises its students as DOE01 JANE01, DOE02 JOE02, ...
+    rows = [[f"DOE{n:02}", f"{given}{n:02}"] for n in range(1, 4) for given in ("JANE", "JOE")]
+    columns = by_header(["Last Name", "First Name"], rows)
+    assert columns["Last Name"].field == "last_name"
+    assert columns["First Name"].field == "first_name"
+
+
+def test_codes_under_a_name_header_still_contradict_it() -> None:
+    codes = ["B242C", "B712R", "C312A", "B112D", "B641E", "B632X"]
+    [mapping] = mapped(["Last Name"], column(codes)).columns
+    assert (mapping.field, mapping.reason) == (None, "values_mismatch")
+
+
 def test_a_reordered_compound_scores_below_the_spelling_itself() -> None:
     scorer = HeaderScorer(default_configuration())
     assert scorer.match("nameFirst").score < scorer.match("First Name").score

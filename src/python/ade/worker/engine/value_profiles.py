@@ -165,7 +165,14 @@ def _name_tokens(value: Cell, *, allow_comma: bool) -> list[str] | None:
     return tokens
 
 
+_NUMBERED_NAME = re.compile(r"^[^\W\d_]{3,}\d{1,3}$")
+"""A placeholder for a name in sample and anonymised data: a name word and its sequence number
+("DOE01", "Jane02", "Student12")."""
+
+
 def _is_name(value: Cell) -> bool:
+    if isinstance(value, str) and _NUMBERED_NAME.match(value.strip()):
+        return True
     tokens = _name_tokens(value, allow_comma=False)
     return tokens is not None and len(tokens) <= 4
 
