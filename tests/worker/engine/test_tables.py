@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tests.worker.engine.builders import detect, info
@@ -144,6 +145,40 @@ def test_a_closing_note_and_the_line_under_it_stay_the_tables_footer() -> None:
     [table] = detect(rows)
     assert table["rows"] == DATA
     assert info(table).footer_rows == [3, 4] and info(table).note_rows == []
+
+
+def test_dates_over_columns_of_figures_name_periods_under_group_labels() -> None:
+    # A payroll: two titles, group labels over week-start dates, Max/Min/Average/Total rows.
+    weeks = [dt.date(2021, 1, 1), dt.date(2021, 1, 8)]
+    rows: list[list[Any]] = [
+        [None, None, "PAYROLL"],
+        ["Employee Payroll"],
+        [None, None, None, "Hours Worked", None, "Pay"],
+        ["Last Name", "First Name", "Hourly Wage", *weeks, *weeks],
+        ["Kern", "Jon", 15.9, 41, 42, 651.9, 667.8],
+        ["Howard", "Glenda", 10, 42, 41, 420, 410],
+        [],
+        ["Max", None, 15.9, 42, 42, 651.9, 667.8],
+        ["Min", None, 10, 41, 41, 420, 410],
+        ["Average", None, 12.95, 41.5, 41.5, 535.95, 538.9],
+        ["Total", None, None, 83, 83, 1071.9, 1077.8],
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [2, 3]
+    assert info(table).headers[:5] == [
+        "Last Name", "First Name", "Hourly Wage", "Hours Worked 2021-01-01",
+        "Hours Worked 2021-01-08",
+    ]  # fmt: skip
+    assert [r[0] for r in table["rows"]][:2] == ["Kern", "Howard"]
+
+
+def test_a_row_of_dates_over_dates_is_data() -> None:
+    rows: list[list[Any]] = [
+        ["Ann Lee", "Sales", dt.date(2020, 1, 6), dt.date(2021, 1, 4)],
+        ["Bob Roy", "Ops", dt.date(2019, 3, 4), dt.date(2021, 2, 1)],
+        ["Cy Doe", "Ops", dt.date(2018, 5, 7), dt.date(2021, 3, 1)],
+    ]
+    assert detect(rows) == []
 
 
 def test_stacked_tables_separated_by_blank_rows_each_with_its_header() -> None:

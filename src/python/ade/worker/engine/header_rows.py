@@ -3,9 +3,10 @@
 The first row of the block that scores as a header becomes one. A header row, per column
 segment:
   - has >= 2 non-empty cells, all short labels (text that is not a number, date or email),
-    mostly distinct (a merged title repeated across columns is not a header); one stray figure
-    among >= 5 labels is allowed when the data below contradicts >= 2 of the labels (e-mails,
-    figures or dates under them), as over an exporter's numbered first column headed "0";
+    mostly distinct (a merged title repeated across columns is not a header); dates over
+    columns of figures name periods (a payroll's weeks); one stray figure among >= 5 labels is
+    allowed when the data below contradicts >= 2 of the labels (e-mails, figures or dates under
+    them), as over an exporter's numbered first column headed "0";
   - is not a form's line of "Key:" cells and their values ("Tutor: | Ann Lee | ID: | 12-3");
   - is followed by at least one non-blank row, and covers the data: its non-empty count is at
     least 60% of the median count of the next rows (so "Company: | Acme" above a 5-column
@@ -294,7 +295,7 @@ def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
     filled = [v for v in cells if not is_empty(v)]
     if len(filled) < 2 or not _all_labels(row, sample, c0, c1):
         return False
-    texts = [header_text(v).lower() for v in filled]
+    texts = [header_text(v).lower() for v in filled if is_label(v)]
     if len(set(texts)) < max(2, len(texts) / 2):
         return False
     counts = []
@@ -312,23 +313,36 @@ def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
 
 
 def _all_labels(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
-    """Are the row's cells column names? Short labels all, or all but a stray one: an exporter
-    that numbers its first column writes a "0" over it ("0, Registration ID, First, Last,
-    Email, ..."). A row with one figure among its labels is still the header when the data
-    below contradicts STRAY_EVIDENCE or more of its labels (e-mails, figures or dates under
-    them): data rows are not contradicted by the rows under them."""
+    """Are the row's cells column names? Short labels all, but for two exceptions:
+    - dates over columns of figures name periods (a payroll's week-start dates over each
+      week's hours, under group labels "Hours Worked", "Pay"), as long as two labels name
+      the other columns;
+    - one stray figure: an exporter that numbers its first column writes a "0" over it ("0,
+      Registration ID, First, Last, Email, ..."). A row with one figure among its labels is
+      still the header when the data below contradicts STRAY_EVIDENCE or more of its labels
+      (e-mails, figures or dates under them): data rows are not contradicted by the rows
+      under them."""
     columns = [c for c in range(c0, c1 + 1) if not is_empty(at(row, c))]
-    strays = [c for c in columns if not is_label(at(row, c))]
+    kinds = {c: [kind_of(v) for r in sample if not is_empty(v := at(r, c))] for c in columns}
+    periods = [c for c in columns if kind_of(at(row, c)) == "date" and _figures(kinds[c])]
+    strays = [c for c in columns if not is_label(at(row, c)) and c not in periods]
+    if periods and len(columns) - len(periods) - len(strays) < 2:
+        return False
     if not strays:
         return True
     if len(strays) > 1 or len(columns) < STRAY_HEADER_WIDTH:
         return False
-    typed = 0
-    for column in columns:
-        kinds = [kind_of(v) for r in sample if not is_empty(v := at(r, column))]
-        if column != strays[0] and kinds and sum(k != "text" for k in kinds) > len(kinds) / 2:
-            typed += 1
+    typed = sum(
+        1
+        for c in columns
+        if c != strays[0] and kinds[c] and sum(k != "text" for k in kinds[c]) > len(kinds[c]) / 2
+    )
     return typed >= STRAY_EVIDENCE
+
+
+def _figures(kinds: list[str]) -> bool:
+    """Does a column's sample hold mostly figures?"""
+    return bool(kinds) and sum(k == "number" for k in kinds) > len(kinds) / 2
 
 
 def _form_line(filled: list[Cell]) -> bool:
