@@ -169,7 +169,8 @@ def test_dates_over_columns_of_figures_name_periods_under_group_labels() -> None
         "Last Name", "First Name", "Hourly Wage", "Hours Worked 2021-01-01",
         "Hours Worked 2021-01-08",
     ]  # fmt: skip
-    assert [r[0] for r in table["rows"]][:2] == ["Kern", "Howard"]
+    assert [r[0] for r in table["rows"]] == ["Kern", "Howard"]
+    assert info(table).footer_rows == [7, 8, 9, 10]
 
 
 def test_a_row_of_dates_over_dates_is_data() -> None:
@@ -179,6 +180,18 @@ def test_a_row_of_dates_over_dates_is_data() -> None:
         ["Cy Doe", "Ops", dt.date(2018, 5, 7), dt.date(2021, 3, 1)],
     ]
     assert detect(rows) == []
+
+
+def test_max_is_a_statistic_over_figures_only_and_a_name_beside_others() -> None:
+    rows: list[list[Any]] = [
+        ["First", "Last", "Hours"],
+        ["Ann", "Lee", 10],
+        ["Max", "Power", 12],
+        ["Max", None, 12],
+    ]
+    [table] = detect(rows)
+    assert table["rows"] == [["Ann", "Lee", 10], ["Max", "Power", 12]]
+    assert info(table).footer_rows == [3]
 
 
 def test_stacked_tables_separated_by_blank_rows_each_with_its_header() -> None:

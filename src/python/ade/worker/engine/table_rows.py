@@ -15,6 +15,7 @@ marked so its cells are kept out of the column profiles and the mapping sample, 
 A row with fewer fields is read with its missing trailing cells empty, and is not reported: many
 exporters drop trailing empty fields, and the cells it has are still in their columns.
 
+A statistics row ("Max", "Min", "Median" over figures only) is a totals row too.
 A notes row ("Note: ...", "Source: ...") ends the table and is excluded, unless the row right
 under it is more of the table's data: then it is a note on the rows that follow, skipped, and
 the table goes on. A totals row ("Total",
@@ -60,9 +61,13 @@ _TOTALS_PREFIX = re.compile(r"^(grand |sub ?)?totals?\b")
 _TOTALS_SUFFIX = re.compile(r"\b(sub ?)?totals?:?$")
 # Every totals or notes row starts like this; data rows almost never do (a fast pre-filter).
 _FOOTER_HINT = re.compile(
-    r"\s*(grand|sub|total|team|sum|count|average|avg|mean|note|source|footnote|comment|remark|\*|\()",
+    r"\s*(grand|sub|total|team|sum|count|average|avg|mean|max|min|median|note|source|footnote"
+    r"|comment|remark|\*|\()",
     re.IGNORECASE,
 )
+# A statistic of the column above ("Max", "Min"): totals when only figures follow it, since
+# "Max" may also be a person's first name ("Max | Power | 30").
+_STATISTIC = re.compile(r"^(max|min|maximum|minimum|median)\.?:?$")
 _NOTE = re.compile(r"^(notes?|source|sources|footnotes?|comments?|remarks?)\s*:|^\*|^\(\d+\)")
 _WORD = re.compile(r"[^\W\d_]+")
 _COUNT = re.compile(r"^\s*\d[\d,.]*\s+[^\W\d_]+\s*$")  # "12 employees" on a totals row
@@ -368,6 +373,8 @@ def _footer_kind(cells: Row) -> EndReason | None:
         return "totals"
     numbers_only = all(kind_of(v) == "number" or _COUNT.match(str(v)) for v in filled[1:])
     if numbers_only and (_TOTALS_PREFIX.match(text) or _TOTALS_SUFFIX.search(text)):
+        return "totals"
+    if numbers_only and len(filled) > 1 and _STATISTIC.match(text):
         return "totals"
     if len(filled) == 1 and (_NOTE.match(text) or len(text) > 60):
         return "notes"
