@@ -323,20 +323,26 @@ def _all_labels(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
       (e-mails, figures or dates under them): data rows are not contradicted by the rows
       under them."""
     columns = [c for c in range(c0, c1 + 1) if not is_empty(at(row, c))]
-    kinds = {c: [kind_of(v) for r in sample if not is_empty(v := at(r, c))] for c in columns}
-    periods = [c for c in columns if kind_of(at(row, c)) == "date" and _figures(kinds[c])]
-    strays = [c for c in columns if not is_label(at(row, c)) and c not in periods]
-    if periods and len(columns) - len(periods) - len(strays) < 2:
+    others = [c for c in columns if not is_label(at(row, c))]
+    if not others:
+        return True  # the common case, decided without looking below
+
+    def kinds(column: int) -> list[str]:
+        return [kind_of(v) for r in sample if not is_empty(v := at(r, column))]
+
+    periods = [c for c in others if kind_of(at(row, c)) == "date" and _figures(kinds(c))]
+    strays = [c for c in others if c not in periods]
+    if periods and len(columns) - len(others) < 2:
         return False
     if not strays:
         return True
     if len(strays) > 1 or len(columns) < STRAY_HEADER_WIDTH:
         return False
-    typed = sum(
-        1
-        for c in columns
-        if c != strays[0] and kinds[c] and sum(k != "text" for k in kinds[c]) > len(kinds[c]) / 2
-    )
+    typed = 0
+    for column in columns:
+        below = kinds(column) if column != strays[0] else []
+        if below and sum(k != "text" for k in below) > len(below) / 2:
+            typed += 1
     return typed >= STRAY_EVIDENCE
 
 
