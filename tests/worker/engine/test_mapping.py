@@ -450,6 +450,16 @@ def test_codes_under_a_name_header_still_contradict_it() -> None:
     assert (mapping.field, mapping.reason) == (None, "values_mismatch")
 
 
+def test_a_chinese_headers_chinese_name_is_the_full_name_not_its_english_one() -> None:
+    # A Taiwanese department lists its PhD students' Chinese name, then their English name: in
+    # a sheet written in Chinese, the Chinese name is the person's name; the English one is
+    # another version of it, as a preferred name is.
+    rows = [["古偉華", "Wei-Hua Ku"], ["羅振宇", "Chen-Yu Lo"], ["陳俞融", "Yu-Jung Chen"]] * 2
+    columns = by_header(["中文姓名", "英文姓名"], rows)
+    assert columns["中文姓名"].field == "full_name"
+    assert (columns["英文姓名"].field, columns["英文姓名"].reason) == (None, "unknown_header")
+
+
 def test_a_reordered_compound_scores_below_the_spelling_itself() -> None:
     scorer = HeaderScorer(default_configuration())
     assert scorer.match("nameFirst").score < scorer.match("First Name").score
