@@ -460,6 +460,27 @@ def test_a_chinese_headers_chinese_name_is_the_full_name_not_its_english_one() -
     assert (columns["英文姓名"].field, columns["英文姓名"].reason) == (None, "unknown_header")
 
 
+def test_nombre_beside_apellido_holds_given_names_of_one_or_two_words() -> None:
+    rows = [
+        ["Bettina Noel", "Facal Vivas"],
+        ["Milka", "Gómez"],
+        ["Andrea María", "Provenzano Giribaldi"],
+        ["Carolina", "Moreno Araujo"],
+        ["Santa Concepción", "Suarez"],
+        ["Stefano", "Oppido Haller"],
+    ]
+    columns = by_header(["NOMBRE", "APELLIDO"], rows)
+    assert columns["APELLIDO"].field == "last_name"
+    assert columns["NOMBRE"].field == "first_name"
+
+
+def test_a_name_column_holding_the_rows_last_names_is_no_given_name() -> None:
+    rows = [["Ann Lee", "Lee"], ["Bob", "Roy"], ["Cy Doe", "Doe"], ["Di", "Ek"]]
+    rows += [["Ed Fox", "Fox"], ["Flo", "Gil"]]
+    columns = by_header(["Name", "Last Name"], rows)
+    assert columns["Name"].field is None
+
+
 def test_a_reordered_compound_scores_below_the_spelling_itself() -> None:
     scorer = HeaderScorer(default_configuration())
     assert scorer.match("nameFirst").score < scorer.match("First Name").score

@@ -51,6 +51,7 @@ from ade.worker.engine.header_match import (
 from ade.worker.engine.table_model import TableInfo
 from ade.worker.engine.value_profiles import (
     DISTINCTIVE_TYPES,
+    MIN_EVIDENCE,
     ValueEvidence,
     column_samples,
     evidence,
@@ -250,7 +251,7 @@ class Mapper:
         self._regions(table, samples, candidates, decided)
         positions = self._resolve(table, candidates, samples, decided)
         self._check_name_parts(table, sample_rows, positions, decided)
-        self._given_names(table, samples, positions, decided)
+        self._given_names(table, samples, sample_rows, positions, decided)
         if self.spec.map_by_values:
             self._map_by_values(table, samples, positions, decided)
         columns = [decided[offset] for offset in range(table.width)]
@@ -605,11 +606,14 @@ class Mapper:
         self,
         table: TableInfo,
         samples: list[list[Cell]],
+        rows: Sequence[Sequence[Cell]],
         positions: dict[str, int],
         decided: dict[int, ColumnMapping],
     ) -> None:
-        """A "Name" column refused as a full name because its values are single words is the
-        given name ("NAME" beside "SURNAME", or a roster's "Name" of first names): offered to
+        """A "Name" column refused as a full name is the given name ("NAME" beside "SURNAME",
+        a roster's "Name" of first names, Spanish "Nombre" beside "Apellido") when its values
+        are single words, or when they are names that never hold the row's own last name
+        (given names of two words, "Andrea María", beside "Provenzano Giribaldi"): offered to
         the first-name field when that has no column and another of the person's fields has."""
         for rule in self.spec.derive_names:
             if rule.first_name in positions or not any(
@@ -621,12 +625,19 @@ class Mapper:
                     continue
                 values = samples[offset]
                 found = evidence(values, self._types[rule.first_name])
-                single = sum(1 for v in values if isinstance(v, str) and len(v.split()) == 1)
-                if single < GIVEN_NAME_SHARE * len(values) or found.share < GIVEN_NAME_SHARE:
+                if found.share < GIVEN_NAME_SHARE:
                     continue
+                single = sum(1 for v in values if isinstance(v, str) and len(v.split()) == 1)
+                if single >= GIVEN_NAME_SHARE * len(values):
+                    why = f"{single} of {len(values)} sampled values are single words"
+                else:
+                    apart = _apart_from_last_names(rows, offset, positions.get(rule.last_name))
+                    if apart is None:
+                        continue
+                    why = f"none of {apart} sampled values holds the row's last name"
                 detail = (
-                    f"the header suggests {rule.full_name}, but {single} of {len(values)} "
-                    f"sampled values are single words: given names, so {rule.first_name}"
+                    f"the header suggests {rule.full_name}, but {why}: given names, so "
+                    f"{rule.first_name}"
                 )
                 decided[offset] = replace(
                     mapping, field=rule.first_name, reason="mapped", detail=detail, evidence=found
@@ -695,6 +706,23 @@ class Mapper:
             taken.add(header.casefold())
             kept.append((offset, header))
         return kept
+
+
+def _apart_from_last_names(
+    rows: Sequence[Sequence[Cell]], offset: int, last: int | None
+) -> int | None:
+    """How many sampled rows hold both a name and a last name, when at least MIN_EVIDENCE do
+    and no name shares a word with its row's last name (else None): they are given names."""
+    if last is None:
+        return None
+    compared = 0
+    for row in rows:
+        name, family = _words(row[offset]), _words(row[last])
+        if name and family:
+            if family & name:
+                return None
+            compared += 1
+    return compared if compared >= MIN_EVIDENCE else None
 
 
 def _organisation_column(
