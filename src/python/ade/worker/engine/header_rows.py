@@ -11,12 +11,14 @@ segment:
   - is followed by at least one non-blank row, and covers the data: its non-empty count is at
     least 60% of the median count of the next rows (so "Company: | Acme" above a 5-column
     header is preamble, not a header).
-Segments come from empty columns: columns empty in the candidate and all its sample rows split
-it, as long as each side keeps >= 2 header cells (so a blank-header column inside one table does
-not split it). Each segment that qualifies is its own table: that is how side-by-side tables are
-found. A spacer column inside one long table (an ADP register's empty column E) does not split
-it when the rows stay aligned across it, unless the two sides' headers repeat labels or fields:
-then they are two tables side by side, however well aligned.
+Segments come from empty columns: columns empty in the candidate and all its sample rows split it,
+as long as each side keeps >= 2 header cells (so a blank-header column inside one table does not
+split it), unless the narrow side is a list of its own beside the table: two or more columns that
+repeat one of the table's labels or end while the table goes on (a numbered list of departments
+beside a faculty list). Each segment that qualifies is its own table: that is how side-by-side
+tables are found. A spacer column inside one long table (an ADP register's empty column E) does not
+split it when the rows stay aligned across it, unless the two sides' headers repeat labels or
+fields: then they are two tables side by side, however well aligned.
 
 Two-row headers:
   - a row that repeats values (a merged or hand-filled group row: "Contact, Contact") over a
