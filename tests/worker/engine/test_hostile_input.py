@@ -17,8 +17,9 @@ from tests.worker.engine.builders import read_table, run
 PEOPLE = "Name,Email,City\nAna Lima,ana@example.com,Porto\nBo Chen,bo@example.com,Oslo\n"
 
 
-def read_rows(path: Path, **kwargs: int) -> list[list[object]]:
-    return [list(row) for sheet in open_sheets(path, **kwargs) for row in sheet.rows]
+def read_rows(path: Path, max_field_chars: int = MAX_FIELD_CHARS) -> list[list[object]]:
+    sheets = open_sheets(path, max_field_chars=max_field_chars)
+    return [list(row) for sheet in sheets for row in sheet.rows]
 
 
 # ------------------------------------------------------------------------ 4. field size

@@ -403,6 +403,84 @@ def test_header_vocabulary_of_real_systems(header: str, field: str) -> None:
     assert match.score >= 0.75
 
 
+def test_a_faculty_column_lists_the_faculty_by_name_unless_it_names_faculties() -> None:
+    # An American faculty list heads its people "Faculty"; a British university's staff list
+    # says which Faculty (a division) each person belongs to: the values tell them apart.
+    people = ["Mark Aakhus", "Warren Allen", "Tawfiq Ammari", "Jack Z. Bratich", "Mary Chayko"]
+    [names] = mapped(["Faculty"], column(people)).columns
+    assert names.field == "full_name"
+    divisions = ["Faculty of Arts", "Faculty of Law", "Faculty of Science", "Faculty of Arts"]
+    [units] = mapped(["Faculty"], column([*divisions, "Faculty of Medicine"])).columns
+    assert units.field is None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["Nombre", "Ciudad", "Departamento"],
+        ["Name", "City", "Department"],
+        ["Nom", "Ville", "Département"],
+    ],
+)
+def test_a_department_right_after_the_city_is_the_citys_region(headers: list[str]) -> None:
+    rows = [["Ann Lee", "Montevideo", "Montevideo"], ["Bob Roy", "Pando", "Canelones"]] * 3
+    columns = {c.header: c for c in mapped(headers, rows).columns}
+    region = columns[headers[2]]
+    assert (region.field, region.reason) == (None, "unknown_header")
+    assert headers[1] in region.detail
+
+
+def test_a_department_beside_other_columns_is_the_persons_unit() -> None:
+    rows = [["Ann Lee", "Sales", "Montevideo"], ["Bob Roy", "Ops", "Pando"]] * 3
+    columns = {c.header: c for c in mapped(["Name", "Department", "City"], rows).columns}
+    assert columns["Department"].field == "department"
+
+
+def test_numbered_placeholder_names_of_sample_data_are_names() -> None:
+    # A teaching data set anonymises its students as DOE01 JANE01, DOE02 JOE02, ...
+    rows = [[f"DOE{n:02}", f"{given}{n:02}"] for n in range(1, 4) for given in ("JANE", "JOE")]
+    columns = by_header(["Last Name", "First Name"], rows)
+    assert columns["Last Name"].field == "last_name"
+    assert columns["First Name"].field == "first_name"
+
+
+def test_codes_under_a_name_header_still_contradict_it() -> None:
+    codes = ["B242C", "B712R", "C312A", "B112D", "B641E", "B632X"]
+    [mapping] = mapped(["Last Name"], column(codes)).columns
+    assert (mapping.field, mapping.reason) == (None, "values_mismatch")
+
+
+def test_a_chinese_headers_chinese_name_is_the_full_name_not_its_english_one() -> None:
+    # A Taiwanese department lists its PhD students' Chinese name, then their English name: in
+    # a sheet written in Chinese, the Chinese name is the person's name; the English one is
+    # another version of it, as a preferred name is.
+    rows = [["古偉華", "Wei-Hua Ku"], ["羅振宇", "Chen-Yu Lo"], ["陳俞融", "Yu-Jung Chen"]] * 2
+    columns = by_header(["中文姓名", "英文姓名"], rows)
+    assert columns["中文姓名"].field == "full_name"
+    assert (columns["英文姓名"].field, columns["英文姓名"].reason) == (None, "unknown_header")
+
+
+def test_nombre_beside_apellido_holds_given_names_of_one_or_two_words() -> None:
+    rows = [
+        ["Bettina Noel", "Facal Vivas"],
+        ["Milka", "Gómez"],
+        ["Andrea María", "Provenzano Giribaldi"],
+        ["Carolina", "Moreno Araujo"],
+        ["Santa Concepción", "Suarez"],
+        ["Stefano", "Oppido Haller"],
+    ]
+    columns = by_header(["NOMBRE", "APELLIDO"], rows)
+    assert columns["APELLIDO"].field == "last_name"
+    assert columns["NOMBRE"].field == "first_name"
+
+
+def test_a_name_column_holding_the_rows_last_names_is_no_given_name() -> None:
+    rows = [["Ann Lee", "Lee"], ["Bob", "Roy"], ["Cy Doe", "Doe"], ["Di", "Ek"]]
+    rows += [["Ed Fox", "Fox"], ["Flo", "Gil"]]
+    columns = by_header(["Name", "Last Name"], rows)
+    assert columns["Name"].field is None
+
+
 def test_a_reordered_compound_scores_below_the_spelling_itself() -> None:
     scorer = HeaderScorer(default_configuration())
     assert scorer.match("nameFirst").score < scorer.match("First Name").score

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tests.worker.engine.builders import detect, info
@@ -41,6 +42,156 @@ def test_preamble_directly_above_header_without_blank_row() -> None:
     [table] = detect(rows)
     assert info(table).header_rows == [1]
     assert info(table).headers == HEADER
+
+
+def test_a_forms_key_and_value_lines_above_the_header_are_preamble() -> None:
+    # A course sheet's form: "Key:" cells beside their values (merged cells repeat them), and
+    # keys still waiting for values. None of these lines names the table's columns.
+    rows: list[list[Any]] = [
+        ["Tutor 1:", "Tutor 1:", "Ann Lee", "Ann Lee", "ID:", "1880876-9"],
+        ["Tutor 2:", "Tutor 2:", None, None, "ID:"],
+        ["Hours:", None, None, "Class (common, professional):", None, "Schedule:"],
+        HEADER,
+        *DATA,
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [3]
+    assert info(table).headers == HEADER
+    assert table["rows"] == DATA
+
+
+def test_a_header_with_one_stray_figure_over_contradicting_data_is_the_header() -> None:
+    # An attendee export numbers its first column and heads it "0".
+    rows: list[list[Any]] = [
+        ["0", "Registration ID", "First", "Last", "Email", "Qty"],
+        ["1", "", "John", "Doe", "john@x.org", "2"],
+        ["1", "", "Jane", "Doe", "jane@x.org", "1"],
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [0]
+    assert [r[2] for r in table["rows"]] == ["John", "Jane"]
+
+
+def test_a_row_of_text_and_one_figure_over_rows_like_it_is_no_header() -> None:
+    rows: list[list[Any]] = [
+        ["Ann Lee", "Sales", "Blue", "North", "Yes", "3"],
+        ["Bob Roy", "Ops", "Red", "South", "No", "4"],
+        ["Cy Doe", "Ops", "Red", "South", "No", "5"],
+    ]
+    assert detect(rows) == []
+
+
+def test_a_numbered_lookup_list_beside_a_table_is_not_part_of_it() -> None:
+    # A faculty list, and past an empty column the numbered list of departments its
+    # Department column draws on: four departments beside many more people.
+    people = [["Ann Lee", "Comm", "Research"], ["Bob Roy", "Lib", "Teaching"]] * 4
+    lookup: list[list[Any]] = [[1, "Comm"], [2, "Lib"], [3, "Journalism"], [4, "Media"]]
+    rows: list[list[Any]] = [[None, "Faculty", "Department", "Role", None, None, "Departments"]]
+    for number, person in enumerate(people, start=1):
+        rows.append([number, *person, None, *(lookup[number - 1] if number <= 4 else [])])
+    [table] = detect(rows)
+    assert info(table).cell_range == "A1:D9"
+    assert info(table).headers == ["", "Faculty", "Department", "Role"]
+
+
+def test_a_list_beside_a_table_that_repeats_its_label_is_not_part_of_it() -> None:
+    rows: list[list[Any]] = [[None, "Faculty", "Research Group", None, None, "Research Group"]]
+    for number in range(1, 9):
+        rows.append([number, f"Person {chr(64 + number)}", "Lab", None, number, f"Lab {number}"])
+    [table] = detect(rows)
+    assert info(table).cell_range == "A1:C9"
+
+
+def test_one_sparse_column_past_a_spacer_stays_the_tables_own() -> None:
+    rows: list[list[Any]] = [
+        ["Name", "Email", None, "Notes"],
+        ["Ann Lee", "ann@x.org", None, "on leave"],
+        ["Bob Roy", "bob@x.org"],
+        ["Cy Doe", "cy@x.org"],
+    ]
+    [table] = detect(rows)
+    assert info(table).headers == ["Name", "Email", "", "Notes"]
+
+
+def test_a_sub_label_may_repeat_under_another_group_label() -> None:
+    # "Name" over Kanji/Latin, "Name in NES" over Kana/Pixel: "Kana" under both groups.
+    rows: list[list[Any]] = [
+        ["Name", "Name", None, "Name in NES", None, "Pos"],
+        ["Kanji", "Latin", "Kana", "Kana", "Pixel", None],
+        ["日向 小次郎", "Kojiro Hyuga", "ひゅうが", "ひゅうが", None, "CF"],
+        ["新田 瞬", "Shun Nitta", "にった", "にった", None, "F"],
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [0, 1]
+    assert info(table).headers == [
+        "Name Kanji", "Name Latin", "Name Kana", "Name in NES Kana", "Name in NES Pixel", "Pos",
+    ]  # fmt: skip
+    assert [r[1] for r in table["rows"]] == ["Kojiro Hyuga", "Shun Nitta"]
+
+
+def test_a_note_right_above_more_data_is_skipped_and_the_table_goes_on() -> None:
+    note = "Not in Wikipedia English; checked Japanese Wikipedia up to the junior high chapter"
+    rows: list[list[Any]] = [HEADER, DATA[0], [], [note], DATA[1], ["Cy Doe", "cy@x.org", "555"]]
+    [table] = detect(rows)
+    assert table["rows"] == [DATA[0], DATA[1], ["Cy Doe", "cy@x.org", "555"]]
+    assert info(table).note_rows == [3]
+    assert info(table).footer_rows == []
+
+
+def test_a_closing_note_and_the_line_under_it_stay_the_tables_footer() -> None:
+    rules = "Business rules for this report: 1. dates are prior to the report. 2. ..."
+    prepared = ["Prepared by the Policing Unit", "Page 1 of 1", "Data as of 05 Nov 12"]
+    rows: list[list[Any]] = [HEADER, *DATA, [rules], prepared]
+    [table] = detect(rows)
+    assert table["rows"] == DATA
+    assert info(table).footer_rows == [3, 4] and info(table).note_rows == []
+
+
+def test_dates_over_columns_of_figures_name_periods_under_group_labels() -> None:
+    # A payroll: two titles, group labels over week-start dates, Max/Min/Average/Total rows.
+    weeks = [dt.date(2021, 1, 1), dt.date(2021, 1, 8)]
+    rows: list[list[Any]] = [
+        [None, None, "PAYROLL"],
+        ["Employee Payroll"],
+        [None, None, None, "Hours Worked", None, "Pay"],
+        ["Last Name", "First Name", "Hourly Wage", *weeks, *weeks],
+        ["Kern", "Jon", 15.9, 41, 42, 651.9, 667.8],
+        ["Howard", "Glenda", 10, 42, 41, 420, 410],
+        [],
+        ["Max", None, 15.9, 42, 42, 651.9, 667.8],
+        ["Min", None, 10, 41, 41, 420, 410],
+        ["Average", None, 12.95, 41.5, 41.5, 535.95, 538.9],
+        ["Total", None, None, 83, 83, 1071.9, 1077.8],
+    ]
+    [table] = detect(rows)
+    assert info(table).header_rows == [2, 3]
+    assert info(table).headers[:5] == [
+        "Last Name", "First Name", "Hourly Wage", "Hours Worked 2021-01-01",
+        "Hours Worked 2021-01-08",
+    ]  # fmt: skip
+    assert [r[0] for r in table["rows"]] == ["Kern", "Howard"]
+    assert info(table).footer_rows == [7, 8, 9, 10]
+
+
+def test_a_row_of_dates_over_dates_is_data() -> None:
+    rows: list[list[Any]] = [
+        ["Ann Lee", "Sales", dt.date(2020, 1, 6), dt.date(2021, 1, 4)],
+        ["Bob Roy", "Ops", dt.date(2019, 3, 4), dt.date(2021, 2, 1)],
+        ["Cy Doe", "Ops", dt.date(2018, 5, 7), dt.date(2021, 3, 1)],
+    ]
+    assert detect(rows) == []
+
+
+def test_max_is_a_statistic_over_figures_only_and_a_name_beside_others() -> None:
+    rows: list[list[Any]] = [
+        ["First", "Last", "Hours"],
+        ["Ann", "Lee", 10],
+        ["Max", "Power", 12],
+        ["Max", None, 12],
+    ]
+    [table] = detect(rows)
+    assert table["rows"] == [["Ann", "Lee", 10], ["Max", "Power", 12]]
+    assert info(table).footer_rows == [3]
 
 
 def test_stacked_tables_separated_by_blank_rows_each_with_its_header() -> None:

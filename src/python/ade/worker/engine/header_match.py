@@ -87,7 +87,7 @@ QUALIFIER_WORDS = frozenset(
     """work business office home mobile cell direct main primary secondary alternate alternative
     alt other private preferred legal official current original latest recent most full
     complete daytime day evening corporate company dienstlich privat geschaftlich
-    辦公室 办公室 研究室 實驗室 实验室 公司 工作 聯絡 联系""".split()
+    辦公室 办公室 研究室 實驗室 实验室 公司 工作 聯絡 联系 中文""".split()
 )
 """Words that say which of the person's values is meant, not whose."""
 

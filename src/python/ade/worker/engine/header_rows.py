@@ -3,22 +3,29 @@
 The first row of the block that scores as a header becomes one. A header row, per column
 segment:
   - has >= 2 non-empty cells, all short labels (text that is not a number, date or email),
-    mostly distinct (a merged title repeated across columns is not a header);
+    mostly distinct (a merged title repeated across columns is not a header); dates over
+    columns of figures name periods (a payroll's weeks); one stray figure among >= 5 labels is
+    allowed when the data below contradicts >= 2 of the labels (e-mails, figures or dates under
+    them), as over an exporter's numbered first column headed "0";
+  - is not a form's line of "Key:" cells and their values ("Tutor: | Ann Lee | ID: | 12-3");
   - is followed by at least one non-blank row, and covers the data: its non-empty count is at
     least 60% of the median count of the next rows (so "Company: | Acme" above a 5-column
     header is preamble, not a header).
 A single column qualifies too when its header names one of the configuration's fields and values
 follow (a list of e-mails under "Email").
-Segments come from empty columns: columns empty in the candidate and all its sample rows split
-it, as long as each side keeps >= 2 header cells (so a blank-header column inside one table does
-not split it). Each segment that qualifies is its own table: that is how side-by-side tables are
-found. A spacer column inside one long table (an ADP register's empty column E) does not split
-it when the rows stay aligned across it, unless the two sides' headers repeat labels or fields:
-then they are two tables side by side, however well aligned.
+Segments come from empty columns: columns empty in the candidate and all its sample rows split it,
+as long as each side keeps >= 2 header cells (so a blank-header column inside one table does not
+split it), unless the narrow side is a list of its own beside the table: two or more columns that
+repeat one of the table's labels or end while the table goes on (a numbered list of departments
+beside a faculty list). Each segment that qualifies is its own table: that is how side-by-side
+tables are found. A spacer column inside one long table (an ADP register's empty column E) does not
+split it when the rows stay aligned across it, unless the two sides' headers repeat labels or
+fields: then they are two tables side by side, however well aligned.
 
 Two-row headers:
   - a row that repeats values (a merged or hand-filled group row: "Contact, Contact") over a
-    distinct label row: both are the header;
+    label row whose labels are distinct under their group ("Kana" may sit under both "Name"
+    and "Name in NES"): both are the header;
   - a row of field codes over a row of labels ("FIRSTNAME" over "First Name", as HR systems
     export): the second row is a header too when the data below it contradicts it, column by
     column (dates, numbers or e-mails under its text);
@@ -34,7 +41,7 @@ import re
 from dataclasses import dataclass
 from statistics import median
 
-from ade.worker.engine.cells import Row, is_blank_row, is_empty
+from ade.worker.engine.cells import Cell, Row, is_blank_row, is_empty
 from ade.worker.engine.readers import Sheet
 from ade.worker.engine.table_model import (
     KnownField,
@@ -49,6 +56,8 @@ SAMPLE = 8
 SPACER_EVIDENCE = 5
 SAME_FIELDS_APART = 2
 MIN_ONE_COLUMN_ROWS = 2
+STRAY_HEADER_WIDTH = 5
+STRAY_EVIDENCE = 2
 _CAPTION = re.compile(r":\s*\S")
 _LETTERS = re.compile(r"[^a-z]")
 
@@ -90,7 +99,7 @@ class HeaderFinder:
         header_index, header = block[position]
         lower_index = position + 1
         two_rows_down = lower_index < len(block) and all(
-            _label_row(block[lower_index][1], c0, c1)
+            _label_row(block[lower_index][1], c0, c1, header)
             and (
                 _repeats(header, c0, c1)
                 or _contradicted(block[lower_index][1], block[lower_index + 1 :], c0, c1)
@@ -191,22 +200,62 @@ def _segments(row: Row, sample: list[Row], known: KnownField) -> list[tuple[int,
         else:
             spans.append([column, column])
 
-    def header_cells(span: list[int]) -> int:
-        return sum(1 for c in range(span[0], span[1] + 1) if not is_empty(at(row, c)))
-
     spans = _join_spacers(spans, row, sample, known)
+    return [(span[0], span[1]) for span in _join_narrow(spans, row, sample, known)]
+
+
+def _join_narrow(
+    spans: list[list[int]], row: Row, sample: list[Row], known: KnownField
+) -> list[list[int]]:
+    """Join each span with fewer than two header cells to its neighbour (the left one first):
+    it is a column of that table past a spacer (its label in a group row above, or a lone
+    "Notes"), unless it is a list of its own beside the table (see _stands_apart)."""
+    apart: set[tuple[int, int]] = set()
     merged = True
     while merged and len(spans) > 1:
         merged = False
         for i, span in enumerate(spans):
-            if header_cells(span) < 2:
-                j = i - 1 if i > 0 else i + 1
-                low, high = sorted((i, j))
-                spans[low] = [spans[low][0], spans[high][1]]
-                del spans[high]
-                merged = True
+            if _header_cells(row, span) >= 2 or (span[0], span[1]) in apart:
+                continue
+            for j in (i - 1, i + 1) if i > 0 else (i + 1,):
+                if j < len(spans) and not _stands_apart(span, spans[j], row, sample, known):
+                    low, high = sorted((i, j))
+                    spans[low] = [spans[low][0], spans[high][1]]
+                    del spans[high]
+                    merged = True
+                    break
+            if merged:
                 break
-    return [(span[0], span[1]) for span in spans]
+            apart.add((span[0], span[1]))
+    return spans
+
+
+def _header_cells(row: Row, span: list[int]) -> int:
+    return sum(1 for c in range(span[0], span[1] + 1) if not is_empty(at(row, c)))
+
+
+def _stands_apart(
+    span: list[int], neighbour: list[int], row: Row, sample: list[Row], known: KnownField
+) -> bool:
+    """Is a narrow span a lookup list beside the table rather than its last columns? A list
+    ("1 | Communication", "2 | Journalism" under "Departments") has at least two columns, and
+    either repeats a label of the table it serves ("Research Group" beside "Research Group") or
+    ends while the table goes on (four departments beside eighty people). One column past a
+    spacer stays the table's own, however sparse (a "Notes" column)."""
+    if span[1] - span[0] < 1:
+        return False
+    left, right = sorted((span, neighbour))
+    if _repeats_header(row, left, right, known):
+        return True
+    return _last_filled(sample, span) < _last_filled(sample, neighbour)
+
+
+def _last_filled(sample: list[Row], span: list[int]) -> int:
+    """The last sample row with a value in the span (-1 for none)."""
+    return max(
+        (i for i, r in enumerate(sample) if not is_blank_row(r, span[0], span[1] + 1)),
+        default=-1,
+    )
 
 
 def _join_spacers(
@@ -253,9 +302,9 @@ def _repeats_header(row: Row, left: list[int], right: list[int], known: KnownFie
 def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
     cells = [at(row, c) for c in range(c0, c1 + 1)]
     filled = [v for v in cells if not is_empty(v)]
-    if len(filled) < 2 or not all(is_label(v) for v in filled):
+    if len(filled) < 2 or not _all_labels(row, sample, c0, c1):
         return False
-    texts = [header_text(v).lower() for v in filled]
+    texts = [header_text(v).lower() for v in filled if is_label(v)]
     if len(set(texts)) < max(2, len(texts) / 2):
         return False
     counts = []
@@ -265,8 +314,8 @@ def _qualifies(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
             counts.append(sum(1 for v in part if not is_empty(v)))
     if not counts or max(counts) < 2:
         return False  # a header needs rows of data below it, not single notes
-    if len(filled) == 2 and header_text(filled[0]).endswith(":"):
-        return False  # "Company: | Acme" is a key/value preamble line
+    if _form_line(filled):
+        return False  # "Company: | Acme", "Tutor: | Ann Lee | ID: | 12-3": a form's lines
     if sum(1 for v in filled if _CAPTION.search(str(v))) * 2 >= len(filled):
         return False  # "Team: U10 Girls | Coach: Maria Lopez" are captions, not column names
     return len(filled) >= 0.6 * median(counts)
@@ -287,6 +336,56 @@ def _one_column(row: Row, sample: list[Row], c0: int, c1: int, known: KnownField
     return values >= MIN_ONE_COLUMN_ROWS and known(header_text(cell)) is not None
 
 
+def _all_labels(row: Row, sample: list[Row], c0: int, c1: int) -> bool:
+    """Are the row's cells column names? Short labels all, but for two exceptions:
+    - dates over columns of figures name periods (a payroll's week-start dates over each
+      week's hours, under group labels "Hours Worked", "Pay"), as long as two labels name
+      the other columns;
+    - one stray figure: an exporter that numbers its first column writes a "0" over it ("0,
+      Registration ID, First, Last, Email, ..."). A row with one figure among its labels is
+      still the header when the data below contradicts STRAY_EVIDENCE or more of its labels
+      (e-mails, figures or dates under them): data rows are not contradicted by the rows
+      under them."""
+    columns = [c for c in range(c0, c1 + 1) if not is_empty(at(row, c))]
+    others = [c for c in columns if not is_label(at(row, c))]
+    if not others:
+        return True  # the common case, decided without looking below
+
+    def kinds(column: int) -> list[str]:
+        return [kind_of(v) for r in sample if not is_empty(v := at(r, column))]
+
+    periods = [c for c in others if kind_of(at(row, c)) == "date" and _figures(kinds(c))]
+    strays = [c for c in others if c not in periods]
+    if periods and len(columns) - len(others) < 2:
+        return False
+    if not strays:
+        return True
+    if len(strays) > 1 or len(columns) < STRAY_HEADER_WIDTH:
+        return False
+    typed = 0
+    for column in columns:
+        below = kinds(column) if column != strays[0] else []
+        if below and sum(k != "text" for k in below) > len(below) / 2:
+            typed += 1
+    return typed >= STRAY_EVIDENCE
+
+
+def _figures(kinds: list[str]) -> bool:
+    """Does a column's sample hold mostly figures?"""
+    return bool(kinds) and sum(k == "number" for k in kinds) > len(kinds) / 2
+
+
+def _form_line(filled: list[Cell]) -> bool:
+    """Is this row a form's line of "Key:" cells and their values ("Tutor: | Ann Lee | ID: |
+    12-3"), or of keys still waiting for them ("Tutor 2: | ID:")? A form's keys end with a
+    colon, column names do not; a merged key or value repeats across its cells, so repeats
+    count once. At least half the distinct cells are keys, and the first cell is one."""
+    texts = [header_text(v) for v in filled]
+    runs = [text for i, text in enumerate(texts) if i == 0 or text != texts[i - 1]]
+    keys = sum(1 for text in runs if text.endswith(":"))
+    return runs[0].endswith(":") and keys * 2 >= len(runs)
+
+
 def _repeats(row: Row, c0: int, c1: int) -> bool:
     """Does the row repeat a label across columns (a merged or hand-filled group row)?"""
     texts = [header_text(at(row, c)).lower() for c in range(c0, c1 + 1)]
@@ -294,13 +393,18 @@ def _repeats(row: Row, c0: int, c1: int) -> bool:
     return len(set(filled)) < len(filled)
 
 
-def _label_row(row: Row, c0: int, c1: int) -> bool:
+def _label_row(row: Row, c0: int, c1: int, upper: Row) -> bool:
+    """Is the row a second header row under `upper`: labels only, each distinct under its
+    group label ("Kana" may sit under both "Name" and "Name in NES")?"""
     cells = [at(row, c) for c in range(c0, c1 + 1)]
     filled = [v for v in cells if not is_empty(v)]
     if len(filled) < 2 or not all(is_label(v) for v in filled):
         return False
-    texts = [header_text(v).lower() for v in filled]
-    return len(set(texts)) == len(texts)
+    groups = _forward_fill([header_text(at(upper, c)).lower() for c in range(c0, c1 + 1)])
+    pairs = [
+        (g, header_text(v).lower()) for g, v in zip(groups, cells, strict=True) if not is_empty(v)
+    ]
+    return len(set(pairs)) == len(pairs)
 
 
 def _contradicted(labels: Row, below: list[tuple[int, Row]], c0: int, c1: int) -> bool:

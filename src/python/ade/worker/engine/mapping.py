@@ -51,6 +51,7 @@ from ade.worker.engine.header_match import (
 from ade.worker.engine.table_model import TableInfo
 from ade.worker.engine.value_profiles import (
     DISTINCTIVE_TYPES,
+    MIN_EVIDENCE,
     ValueEvidence,
     column_samples,
     evidence,
@@ -92,6 +93,12 @@ _PERSON_ROLES = frozenset(
     requester requestor submitter witness beneficiary dependent dependant sponsor""".split()
 )
 """Party words that name people (not companies): a list of them is a list of people."""
+# A department is an organisation's unit, or the region of a country (Uruguay, Colombia, France):
+# beside the city, it is the city's.
+_DEPARTMENT_WORDS = frozenset({"department", "departamento", "departement"})  # accents dropped
+_PLACE_WORDS = frozenset(
+    {"city", "town", "ciudad", "localidad", "municipio", "municipality", "ville", "commune"}
+)
 _RECORD_WORDS = frozenset({"record", "row", "line", "entry", "serial", "reference", "ref", "file"})
 """Words of a first-column key that number the rows themselves ("Record ID", "Row No")."""
 _ORGANISATION_HEADER = ORGANISATION_WORDS | {"name"}
@@ -249,9 +256,10 @@ class Mapper:
         self._organisation_rows(table, samples, candidates, decided)
         self._rows_of_another_entity(table, samples, candidates, decided)
         self._players(table, samples, candidates, decided)
+        self._regions(table, samples, candidates, decided)
         positions = self._resolve(table, candidates, samples, decided)
         self._check_name_parts(table, sample_rows, positions, decided)
-        self._given_names(table, samples, positions, decided)
+        self._given_names(table, samples, sample_rows, positions, decided)
         if self.spec.map_by_values:
             self._map_by_values(table, samples, positions, decided)
         columns = [decided[offset] for offset in range(table.width)]
@@ -533,6 +541,38 @@ class Mapper:
                 evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
             )  # fmt: skip
 
+    def _regions(
+        self,
+        table: TableInfo,
+        samples: list[list[Cell]],
+        candidates: list[_Candidate],
+        decided: dict[int, ColumnMapping],
+    ) -> None:
+        """A "Department" right after a "City" column is where the person lives: the city's
+        region (a departamento of Uruguay or Colombia, a département of France), not the unit
+        they work in. Left unmapped, with the reason."""
+        for candidate in list(candidates):
+            offset = candidate.offset
+            if candidate.configured or offset == 0:
+                continue
+            words = set(header_words(table.headers[offset]))
+            if not words & _DEPARTMENT_WORDS:
+                continue
+            beside = table.headers[offset - 1]
+            if not set(header_words(beside)) & _PLACE_WORDS:
+                continue
+            candidates.remove(candidate)
+            column, letter, hidden = self._column(table, offset, "")
+            detail = (
+                f"right after {beside!r}: the region the city lies in, not an organisation's "
+                f"unit; map it with header_overrides if it is {candidate.field}"
+            )
+            decided[offset] = ColumnMapping(
+                column, letter, table.headers[offset], None, candidate.score,
+                "unknown_header", detail, hidden, candidate.field,
+                evidence=evidence(samples[offset], self._types[candidate.field]),
+            )  # fmt: skip
+
     def _resolve(
         self,
         table: TableInfo,
@@ -618,11 +658,14 @@ class Mapper:
         self,
         table: TableInfo,
         samples: list[list[Cell]],
+        rows: Sequence[Sequence[Cell]],
         positions: dict[str, int],
         decided: dict[int, ColumnMapping],
     ) -> None:
-        """A "Name" column refused as a full name because its values are single words is the
-        given name ("NAME" beside "SURNAME", or a roster's "Name" of first names): offered to
+        """A "Name" column refused as a full name is the given name ("NAME" beside "SURNAME",
+        a roster's "Name" of first names, Spanish "Nombre" beside "Apellido") when its values
+        are single words, or when they are names that never hold the row's own last name
+        (given names of two words, "Andrea María", beside "Provenzano Giribaldi"): offered to
         the first-name field when that has no column and another of the person's fields has."""
         for rule in self.spec.derive_names:
             if rule.first_name in positions or not any(
@@ -634,12 +677,19 @@ class Mapper:
                     continue
                 values = samples[offset]
                 found = evidence(values, self._types[rule.first_name])
-                single = sum(1 for v in values if isinstance(v, str) and len(v.split()) == 1)
-                if single < GIVEN_NAME_SHARE * len(values) or found.share < GIVEN_NAME_SHARE:
+                if found.share < GIVEN_NAME_SHARE:
                     continue
+                single = sum(1 for v in values if isinstance(v, str) and len(v.split()) == 1)
+                if single >= GIVEN_NAME_SHARE * len(values):
+                    why = f"{single} of {len(values)} sampled values are single words"
+                else:
+                    apart = _apart_from_last_names(rows, offset, positions.get(rule.last_name))
+                    if apart is None:
+                        continue
+                    why = f"none of {apart} sampled values holds the row's last name"
                 detail = (
-                    f"the header suggests {rule.full_name}, but {single} of {len(values)} "
-                    f"sampled values are single words: given names, so {rule.first_name}"
+                    f"the header suggests {rule.full_name}, but {why}: given names, so "
+                    f"{rule.first_name}"
                 )
                 decided[offset] = replace(
                     mapping, field=rule.first_name, reason="mapped", detail=detail, evidence=found
@@ -708,6 +758,23 @@ class Mapper:
             taken.add(header.casefold())
             kept.append((offset, header))
         return kept
+
+
+def _apart_from_last_names(
+    rows: Sequence[Sequence[Cell]], offset: int, last: int | None
+) -> int | None:
+    """How many sampled rows hold both a name and a last name, when at least MIN_EVIDENCE do
+    and no name shares a word with its row's last name (else None): they are given names."""
+    if last is None:
+        return None
+    compared = 0
+    for row in rows:
+        name, family = _words(row[offset]), _words(row[last])
+        if name and family:
+            if family & name:
+                return None
+            compared += 1
+    return compared if compared >= MIN_EVIDENCE else None
 
 
 def _organisation_column(

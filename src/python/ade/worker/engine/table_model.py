@@ -73,6 +73,8 @@ class TableInfo:
     repeated_headers_skipped: int = 0
     subtotal_rows: list[int] = field(default_factory=list)
     """Totals rows inside the data (a department's subtotal): skipped, the table goes on."""
+    note_rows: list[int] = field(default_factory=list)
+    """Note rows inside the data (a note on the group of rows under it): skipped."""
     page_break_rows: list[int] = field(default_factory=list)
     """Title rows of a page break (the report's title again above a repeated header)."""
     footer_rows: list[int] = field(default_factory=list)

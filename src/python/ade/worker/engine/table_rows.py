@@ -15,7 +15,10 @@ marked so its cells are kept out of the column profiles and the mapping sample, 
 A row with fewer fields is read with its missing trailing cells empty, and is not reported: many
 exporters drop trailing empty fields, and the cells it has are still in their columns.
 
-A notes row ("Note: ...", "Source: ...") ends the table and is excluded. A totals row ("Total",
+A statistics row ("Max", "Min", "Median" over figures only) is a totals row too.
+A notes row ("Note: ...", "Source: ...") ends the table and is excluded, unless the row right
+under it is more of the table's data: then it is a note on the rows that follow, skipped, and
+the table goes on. A totals row ("Total",
 "Grand total", "Team Totals", "Dept 100 Total", a box score's "TEAM" line of figures) is excluded
 too; it ends the table unless more of the table's data follows, in which case it was a subtotal
 and the table goes on (consecutive totals rows are decided together). A row that does not look
@@ -58,9 +61,13 @@ _TOTALS_PREFIX = re.compile(r"^(grand |sub ?)?totals?\b")
 _TOTALS_SUFFIX = re.compile(r"\b(sub ?)?totals?:?$")
 # Every totals or notes row starts like this; data rows almost never do (a fast pre-filter).
 _FOOTER_HINT = re.compile(
-    r"\s*(grand|sub|total|team|sum|count|average|avg|mean|note|source|footnote|comment|remark|\*|\()",
+    r"\s*(grand|sub|total|team|sum|count|average|avg|mean|max|min|median|note|source|footnote"
+    r"|comment|remark|\*|\()",
     re.IGNORECASE,
 )
+# A statistic of the column above ("Max", "Min"): totals when only figures follow it, since
+# "Max" may also be a person's first name ("Max | Power | 30").
+_STATISTIC = re.compile(r"^(max|min|maximum|minimum|median)\.?:?$")
 _NOTE = re.compile(r"^(notes?|source|sources|footnotes?|comments?|remarks?)\s*:|^\*|^\(\d+\)")
 _WORD = re.compile(r"[^\W\d_]+")
 _COUNT = re.compile(r"^\s*\d[\d,.]*\s+[^\W\d_]+\s*$")  # "12 employees" on a totals row
@@ -120,6 +127,9 @@ class OpenTable:
         self.ended = False
         self.pending_totals: list[int] = []
         self.in_footer = False
+        self.footer_from: tuple[int, EndReason] = (0, "end_of_sheet")
+        self.set_off = False  # the row being taken follows blank rows
+        self.note_set_off = False
         self.held: list[tuple[int, Row]] = []
 
     # -- streaming -----------------------------------------------------------------------------
@@ -151,7 +161,10 @@ class OpenTable:
                 return self._end("blank_gap", [(index, row)])
             info.blank_rows_skipped += self.gap
             self.gap = 0
-        return self._take(index, row, cells)
+            self.set_off = True
+        step = self._take(index, row, cells)
+        self.set_off = False
+        return step
 
     def close(self) -> list[tuple[int, Row]]:
         """End of the sheet: settle a pending total; return rows held for a page break."""
@@ -235,6 +248,8 @@ class OpenTable:
         """The table's data ended on a totals or notes row with no blank row after it: this row
         and the ones under it, up to a blank row, are its footer (notes, a box score's summary
         lines), not records and not a new table."""
+        self.footer_from = (len(self.info.footer_rows), self.info.end_reason)
+        self.note_set_off = self.set_off
         self.info.end_reason = reason
         self.in_footer = True
         return self._footer_row(index, row, cells)
@@ -242,6 +257,8 @@ class OpenTable:
     def _footer_row(self, index: int, row: Row, cells: Row) -> Step:
         if is_blank_row(row):
             return self._end(self.info.end_reason, [])
+        if self._section_note_ends(cells):
+            return self._take(index, row, cells)
         block = len(self.info.footer_rows)
         if is_blank_row(cells) or block >= MAX_FOOTER_ROWS:
             # Beside the table, or too long for a footer: leave it to the search, which skips
@@ -251,6 +268,26 @@ class OpenTable:
             return step
         self.info.footer_rows.append(index)
         return _NOTHING
+
+    def _section_note_ends(self, cells: Row) -> bool:
+        """A note row set off by blank rows from the data above it and right above more of the
+        table's data is a note on the rows that follow (a players list's "Not in Wikipedia
+        English, checked ..." between two groups), not the table's end: the row under it fills
+        at least half the table's columns and looks like its data. The note is skipped (listed
+        as a note row) and the table goes on. A note right under the last record closes the
+        table, whatever follows it (a report's "Prepared by ... | Page 1 of 1" line)."""
+        start, reason = self.footer_from
+        notes = self.info.footer_rows[start:]
+        if self.info.end_reason != "notes" or len(notes) != 1 or not self.note_set_off:
+            return False
+        filled = sum(1 for v in cells if not is_empty(v))
+        if filled < max(2, self.info.width / 2) or self._unlike_data(cells) is not None:
+            return False
+        del self.info.footer_rows[start:]
+        self.info.note_rows.extend(notes)
+        self.info.end_reason = reason
+        self.in_footer = False
+        return True
 
     # -- page breaks ---------------------------------------------------------------------------
 
@@ -336,6 +373,8 @@ def _footer_kind(cells: Row) -> EndReason | None:
         return "totals"
     numbers_only = all(kind_of(v) == "number" or _COUNT.match(str(v)) for v in filled[1:])
     if numbers_only and (_TOTALS_PREFIX.match(text) or _TOTALS_SUFFIX.search(text)):
+        return "totals"
+    if numbers_only and len(filled) > 1 and _STATISTIC.match(text):
         return "totals"
     if len(filled) == 1 and (_NOTE.match(text) or len(text) > 60):
         return "notes"

@@ -183,6 +183,7 @@ class TableRun:
             "blank_rows_skipped": info.blank_rows_skipped,
             "repeated_headers_skipped": info.repeated_headers_skipped,
             "subtotal_rows": [r + 1 for r in sorted(info.subtotal_rows)],
+            "note_rows": [r + 1 for r in info.note_rows],
             "page_break_rows": [r + 1 for r in info.page_break_rows],
             "footer_rows": [r + 1 for r in sorted(info.footer_rows)],
             "nameless_rows": [r + 1 for r in info.nameless_rows],

@@ -53,10 +53,11 @@ _ORGANISATION_WORDS = frozenset(
     """inc incorporated llc llp lp ltd limited corp corporation co company companies group
     holdings systems services solutions partners associates industries enterprises technologies
     international bank university college school academy hospital clinic foundation council
-    department agency union local contractors construction builders building electric electrical
-    mechanical plumbing logistics consulting consultants labs laboratories studio studios media
-    foods farms motors gmbh ag plc bv pty trust fund capital insurance healthcare medical pharmacy
-    restaurant hotel store stores supply supplies transport trucking energy utilities
+    department faculty agency union local contractors construction builders building electric
+    electrical mechanical plumbing logistics consulting consultants labs laboratories studio
+    studios media foods farms motors gmbh ag plc bv pty trust fund capital insurance healthcare
+    medical pharmacy restaurant hotel store stores supply supplies transport trucking energy
+    utilities
     communications networks software digital global america usa national federal county district
     office ministry church authority association society institute center centre club
     manufacturing products works sons brothers""".split()
@@ -164,7 +165,14 @@ def _name_tokens(value: Cell, *, allow_comma: bool) -> list[str] | None:
     return tokens
 
 
+_NUMBERED_NAME = re.compile(r"^[^\W\d_]{3,}\d{1,3}$")
+"""A placeholder for a name in sample and anonymised data: a name word and its sequence number
+("DOE01", "Jane02", "Student12")."""
+
+
 def _is_name(value: Cell) -> bool:
+    if isinstance(value, str) and _NUMBERED_NAME.match(value.strip()):
+        return True
     tokens = _name_tokens(value, allow_comma=False)
     return tokens is not None and len(tokens) <= 4
 
