@@ -95,7 +95,9 @@ _PERSON_ROLES = frozenset(
 """Party words that name people (not companies): a list of them is a list of people."""
 # A department is an organisation's unit, or the region of a country (Uruguay, Colombia, France):
 # beside the city, it is the city's.
-_DEPARTMENT_WORDS = frozenset({"department", "departamento", "departement"})  # accents dropped
+# In English a Department after the City is still the person's unit ("Office City, Department"
+# is a common HR layout); only the Spanish and French words also name a region.
+_DEPARTMENT_WORDS = frozenset({"departamento", "departement"})  # accents dropped
 _PLACE_WORDS = frozenset(
     {"city", "town", "ciudad", "localidad", "municipio", "municipality", "ville", "commune"}
 )
