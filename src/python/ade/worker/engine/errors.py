@@ -1,7 +1,8 @@
 """The one exception the engine raises for a failure that retrying cannot fix.
 
 A run that fails with an EngineError is failed at once (no retry): the file or the configuration
-is wrong, and running again gives the same answer. `code` is stable and machine-readable (the
+is wrong, and running again gives the same answer (``too_large``: the file exceeds a limit set
+to protect the host, e.g. a decompression bomb; see :mod:`ade.worker.engine.zip_limits`). `code` is stable and machine-readable (the
 worker stores it on the run); `message` is one line meant for people.
 """
 
@@ -17,6 +18,7 @@ ErrorCode = Literal[
     "sheet_not_found",
     "no_table_found",
     "invalid_configuration",
+    "too_large",
 ]
 
 

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from ade.worker.engine import zip_limits
 from ade.worker.engine.cells import Cell, Row, cell_ref
 from ade.worker.engine.errors import EngineError
 
@@ -98,6 +99,7 @@ WORKBOOK_NAMES: dict[str, str] = {
     "xls": "Excel 97-2003 (.xls)",
     "ods": "OpenDocument (.ods)",
 }
+ZIP_FORMATS = frozenset({"xlsx", "xlsm", "xlsb", "ods"})
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 
@@ -319,49 +321,59 @@ class SheetXml:
     errors: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
 
-def scan_sheet_xml(archive: zipfile.ZipFile, member: str) -> SheetXml:
+def scan_sheet_xml(archive: zipfile.ZipFile, member: str, path: Path | None = None) -> SheetXml:
     """Hidden columns, merged ranges and error cells of one worksheet part, from its raw bytes.
 
     The part is decompressed in chunks and searched with bytes.find, never parsed as a whole:
     `<cols>` precedes `<sheetData>`, `<mergeCells>` follows it, and error cells (rare) are found
-    by their `t="e"` attribute. Costs about a tenth of reading the sheet.
+    by their `t="e"` attribute. Costs about a tenth of reading the sheet. Given the workbook's
+    `path`, the part is inflated by :func:`zip_limits.inflate`, which stops (``too_large``) at
+    a part that unzips beyond what its ZIP directory states: the check of streamed sheets.
     """
     hidden: set[int] = set()
     merged: set[MergedRange] = set()
     errors: dict[tuple[int, int], str] = {}
     carry = b""
     seen_data = False
-    with archive.open(member) as stream:
-        while chunk := stream.read(_CHUNK):
-            buffer = carry + chunk
-            keep = max(len(buffer) - 256, 0)  # a tag split across chunks is seen whole next time
-            if not seen_data:
-                cut = buffer.find(b"sheetData")
-                for match in _COL_RE.finditer(buffer if cut < 0 else buffer[:cut]):
-                    attrs = dict(_ATTR_RE.findall(match.group(1)))
-                    if attrs.get(b"hidden") in (b"1", b"true"):
-                        low, high = int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))
-                        hidden.update(range(low - 1, min(high, 16384)))
-                seen_data = cut >= 0
-            for mark in _ERROR_MARKS:
-                position = buffer.find(mark)
-                while position >= 0:
-                    start = buffer.rfind(b"<", 0, position)
-                    unfinished = _read_error_cell(buffer, start, position, errors)
-                    if unfinished:
-                        keep = min(keep, start)
-                        break
-                    position = buffer.find(mark, position + 5)
-            if b"mergeCell" in buffer:
-                for match in _MERGE_RE.finditer(buffer):
-                    first, _, last = match.group(1).decode("ascii").partition(":")
-                    (r1, c1), (r2, c2) = _parse_ref(first), _parse_ref(last or first)
-                    merged.add(MergedRange(min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
-            carry = buffer[keep:]
+    for chunk in _sheet_chunks(archive, member, path):
+        buffer = carry + chunk
+        keep = max(len(buffer) - 256, 0)  # a tag split across chunks is seen whole next time
+        if not seen_data:
+            cut = buffer.find(b"sheetData")
+            for match in _COL_RE.finditer(buffer if cut < 0 else buffer[:cut]):
+                attrs = dict(_ATTR_RE.findall(match.group(1)))
+                if attrs.get(b"hidden") in (b"1", b"true"):
+                    low, high = int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))
+                    hidden.update(range(low - 1, min(high, 16384)))
+            seen_data = cut >= 0
+        for mark in _ERROR_MARKS:
+            position = buffer.find(mark)
+            while position >= 0:
+                start = buffer.rfind(b"<", 0, position)
+                unfinished = _read_error_cell(buffer, start, position, errors)
+                if unfinished:
+                    keep = min(keep, start)
+                    break
+                position = buffer.find(mark, position + 5)
+        if b"mergeCell" in buffer:
+            for match in _MERGE_RE.finditer(buffer):
+                first, _, last = match.group(1).decode("ascii").partition(":")
+                (r1, c1), (r2, c2) = _parse_ref(first), _parse_ref(last or first)
+                merged.add(MergedRange(min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+        carry = buffer[keep:]
     by_row: dict[int, list[tuple[int, str]]] = {}
     for (row, column), text in sorted(errors.items()):
         by_row.setdefault(row, []).append((column, text))
     return SheetXml(frozenset(hidden), sorted(merged, key=lambda m: (m.min_row, m.min_col)), by_row)
+
+
+def _sheet_chunks(archive: zipfile.ZipFile, member: str, path: Path | None) -> Iterator[bytes]:
+    if path is not None:
+        yield from zip_limits.inflate(path, archive, archive.getinfo(member), "xlsx")
+        return
+    with archive.open(member) as stream:
+        while chunk := stream.read(_CHUNK):
+            yield chunk
 
 
 def _read_error_cell(
@@ -484,10 +496,16 @@ def _workbook_sheets(path: Path, wanted: Sequence[str] | None, file_format: str)
     kind = WORKBOOK_NAMES.get(file_format, file_format)
     archive: zipfile.ZipFile | None = None
     parts: dict[str, zipfile.ZipInfo] = {}
-    if file_format in ("xlsx", "xlsm"):
+    if file_format in ZIP_FORMATS:
         try:
             archive = zipfile.ZipFile(path)
-            parts = _worksheet_parts(archive)
+            # Before calamine reads a byte: no part may unzip beyond the limits.
+            zip_limits.check_parts(path, archive, file_format)
+            if file_format in ("xlsx", "xlsm"):
+                parts = _worksheet_parts(archive)
+        except EngineError:
+            archive.close()
+            raise
         except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
             if archive is not None:
                 archive.close()
@@ -551,9 +569,10 @@ def _sheets_of(
     for name in worksheets:
         xml = SheetXml()
         if archive is not None and name in parts:
-            # Metadata only: if it cannot be read, the rows themselves may still be.
+            # Metadata only: if it cannot be read, the rows themselves may still be. The scan
+            # also counts the part's unzipped bytes (a too_large EngineError is not suppressed).
             with contextlib.suppress(zipfile.BadZipFile, ValueError, OSError, EOFError):
-                xml = scan_sheet_xml(archive, parts[name].filename)
+                xml = scan_sheet_xml(archive, parts[name].filename, path)
         try:
             if streaming:
                 raw, start_col = workbook.stream_sheet_by_name(name), 0
