@@ -2,8 +2,9 @@
 
 A run that fails with an EngineError is failed at once (no retry): the file or the configuration
 is wrong, and running again gives the same answer (``too_large``: the file exceeds a limit set
-to protect the host, e.g. a decompression bomb; see :mod:`ade.worker.engine.zip_limits`). `code` is stable and machine-readable (the
-worker stores it on the run); `message` is one line meant for people.
+to protect the host, e.g. a decompression bomb; see :mod:`ade.worker.engine.zip_limits`).
+`code` is stable and machine-readable (the worker stores it on the run); `message` is one line
+meant for people.
 """
 
 from __future__ import annotations

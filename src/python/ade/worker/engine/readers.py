@@ -504,7 +504,8 @@ def _workbook_sheets(path: Path, wanted: Sequence[str] | None, file_format: str)
             if file_format in ("xlsx", "xlsm"):
                 parts = _worksheet_parts(archive)
         except EngineError:
-            archive.close()
+            if archive is not None:
+                archive.close()
             raise
         except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
             if archive is not None:

@@ -83,7 +83,9 @@ def _too_large(path: Path, member: str, detail: str) -> EngineError:
 
 
 def _cap(file_format: str, member: str, limits: ZipLimits) -> int:
-    return limits.max_part_bytes if is_streamed(file_format, member) else limits.max_whole_part_bytes
+    return (
+        limits.max_part_bytes if is_streamed(file_format, member) else limits.max_whole_part_bytes
+    )
 
 
 def check_directory(path: Path, archive: zipfile.ZipFile, file_format: str) -> None:
@@ -97,9 +99,8 @@ def check_directory(path: Path, archive: zipfile.ZipFile, file_format: str) -> N
                 info.filename,
                 f"unzips to {_size(info.file_size)}, more than the limit of {_size(cap)}",
             )
-        if (
-            info.file_size > limits.ratio_floor_bytes
-            and info.file_size > limits.max_ratio * max(info.compress_size, 1)
+        if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
         ):
             ratio = info.file_size / max(info.compress_size, 1)
             raise _too_large(
@@ -165,9 +166,7 @@ def inflate(
         )
 
 
-def _overflow(
-    path: Path, info: zipfile.ZipInfo, file_format: str, produced: int
-) -> EngineError:
+def _overflow(path: Path, info: zipfile.ZipInfo, file_format: str, produced: int) -> EngineError:
     limits = _limits
     if produced > info.file_size:
         return _too_large(
