@@ -7,8 +7,9 @@ none behind (only log.ndjson, which ends with "run.failed"), and a problem with 
 line on stderr and exit code 1, never a traceback (``ADE_DEBUG=1`` shows one for a bug).
 
 Mount it as a plain command, `app.command("extract")(extract_command)`: a one-command sub-app
-would become a group and need `ade extract extract FILE`. Only Typer is imported at module level (start-up time); the engine,
-pydantic and the spreadsheet libraries load inside the command.
+would become a group and need `ade extract extract FILE`. Only Typer is imported at module
+level (start-up time); the engine, pydantic and the spreadsheet libraries load inside the
+command.
 """
 
 from __future__ import annotations
