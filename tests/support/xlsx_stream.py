@@ -50,11 +50,11 @@ _WORKBOOK_RELS = (
     b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
     b'Target="sharedStrings.xml"/></Relationships>'
 )
-_SHEET_HEAD = (
+SHEET_HEAD = (
     b'<?xml version="1.0" encoding="UTF-8"?>'
     b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
 )
-_SHEET_TAIL = b"</sheetData></worksheet>"
+SHEET_TAIL = b"</sheetData></worksheet>"
 
 
 def _escape(text: str) -> bytes:
@@ -63,7 +63,7 @@ def _escape(text: str) -> bytes:
 
 def sheet_xml(rows: Iterable[list[str]]) -> Iterator[bytes]:
     """A worksheet of inline strings, streamed row by row (in batches of bytes)."""
-    yield _SHEET_HEAD
+    yield SHEET_HEAD
     batch: list[bytes] = []
     for number, row in enumerate(rows, start=1):
         cells = b"".join(
@@ -74,7 +74,7 @@ def sheet_xml(rows: Iterable[list[str]]) -> Iterator[bytes]:
             yield b"".join(batch)
             batch = []
     yield b"".join(batch)
-    yield _SHEET_TAIL
+    yield SHEET_TAIL
 
 
 def padded_sheet_xml(rows: list[list[str]], padding_bytes: int) -> Iterator[bytes]:
@@ -85,7 +85,7 @@ def padded_sheet_xml(rows: list[list[str]], padding_bytes: int) -> Iterator[byte
     while left > 0:
         yield filler[:left]
         left -= len(filler)
-    yield _SHEET_TAIL
+    yield SHEET_TAIL
 
 
 def shared_strings_xml(count: int, text: str = "") -> Iterator[bytes]:
@@ -147,3 +147,25 @@ def lie_about_size(path: Path, member: str, claimed: int) -> None:
             break
         position = data.find(b"PK\x01\x02", position + 4)
     path.write_bytes(bytes(data))
+
+
+def shared_string_references(rows: int, per_row: int, header: list[str]) -> Iterator[bytes]:
+    """A sheet: an inline-string header row, then `rows` rows of `per_row` cells that all
+    point to shared string 0 (a few bytes each, whatever that string's length)."""
+    yield SHEET_HEAD
+    yield b'<row r="1">' + b"".join(
+        b'<c t="inlineStr"><is><t>' + _escape(text) + b"</t></is></c>" for text in header
+    ) + b"</row>"
+    cells = b'<c t="s"><v>0</v></c>' * per_row
+    for number in range(2, rows + 2):
+        yield b'<row r="%d">' % number + cells + b"</row>"
+    yield SHEET_TAIL
+
+
+def long_shared_strings(*texts: str) -> Iterator[bytes]:
+    """A shared-strings part holding `texts` (index 0 first)."""
+    yield b'<?xml version="1.0" encoding="UTF-8"?>'
+    yield b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    for text in texts:
+        yield b"<si><t>" + _escape(text) + b"</t></si>"
+    yield b"</sst>"

@@ -18,8 +18,12 @@ from ade.worker.engine.errors import EngineError
 from ade.worker.engine.pipeline import extract
 from ade.worker.engine.zip_limits import MiB, ZipLimits
 from tests.support.xlsx_stream import (
+    SHEET_HEAD,
+    SHEET_TAIL,
     lie_about_size,
+    long_shared_strings,
     padded_sheet_xml,
+    shared_string_references,
     shared_strings_xml,
     sheet_xml,
     write_xlsx_stream,
@@ -95,3 +99,36 @@ def test_a_workbook_within_the_limits_is_read_whole(tmp_path: Path) -> None:
     workbook = write_xlsx_stream(tmp_path / "ok.xlsx", sheet_xml(rows))
     summary = extract(workbook, default_configuration(), tmp_path / "out")
     assert summary.rows == 3000
+
+
+def test_a_long_shared_string_behind_many_cells_is_refused(tmp_path: Path) -> None:
+    """Every part is small and compresses like a real one would not, but no ratio shows it:
+    2,000 cells pointing to one 100,000-character string are 200 MB of cell text."""
+    bomb = write_xlsx_stream(
+        tmp_path / "echo.xlsx",
+        shared_string_references(200, 10, ["First Name", "Notes"]),
+        long_shared_strings("x" * 100_000),
+    )
+    assert bomb.stat().st_size < 10_000
+    zip_limits.configure(ZipLimits(max_sheet_text_bytes=64 * MiB))
+    error = refusal(bomb, tmp_path / "out")
+    assert "xl/worksheets/sheet1.xml repeats shared strings into more than 64 MiB" in error.message
+
+
+def test_a_long_shared_string_in_few_cells_is_read(tmp_path: Path) -> None:
+    """The cheap bound (cells x longest string) is over the limit; the exact sum is not."""
+    zip_limits.configure(ZipLimits(max_sheet_text_bytes=1 * MiB))
+    rows = [["First Name", "Last Name"]] + [[f"Ann{n}", "Lee"] for n in range(4000)]
+    strings = ["Lee", "First Name", "Last Name", "n" * 50_000]
+    # Last names are shared-string cells; one cell at the end holds the long string.
+    sheet = [SHEET_HEAD, b'<row r="1"><c t="s"><v>1</v></c><c t="s"><v>2</v></c></row>']
+    for number, row in enumerate(rows[1:], start=2):
+        sheet.append(
+            b'<row r="%d"><c t="inlineStr"><is><t>%s</t></is></c><c t="s"><v>0</v></c></row>'
+            % (number, row[0].encode())
+        )
+    sheet.append(b'<row r="4002"><c t="s"><v>3</v></c></row>')
+    sheet.append(SHEET_TAIL)
+    workbook = write_xlsx_stream(tmp_path / "ok.xlsx", sheet, long_shared_strings(*strings))
+    summary = extract(workbook, default_configuration(), tmp_path / "out")
+    assert summary.rows >= 4000

@@ -122,6 +122,11 @@ class WorkerSettings(BaseSettings):
     """Largest unzipped part that is read whole into memory (shared strings, XLSB sheets, ODS
     content): what keeps such a run's memory bounded."""
 
+    zip_max_sheet_text_mib: int = Field(default=256, gt=0)
+    """Most cell text an XLSX sheet read whole may expand to through its shared strings (each
+    cell holds a copy of the string it points to: a long string behind many cells is a bomb
+    that no ZIP ratio shows)."""
+
     @model_validator(mode="after")
     def _check(self) -> WorkerSettings:
         if self.heartbeat_seconds >= self.lease_seconds:
@@ -142,6 +147,7 @@ class WorkerSettings(BaseSettings):
                 max_ratio=self.zip_max_ratio,
                 max_part_bytes=self.zip_max_part_mib * MiB,
                 max_whole_part_bytes=self.zip_max_whole_part_mib * MiB,
+                max_sheet_text_bytes=self.zip_max_sheet_text_mib * MiB,
             ),
         )
 

@@ -292,6 +292,7 @@ _CELL_REF_RE = re.compile(rb"\br=\"([A-Z]+)([0-9]+)\"")
 _VALUE_RE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_END_RE = re.compile(rb"</(?:\w+:)?c>")
 _ERROR_MARKS = (b't="e"', b"t='e'")
+_STRING_MARK = b't="s"'
 _REF_RE = re.compile(r"([A-Z]+)([0-9]+)")
 _STATES = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}
 
@@ -319,6 +320,8 @@ class SheetXml:
     merged: list[MergedRange] = field(default_factory=list)
     # row index -> [(column index, error text such as "#DIV/0!")]
     errors: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    string_cells: int = 0
+    """Cells of type "s" (about: a mark split between two chunks is missed)."""
 
 
 def scan_sheet_xml(archive: zipfile.ZipFile, member: str, path: Path | None = None) -> SheetXml:
@@ -335,7 +338,9 @@ def scan_sheet_xml(archive: zipfile.ZipFile, member: str, path: Path | None = No
     errors: dict[tuple[int, int], str] = {}
     carry = b""
     seen_data = False
+    string_cells = 0
     for chunk in _sheet_chunks(archive, member, path):
+        string_cells += chunk.count(_STRING_MARK)
         buffer = carry + chunk
         keep = max(len(buffer) - 256, 0)  # a tag split across chunks is seen whole next time
         if not seen_data:
@@ -364,7 +369,12 @@ def scan_sheet_xml(archive: zipfile.ZipFile, member: str, path: Path | None = No
     by_row: dict[int, list[tuple[int, str]]] = {}
     for (row, column), text in sorted(errors.items()):
         by_row.setdefault(row, []).append((column, text))
-    return SheetXml(frozenset(hidden), sorted(merged, key=lambda m: (m.min_row, m.min_col)), by_row)
+    return SheetXml(
+        frozenset(hidden),
+        sorted(merged, key=lambda m: (m.min_row, m.min_col)),
+        by_row,
+        string_cells,
+    )
 
 
 def _sheet_chunks(archive: zipfile.ZipFile, member: str, path: Path | None) -> Iterator[bytes]:
@@ -400,17 +410,21 @@ _TAG_ATTRS_RE = re.compile(rb"<(?:\w+:)?(sheet|Relationship)\b([^>]*)>")
 _ATTR_PAIR_RE = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
 
 
-def _worksheet_parts(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    """Sheet name -> its worksheet part, from xl/workbook.xml and its relationships.
+def _worksheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], str | None]:
+    """Sheet name -> its worksheet part, from xl/workbook.xml and its relationships, and the
+    shared-strings part (whatever its name: calamine finds it by its relationship too).
 
     Both parts are small; their `<sheet>` and `<Relationship>` tags are read with a regular
     expression rather than an XML parser, which would expand entities in untrusted input.
     """
     targets: dict[str, str] = {}
+    shared_strings: str | None = None
     for _, attributes in _tags(archive, "xl/_rels/workbook.xml.rels", b"Relationship"):
         target = attributes.get("Target", "")
         member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
         targets[attributes.get("Id", "")] = member
+        if attributes.get("Type", "").endswith("/sharedStrings"):
+            shared_strings = member
     parts: dict[str, zipfile.ZipInfo] = {}
     for _, attributes in _tags(archive, "xl/workbook.xml", b"sheet"):
         # The relationship id is `r:id`, whatever prefix the file binds to that namespace.
@@ -418,7 +432,7 @@ def _worksheet_parts(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
         with contextlib.suppress(KeyError):
             if ref in targets:
                 parts[attributes.get("name", "")] = archive.getinfo(targets[ref])
-    return parts
+    return parts, shared_strings
 
 
 def _tags(
@@ -496,13 +510,16 @@ def _workbook_sheets(path: Path, wanted: Sequence[str] | None, file_format: str)
     kind = WORKBOOK_NAMES.get(file_format, file_format)
     archive: zipfile.ZipFile | None = None
     parts: dict[str, zipfile.ZipInfo] = {}
+    shared_strings: str | None = None
+    longest = 0
     if file_format in ZIP_FORMATS:
         try:
             archive = zipfile.ZipFile(path)
             # Before calamine reads a byte: no part may unzip beyond the limits.
-            zip_limits.check_parts(path, archive, file_format)
+            zip_limits.check_directory(path, archive, file_format)
             if file_format in ("xlsx", "xlsm"):
-                parts = _worksheet_parts(archive)
+                parts, shared_strings = _worksheet_parts(archive)
+            longest = zip_limits.check_parts(path, archive, file_format, shared_strings)
         except EngineError:
             if archive is not None:
                 archive.close()
@@ -519,7 +536,8 @@ def _workbook_sheets(path: Path, wanted: Sequence[str] | None, file_format: str)
         streaming = any(info.file_size > CALAMINE_IN_MEMORY_LIMIT for info in selected)
         workbook = _open_workbook(path, kind, streaming)
         try:
-            yield from _sheets_of(path, workbook, wanted, archive, parts, streaming)
+            strings = (shared_strings, longest) if shared_strings and not streaming else None
+            yield from _sheets_of(path, workbook, wanted, archive, parts, streaming, strings)
         finally:
             workbook.close()
     finally:
@@ -553,6 +571,7 @@ def _sheets_of(
     archive: zipfile.ZipFile | None,
     parts: dict[str, zipfile.ZipInfo],
     streaming: bool,
+    strings: tuple[str, int] | None = None,
 ) -> Iterator[Sheet]:
     # The metadata enums are the binding's own classes (two bindings): compare by member name.
     states = {m.name: _STATES.get(_member(m.visible), "visible") for m in workbook.sheets_metadata}
@@ -574,6 +593,11 @@ def _sheets_of(
             # also counts the part's unzipped bytes (a too_large EngineError is not suppressed).
             with contextlib.suppress(zipfile.BadZipFile, ValueError, OSError, EOFError):
                 xml = scan_sheet_xml(archive, parts[name].filename, path)
+            if strings is not None:  # read whole: its shared-string cells all at once
+                member, longest = strings
+                zip_limits.check_sheet_text(
+                    path, archive, parts[name].filename, member, xml.string_cells, longest
+                )
         try:
             if streaming:
                 raw, start_col = workbook.stream_sheet_by_name(name), 0

@@ -19,16 +19,22 @@ before calamine opens the file; streamed worksheets are counted by the scan of t
 the reader makes anyway (:func:`ade.worker.engine.readers.scan_sheet_xml`), so that costs
 nothing extra.
 
+ZIP ratios do not show every bomb: an XLSX cell of type "s" holds a copy of the shared string it
+points to, so a long string behind many short references multiplies in memory. A sheet read
+whole may hold at most ``max_sheet_text_bytes`` of such text (:func:`check_sheet_text`).
+
 Such a run fails with the code ``too_large``. The limits are the process's (:func:`configure`):
 the worker sets them from its settings in each engine child; ``ade extract`` uses the defaults.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +53,7 @@ class ZipLimits:
     max_part_bytes: int = 4096 * MiB
     max_whole_part_bytes: int = 160 * MiB
     ratio_floor_bytes: int = 1 * MiB
+    max_sheet_text_bytes: int = 256 * MiB
 
 
 _limits = ZipLimits()
@@ -111,13 +118,91 @@ def check_directory(path: Path, archive: zipfile.ZipFile, file_format: str) -> N
             )
 
 
-def check_parts(path: Path, archive: zipfile.ZipFile, file_format: str) -> None:
-    """Check the directory, then inflate and count every part read whole (see module doc)."""
+def check_parts(
+    path: Path, archive: zipfile.ZipFile, file_format: str, shared_strings: str | None = None
+) -> int:
+    """Check the directory, then inflate and count every part read whole (see module doc).
+
+    Returns the length of the longest item of the `shared_strings` part (in bytes of XML,
+    tags included: an upper bound), 0 without one: what a sheet's cells can multiply.
+    """
     check_directory(path, archive, file_format)
+    longest = 0
     for info in archive.infolist():
         if not is_streamed(file_format, info.filename) and not info.is_dir():
-            for _ in inflate(path, archive, info, file_format):
-                pass
+            chunks = inflate(path, archive, info, file_format)
+            if info.filename == shared_strings:
+                longest = _longest_item(chunks)
+            else:
+                for _ in chunks:
+                    pass
+    return longest
+
+
+_ITEM = b"<si"
+_STRING_CELL = re.compile(rb'<c\b[^>]*?\bt="s"[^>]*>\s*<v>([0-9]+)</v>')
+_CELL_END = b"</c>"
+
+
+def _longest_item(chunks: Iterable[bytes]) -> int:
+    """The longest stretch between two `<si` marks, at C speed (split, map, max)."""
+    longest = current = 0
+    for chunk in chunks:
+        parts = chunk.split(_ITEM)
+        if len(parts) == 1:
+            current += len(chunk)
+            continue
+        middle = max(map(len, parts[1:-1]), default=0)
+        longest = max(longest, current + len(parts[0]), middle)
+        current = len(parts[-1])
+    return max(longest, current)
+
+
+def check_sheet_text(
+    path: Path,
+    archive: zipfile.ZipFile,
+    sheet: str,
+    shared_strings: str,
+    string_cells: int,
+    longest: int,
+) -> None:
+    """Refuse a sheet read whole whose cells would hold more text than the limit allows.
+
+    Each cell of type "s" holds a copy of the shared string it points to, so a kilobyte string
+    behind a sheet of short references is a bomb that no ZIP ratio shows (a few kB of file,
+    gigabytes in memory). ``string_cells * longest`` bounds the text cheaply; only when that
+    bound is over the limit are the references summed exactly (a rare, slower path)."""
+    budget = _limits.max_sheet_text_bytes
+    if string_cells * longest <= budget:
+        return
+    lengths = array("Q")
+    current = 0
+    for chunk in inflate(path, archive, archive.getinfo(shared_strings), "xlsx"):
+        parts = chunk.split(_ITEM)
+        if len(parts) > 1:
+            lengths.append(current + len(parts[0]))
+            lengths.extend(map(len, parts[1:-1]))
+            current = len(parts[-1])
+        else:
+            current += len(chunk)
+    lengths.append(current)
+    del lengths[0]  # what precedes the first item
+    total = 0
+    carry = b""
+    for chunk in inflate(path, archive, archive.getinfo(sheet), "xlsx"):
+        buffer = carry + chunk
+        end = buffer.rfind(_CELL_END) + len(_CELL_END)
+        carry = buffer[end:] if end >= len(_CELL_END) else buffer
+        carry = carry if len(carry) < _CHUNK else carry[-4096:]  # no cell is that long
+        indexes = [int(i) for i in _STRING_CELL.findall(buffer, 0, max(end, 0))]
+        total += sum(lengths[i] for i in indexes if i < len(lengths))
+        if total > budget:
+            raise _too_large(
+                path,
+                sheet,
+                f"repeats shared strings into more than {_size(budget)} of cell text "
+                "(a few long strings referenced by many cells)",
+            )
 
 
 def inflate(
