@@ -108,9 +108,10 @@ def write_xlsx_stream(
     shared_strings: Iterable[bytes] | None = None,
     *,
     zip64: bool = True,
+    level: int = 9,
 ) -> Path:
     """An XLSX with one sheet "People", its parts deflated from the given byte streams."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _ROOT_RELS)
         archive.writestr("xl/workbook.xml", _WORKBOOK)

@@ -107,4 +107,4 @@ def test_the_limits_come_from_the_worker_settings() -> None:
     assert (limits.memory_bytes, limits.timeout_seconds) == (700 * MiB, 60)
     assert (limits.zip.max_ratio, limits.zip.max_part_bytes) == (50, 10 * MiB)
     defaults = load_settings().engine_limits
-    assert (defaults.memory_bytes, defaults.timeout_seconds) == (1024 * MiB, 1800)
+    assert (defaults.memory_bytes, defaults.timeout_seconds) == (448 * MiB, 1800)
