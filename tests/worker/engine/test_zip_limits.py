@@ -132,3 +132,17 @@ def test_a_long_shared_string_in_few_cells_is_read(tmp_path: Path) -> None:
     workbook = write_xlsx_stream(tmp_path / "ok.xlsx", sheet, long_shared_strings(*strings))
     summary = extract(workbook, default_configuration(), tmp_path / "out")
     assert summary.rows >= 4000
+
+
+def test_a_damaged_deflate_stream_is_an_unreadable_file_not_a_crash(tmp_path: Path) -> None:
+    rows = [ROWS[0]] + [[f"Ann{n}", f"Lee{n}", f"a{n}@example.org"] for n in range(3000)]
+    workbook = write_xlsx_stream(tmp_path / "damaged.xlsx", sheet_xml(rows), zip64=False)
+    with zipfile.ZipFile(workbook) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    data = bytearray(workbook.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + 200
+    data[start : start + 64] = bytes(range(64))
+    workbook.write_bytes(bytes(data))
+    with pytest.raises(EngineError) as caught:
+        extract(workbook, default_configuration(), tmp_path / "out")
+    assert caught.value.code == "unreadable_file"

@@ -65,8 +65,8 @@ log = logging.getLogger("ade.worker.child")
 KILL_WAIT_SECONDS = 5.0
 TOO_LARGE = "too_large"
 # How a process dies when an allocation fails under the memory ceiling where Python cannot
-# raise MemoryError (Rust code such as calamine aborts; glibc may be killed by the signal).
-_OUT_OF_MEMORY_SIGNALS = frozenset({-signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS})
+# raise MemoryError: Rust code (calamine, the workbook writer) aborts.
+_OUT_OF_MEMORY_EXIT = -signal.SIGABRT
 
 
 def _watch_parent(parent_pid: int) -> None:
@@ -279,7 +279,7 @@ class EngineProcess:
         of this file); anything else (killed from outside) is worth another attempt."""
         process.join(KILL_WAIT_SECONDS)
         code = process.exitcode
-        if self.limits.memory_bytes and code in _OUT_OF_MEMORY_SIGNALS:
+        if self.limits.memory_bytes and code == _OUT_OF_MEMORY_EXIT:
             _, message, transient = _over_memory(self.limits)
             name = signal.Signals(-code).name
             return RunFailed(

@@ -238,7 +238,10 @@ def inflate(
                 raise zipfile.BadZipFile(f"{info.filename} is truncated")
             left -= len(raw)
             while raw and not inflater.eof:
-                chunk = inflater.decompress(raw, _CHUNK)
+                try:
+                    chunk = inflater.decompress(raw, _CHUNK)
+                except zlib.error as exc:
+                    raise zipfile.BadZipFile(f"{info.filename} is damaged ({exc})") from None
                 raw = inflater.unconsumed_tail
                 produced += len(chunk)
                 if produced > cap:
