@@ -18,9 +18,12 @@ from ade.db.configuration_spec import default_configuration
 from ade.worker.child import EngineJob, EngineProcess
 from ade.worker.engine.zip_limits import MiB, ZipLimits
 from ade.worker.errors import RunFailed
+from ade.worker.service import Worker
 from ade.worker.settings import EngineLimits, load_settings
+from tests.support.worker_settings import worker_overrides
 from tests.support.xlsx_stream import shared_strings_xml, sheet_xml, write_xlsx_stream
 from tests.worker.run_queue.limit_engines import MISBEHAVING_ENGINE
+from tests.worker.run_queue.queue_support import TINY_CSV, Seed, local_store, migrate
 
 SPEC = default_configuration().model_dump(mode="json")
 CEILING = EngineLimits(memory_bytes=384 * MiB)
@@ -108,3 +111,24 @@ def test_the_limits_come_from_the_worker_settings() -> None:
     assert (limits.zip.max_ratio, limits.zip.max_part_bytes) == (50, 10 * MiB)
     defaults = load_settings().engine_limits
     assert (defaults.memory_bytes, defaults.timeout_seconds) == (448 * MiB, 1800)
+
+
+def test_the_worker_fails_a_run_over_the_ceiling_once_and_goes_on_with_the_next(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Through the whole worker: the run is failed at its first attempt (no retry storm), with
+    the reason stored on it, and the run queued after it on the same slot succeeds."""
+    migrate(sqlite_url)
+    seed = Seed.create(sqlite_url, local_store(tmp_path / "storage"))
+    [hungry] = seed.enqueue(seed.document(TINY_CSV, "hungry.csv"), max_attempts=3)
+    [after] = seed.enqueue(seed.document(TINY_CSV, "after.csv"))
+    settings = worker_overrides(
+        engine=MISBEHAVING_ENGINE, engine_memory_mib=384, scratch_dir=str(tmp_path / "scratch")
+    )
+    worker = Worker(sqlite_url, settings=load_settings(**settings), store=seed.store, drain=True)
+    assert worker.run_forever() == 0
+    assert worker.outcomes == {"failed": 1, "succeeded": 1}
+    failed = seed.run(hungry)
+    assert (failed.status, failed.error_code, failed.attempt_count) == ("failed", "too_large", 1)
+    assert "limit of 384 MiB" in failed.error_message
+    assert seed.run(after).status == "succeeded"
