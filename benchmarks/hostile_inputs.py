@@ -32,6 +32,7 @@ from tests.support.xlsx_stream import (
     shared_string_references,
     shared_strings_xml,
     sheet_xml,
+    write_ods_repeated,
     write_xlsx_stream,
 )
 
@@ -98,6 +99,11 @@ def ods_bomb(folder: Path) -> Path:
                 part.write(filler)
             part.write(b"</office:document-content>")
     return path
+
+
+def ods_repeats(folder: Path) -> Path:
+    """An 800-byte ODS whose repeat attributes ask for 20 million cells."""
+    return write_ods_repeated(folder / "repeated.ods", rows=20_000, columns=1000)
 
 
 def big_workbook(folder: Path) -> Path:
@@ -215,6 +221,7 @@ CASES: list[tuple[str, Callable[[Path], Path], Callable[[Path, Path], Outcome]]]
     ("long string x 3,000 cells (3 GB)", echo_bomb, run_cli),
     ("lying ZIP directory (200 MiB)", lying_bomb, run_cli),
     ("ODS content bomb (300 MiB)", ods_bomb, run_cli),
+    ("ODS repeated cells (20 million)", ods_repeats, run_cli),
     ("XLSX 300,000 rows (streamed)", big_workbook, run_cli),
     ("CSV 1,100,000 rows", million_rows, run_cli),
     ("CSV 20,000 columns", wide, run_cli),

@@ -170,3 +170,35 @@ def long_shared_strings(*texts: str) -> Iterator[bytes]:
     for text in texts:
         yield b"<si><t>" + _escape(text) + b"</t></si>"
     yield b"</sst>"
+
+
+def write_ods_repeated(path: Path, rows: int, columns: int) -> Path:
+    """An ODS whose header row is followed by one row of "Ann" cells, `columns` of them and
+    repeated `rows` times: a few hundred bytes that calamine expands to rows x columns."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="People"><table:table-row>'
+        '<table:table-cell office:value-type="string"><text:p>First Name</text:p>'
+        '</table:table-cell><table:table-cell office:value-type="string"><text:p>Last Name'
+        "</text:p></table:table-cell></table:table-row>"
+        f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell '
+        f'office:value-type="string" table:number-columns-repeated="{columns}"><text:p>Ann'
+        "</text:p></table:table-cell></table:table-row>"
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED
+        )
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest xmlns:manifest='
+            '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry '
+            'manifest:full-path="/" manifest:media-type='
+            '"application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>',
+        )
+        archive.writestr("content.xml", content)
+    return path

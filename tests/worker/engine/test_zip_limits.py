@@ -26,6 +26,7 @@ from tests.support.xlsx_stream import (
     shared_string_references,
     shared_strings_xml,
     sheet_xml,
+    write_ods_repeated,
     write_xlsx_stream,
 )
 
@@ -146,3 +147,17 @@ def test_a_damaged_deflate_stream_is_an_unreadable_file_not_a_crash(tmp_path: Pa
     with pytest.raises(EngineError) as caught:
         extract(workbook, default_configuration(), tmp_path / "out")
     assert caught.value.code == "unreadable_file"
+
+
+def test_an_ods_whose_repeated_cells_expand_beyond_the_limit_is_refused(tmp_path: Path) -> None:
+    """Repeat attributes are a bomb of their own: 20 million cells from under a kilobyte."""
+    bomb = write_ods_repeated(tmp_path / "repeated.ods", rows=20_000, columns=1000)
+    assert bomb.stat().st_size < 1000
+    error = refusal(bomb, tmp_path / "out")
+    assert "content.xml repeats its cells into more than 4,194,304 cells" in error.message
+
+
+def test_an_ods_with_modest_repeats_is_read(tmp_path: Path) -> None:
+    workbook = write_ods_repeated(tmp_path / "repeated.ods", rows=500, columns=2)
+    summary = extract(workbook, default_configuration(), tmp_path / "out")
+    assert summary.rows == 500

@@ -520,6 +520,8 @@ def _workbook_sheets(path: Path, wanted: Sequence[str] | None, file_format: str)
             if file_format in ("xlsx", "xlsm"):
                 parts, shared_strings = _worksheet_parts(archive)
             longest = zip_limits.check_parts(path, archive, file_format, shared_strings)
+            if file_format == "ods":
+                zip_limits.check_ods_cells(path, archive)
         except EngineError:
             if archive is not None:
                 archive.close()

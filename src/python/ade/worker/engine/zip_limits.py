@@ -21,7 +21,8 @@ nothing extra.
 
 ZIP ratios do not show every bomb: an XLSX cell of type "s" holds a copy of the shared string it
 points to, so a long string behind many short references multiplies in memory. A sheet read
-whole may hold at most ``max_sheet_text_bytes`` of such text (:func:`check_sheet_text`).
+whole may hold at most ``max_sheet_text_bytes`` of such text (:func:`check_sheet_text`). ODS
+has its own: repeat attributes that calamine expands (:func:`check_ods_cells`).
 
 Such a run fails with the code ``too_large``. The limits are the process's (:func:`configure`):
 the worker sets them from its settings in each engine child; ``ade extract`` uses the defaults.
@@ -137,6 +138,52 @@ def check_parts(
                 for _ in chunks:
                     pass
     return longest
+
+
+_ODS_CONTENT = "content.xml"
+# An ODS row or cell start tag; a cell with an office:value-type holds a value (empty cells,
+# which LibreOffice repeats to the sheet's edge, are not stored by calamine).
+_ODS_TAG = re.compile(rb"<table:(table-row|table-cell|covered-table-cell)\b([^>]*)>")
+_ROWS_REPEATED = re.compile(rb'number-rows-repeated="([0-9]+)"')
+_COLUMNS_REPEATED = re.compile(rb'number-columns-repeated="([0-9]+)"')
+# What calamine holds per cell of an ODS sheet, roughly (its value and the slot).
+ODS_CELL_BYTES = 64
+
+
+def check_ods_cells(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse an ODS whose repeat attributes expand into more cells than memory allows.
+
+    OpenDocument writes a run of equal rows or cells once, with `number-rows-repeated` or
+    `number-columns-repeated`, and calamine expands them: a sub-kilobyte content.xml can ask
+    for a hundred million cells, a bomb no ZIP ratio shows. The expanded count of cells that
+    hold a value is summed from the start tags (one pass; ODS content is read whole anyway)."""
+    if _ODS_CONTENT not in archive.NameToInfo:
+        return
+    budget = _limits.max_sheet_text_bytes // ODS_CELL_BYTES
+    total = 0
+    row_repeat = 1
+    carry = b""
+    for chunk in inflate(path, archive, archive.getinfo(_ODS_CONTENT), "ods"):
+        buffer = carry + chunk
+        end = buffer.rfind(b"<")
+        end = end if end > 0 else len(buffer)
+        for match in _ODS_TAG.finditer(buffer, 0, end):
+            kind, attributes = match.groups()
+            if kind == b"table-row":
+                repeated = _ROWS_REPEATED.search(attributes)
+                row_repeat = int(repeated.group(1)) if repeated else 1
+            elif b"value-type" in attributes:
+                repeated = _COLUMNS_REPEATED.search(attributes)
+                total += row_repeat * (int(repeated.group(1)) if repeated else 1)
+        carry = buffer[end:]
+        carry = carry if len(carry) < _CHUNK else carry[-4096:]
+        if total > budget:
+            raise _too_large(
+                path,
+                _ODS_CONTENT,
+                f"repeats its cells into more than {budget:,} cells holding a value "
+                f"(about {_size(budget * ODS_CELL_BYTES)} in memory)",
+            )
 
 
 _ITEM = b"<si"
