@@ -27,6 +27,14 @@ from hypothesis import settings
 # failed on an input no earlier run had drawn). Searching for new failures is a separate, longer
 # job: `HYPOTHESIS_PROFILE=fuzz pants test ::` draws fresh random inputs, 50x as many.
 settings.register_profile("ade", deadline=None, derandomize=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests that run the engine on a file of Excel's size (15 s or more): they run by
+    # default; `-m "not slow"` leaves them out of a quick local loop.
+    config.addinivalue_line("markers", "slow: a test that takes a quarter of a minute or more")
+
+
 settings.register_profile("fuzz", deadline=None, max_examples=5_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ade"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from typer.testing import CliRunner
@@ -157,3 +158,35 @@ def test_module_imports_no_heavy_libraries() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_an_unexpected_error_is_one_line_exit_1_and_leaves_no_outputs(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from ade.worker.engine import workbook
+
+    def broken_save(self: Any, path: Path, wait: Any = None) -> None:
+        raise ValueError("Row or column exceeds Excel's allowed limits")
+
+    # The raw error of an Excel limit before ADE knew them, raised once the tables are written.
+    monkeypatch.setattr(workbook.LocalBook, "save", broken_save)
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    out = tmp_path / "out"
+    code, stdout, stderr = invoke(str(source), "-o", str(out))
+    assert code == 1 and stdout == ""
+    assert stderr.startswith("error: internal_error: ValueError: Row or column exceeds")
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    # Nothing the run wrote is left, only the log that says why it failed.
+    assert sorted(p.name for p in out.iterdir()) == ["log.ndjson"]
+    assert '"run.failed"' in (out / "log.ndjson").read_text("utf-8").splitlines()[-1]
+
+
+def test_a_decompression_bomb_is_one_line_too_large(tmp_path: Path) -> None:
+    from tests.support.xlsx_stream import padded_sheet_xml, write_xlsx_stream
+
+    bomb = write_xlsx_stream(
+        tmp_path / "bomb.xlsx", padded_sheet_xml([["First Name"], ["Ann"]], 32 * 2**20)
+    )
+    code, _, stderr = invoke(str(bomb), "-o", str(tmp_path / "out"))
+    assert code == 1 and stderr.startswith("error: too_large: bomb.xlsx is refused")
+    assert stderr.count("\n") == 1

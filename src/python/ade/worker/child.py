@@ -19,6 +19,12 @@ A reply can only belong to its own run. Two rules, in the manner of Celery's pre
   a database outage, an exception in a callback) kills the child, and the next job starts a
   fresh one with a fresh pipe, so no late message of an abandoned run can be read at all.
 
+Limits (:class:`~ade.worker.settings.EngineLimits`): the child holds itself to a memory
+ceiling (``RLIMIT_DATA``) and the engine to the ZIP limits of
+:mod:`ade.worker.engine.zip_limits`; the parent kills a child whose run outlasts the wall-clock
+limit. Either way the run fails with ``too_large`` (deterministic: the same file would again),
+the child is replaced, and the slot goes on with its next run.
+
 Protocol on the pipe (parent -> child): ``("run", token, input, spec, output_dir)`` or
 ``("stop",)``. Child -> parent: ``("event", token, dict)`` while running, then exactly one of
 ``("done", token, summary, engine_seconds)``, ``("engine_error", token, code, message)`` or
@@ -32,6 +38,7 @@ import importlib
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import threading
 import time
@@ -51,10 +58,15 @@ from ade.worker.errors import (
     engine_failure,
     one_line,
 )
+from ade.worker.settings import EngineLimits
 
 log = logging.getLogger("ade.worker.child")
 
 KILL_WAIT_SECONDS = 5.0
+TOO_LARGE = "too_large"
+# How a process dies when an allocation fails under the memory ceiling where Python cannot
+# raise MemoryError: Rust code (calamine, the workbook writer) aborts.
+_OUT_OF_MEMORY_EXIT = -signal.SIGABRT
 
 
 def _watch_parent(parent_pid: int) -> None:
@@ -84,11 +96,40 @@ def _unexpected(error: BaseException) -> tuple[str, str, bool]:
     return "internal_error", message, False
 
 
-def child_main(connection: Connection, engine_ref: str, parent_pid: int) -> None:
+def _apply_limits(limits: EngineLimits) -> None:
+    """Hold this process (and the workbook writer it starts, which inherits the limit) to the
+    memory ceiling, and the engine to the ZIP limits. RLIMIT_DATA rather than RLIMIT_AS: it
+    counts what the process can actually fill (heap, private mappings), not the address space
+    that thread stacks and allocator arenas merely reserve."""
+    from ade.worker.engine import zip_limits
+
+    zip_limits.configure(limits.zip)
+    if limits.memory_bytes:
+        resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_bytes, limits.memory_bytes))
+
+
+def _over_memory(limits: EngineLimits) -> tuple[str, str, bool]:
+    """The failure of a run that reached the memory ceiling: the same file would again."""
+    return (
+        TOO_LARGE,
+        f"the run needed more memory than the engine's limit of {limits.memory_bytes >> 20} MiB "
+        "(ADE_WORKER_ENGINE_MEMORY_MIB); split the file, or save it as CSV",
+        False,
+    )
+
+
+def child_main(
+    connection: Connection,
+    engine_ref: str,
+    parent_pid: int,
+    limits: EngineLimits | None = None,
+) -> None:
     """Entry point of the child process (module-level so ``spawn`` can import it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    limits = limits or EngineLimits()
+    _apply_limits(limits)
     from ade.db.configuration_spec import ConfigurationSpec
 
     engine = _resolve(engine_ref)
@@ -114,6 +155,8 @@ def child_main(connection: Connection, engine_ref: str, parent_pid: int) -> None
         except BaseException as error:
             if isinstance(error, EngineError):
                 reply = ("engine_error", token, error.code, error.message)
+            elif isinstance(error, MemoryError) and limits.memory_bytes:
+                reply = ("error", token, *_over_memory(limits))
             else:
                 reply = ("error", token, *_unexpected(error))
         try:
@@ -141,8 +184,10 @@ class EngineResult:
 class EngineProcess:
     """One slot's engine child, started on first use and replaced after a kill or crash."""
 
-    def __init__(self, engine_ref: str) -> None:
+    def __init__(self, engine_ref: str, limits: EngineLimits | None = None) -> None:
         self._engine_ref = engine_ref
+        self.limits = limits or EngineLimits()
+        """Read when a child starts (memory, ZIP) and when a job starts (wall clock)."""
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
         self.discarded = 0
@@ -156,7 +201,7 @@ class EngineProcess:
         parent_end, child_end = context.Pipe()
         process = context.Process(
             target=child_main,
-            args=(child_end, self._engine_ref, os.getpid()),
+            args=(child_end, self._engine_ref, os.getpid(), self.limits),
             name="ade-engine",
             daemon=True,
         )
@@ -184,6 +229,8 @@ class EngineProcess:
         connection, process = self._connection, self._process
         token = f"{job.label}:{uuid.uuid4().hex[:12]}"
         idle = False
+        timeout = self.limits.timeout_seconds
+        deadline = time.monotonic() + timeout if timeout else None
         try:
             try:
                 connection.send(("run", token, job.input_path, job.spec, job.output_dir))
@@ -194,16 +241,16 @@ class EngineProcess:
                 reason = interrupted()
                 if reason is not None:
                     raise RunInterrupted(reason)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise RunFailed(self._timed_out())
                 try:
                     ready = connection.poll(poll_seconds)
                     message = connection.recv() if ready else None
                 except (EOFError, OSError):
                     message, ready = None, True
-                if ready and message is None:
-                    raise EngineCrashed(self._died(process))
+                if message is None and (ready or not process.is_alive()):
+                    raise self._died(process)
                 if message is None:
-                    if not process.is_alive():
-                        raise EngineCrashed(self._died(process))
                     continue
                 if message[1] != token:
                     # Cannot happen while the rules above hold; if it ever does, the message
@@ -220,14 +267,35 @@ class EngineProcess:
                     return EngineResult(summary=message[2], engine_seconds=float(message[3]))
                 if kind == "engine_error":
                     raise RunFailed(engine_failure(str(message[2]), str(message[3])))
+                # A child that ran out of memory is replaced: its heap may be fragmented.
+                idle = message[2] != TOO_LARGE
                 raise RunFailed(Failure(str(message[2]), str(message[3]), bool(message[4])))
         finally:
             if not idle:
                 self.kill()
 
-    def _died(self, process: BaseProcess) -> str:
+    def _died(self, process: BaseProcess) -> EngineCrashed | RunFailed:
+        """Why the child is gone: under a memory ceiling, an abort is the ceiling (a failure
+        of this file); anything else (killed from outside) is worth another attempt."""
         process.join(KILL_WAIT_SECONDS)
-        return f"the engine process died (exit code {process.exitcode})"
+        code = process.exitcode
+        if self.limits.memory_bytes and code == _OUT_OF_MEMORY_EXIT:
+            _, message, transient = _over_memory(self.limits)
+            name = signal.Signals(-code).name
+            return RunFailed(
+                Failure(TOO_LARGE, f"the engine process stopped ({name}): {message}", transient)
+            )
+        return EngineCrashed(f"the engine process died (exit code {code})")
+
+    def _timed_out(self) -> Failure:
+        seconds = self.limits.timeout_seconds
+        return Failure(
+            TOO_LARGE,
+            f"the extraction took longer than the engine's limit of {seconds:g} s "
+            "(ADE_WORKER_ENGINE_TIMEOUT_SECONDS) and was stopped; split the file, or raise the "
+            "limit",
+            False,
+        )
 
     def kill(self) -> None:
         """Kill the child (if any) and wait for it, so it is never left running."""

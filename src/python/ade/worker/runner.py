@@ -58,7 +58,7 @@ class RunExecutor:
         self._health = health
         self._scratch = scratch
         self._recorder = OutcomeRecorder(db, settings, worker_id, health, abandon)
-        self.engine = EngineProcess(settings.engine)
+        self.engine = EngineProcess(settings.engine, settings.engine_limits)
 
     def close(self) -> None:
         self.engine.close()

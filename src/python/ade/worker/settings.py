@@ -6,13 +6,27 @@ explicitly (short leases, tiny backoff) instead of patching the environment.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ade.worker.engine.zip_limits import MiB, ZipLimits
+
 DEFAULT_ENGINE = "ade.worker.engine.pipeline:extract"
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """Limits of one engine child, so that one file cannot take the worker's host down:
+    ``memory_bytes`` (0: none) and ``timeout_seconds`` per run (0: none), and the ZIP limits
+    of :mod:`ade.worker.engine.zip_limits`. Picklable: it is handed to the spawned child."""
+
+    memory_bytes: int = 0
+    timeout_seconds: float = 0.0
+    zip: ZipLimits = field(default_factory=ZipLimits)
 
 
 class WorkerSettingsError(ValueError):
@@ -85,6 +99,36 @@ class WorkerSettings(BaseSettings):
     engine: str = DEFAULT_ENGINE
     """``module:function`` run in the engine child; replaceable for tests and experiments."""
 
+    engine_memory_mib: int = Field(default=448, ge=0)
+    """Memory ceiling of each engine child (and of its workbook writer), as the data segment
+    the kernel lets it map (``RLIMIT_DATA``: heap and private mappings, what it can fill; the
+    ~40 MiB of library code it maps come on top, so the default keeps an engine under 512 MiB
+    resident). A run that needs more fails with ``too_large`` and the child is replaced; the
+    worker and its other runs go on. Inputs within the ZIP limits below stay well under it
+    (the heaviest measured, 20,000 columns, peaks at ~315 MiB), so this is the backstop for
+    what those limits do not foresee. 0: no ceiling."""
+
+    engine_timeout_seconds: float = Field(default=1800.0, ge=0)
+    """Wall-clock limit of one run's extraction: past it the engine child is killed and the run
+    fails with ``too_large``. ~30 minutes is several times what the largest accepted upload
+    takes (1 GiB of CSV runs in a few minutes). 0: no limit."""
+
+    zip_max_ratio: float = Field(default=100.0, gt=1)
+    """A workbook part (XLSX/XLSB/ODS are ZIP archives) larger than 1 MiB unzipped may unzip to
+    at most this many times its zipped size; real workbooks compress 5-20x, bombs ~1,000x."""
+
+    zip_max_part_mib: int = Field(default=4096, gt=0)
+    """Largest unzipped XLSX worksheet (streamed row by row: costs time, not memory)."""
+
+    zip_max_whole_part_mib: int = Field(default=160, gt=0)
+    """Largest unzipped part that is read whole into memory (shared strings, XLSB sheets, ODS
+    content): what keeps such a run's memory bounded."""
+
+    zip_max_sheet_text_mib: int = Field(default=256, gt=0)
+    """Most cell text an XLSX sheet read whole may expand to through its shared strings (each
+    cell holds a copy of the string it points to: a long string behind many cells is a bomb
+    that no ZIP ratio shows)."""
+
     @model_validator(mode="after")
     def _check(self) -> WorkerSettings:
         if self.heartbeat_seconds >= self.lease_seconds:
@@ -94,6 +138,20 @@ class WorkerSettings(BaseSettings):
         if ":" not in self.engine:
             raise ValueError("ADE_WORKER_ENGINE must look like 'package.module:function'")
         return self
+
+    @property
+    def engine_limits(self) -> EngineLimits:
+        """What the engine child is held to (see :mod:`ade.worker.child`)."""
+        return EngineLimits(
+            memory_bytes=self.engine_memory_mib * MiB,
+            timeout_seconds=self.engine_timeout_seconds,
+            zip=ZipLimits(
+                max_ratio=self.zip_max_ratio,
+                max_part_bytes=self.zip_max_part_mib * MiB,
+                max_whole_part_bytes=self.zip_max_whole_part_mib * MiB,
+                max_sheet_text_bytes=self.zip_max_sheet_text_mib * MiB,
+            ),
+        )
 
     @property
     def scratch_root(self) -> Path:

@@ -1,14 +1,22 @@
 """`ade extract FILE --output DIR`: try a configuration on a local file, no database or storage.
 
 It writes exactly what a worker run stores (normalized.xlsx, tables/<n>.csv, issues.csv,
-summary.json, log.ndjson) and prints a short report. Mount it as a plain command,
-`app.command("extract")(extract_command)`: a one-command sub-app would become a group and need
-`ade extract extract FILE`. Only Typer is imported at module level (start-up time); the engine,
-pydantic and the spreadsheet libraries load inside the command.
+summary.json, log.ndjson) and prints a short report. The outputs are written to a temporary
+folder and moved into DIR only when the run succeeded, so a failed or interrupted run leaves
+none behind (only log.ndjson, which ends with "run.failed"), and a problem with the input is one
+line on stderr and exit code 1, never a traceback (``ADE_DEBUG=1`` shows one for a bug).
+
+Mount it as a plain command, `app.command("extract")(extract_command)`: a one-command sub-app
+would become a group and need `ade extract extract FILE`. Only Typer is imported at module
+level (start-up time); the engine, pydantic and the spreadsheet libraries load inside the
+command.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +28,9 @@ if TYPE_CHECKING:
 
 # The engine's output names come from ade.worker.engine.output; this one is the CLI's own.
 _LOG_NAME = "log.ndjson"
+# The run writes here (inside DIR, so moving its outputs into place is a rename) and the folder
+# is removed whatever happens.
+_STAGING_PREFIX = ".ade-extract-"
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -62,6 +73,8 @@ def _clear_previous(output: Path) -> None:
         for old in tables.glob("*.csv"):
             if old.stem.isdigit():
                 old.unlink()
+    for staging in output.glob(f"{_STAGING_PREFIX}*"):  # left by a killed run
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _report(summary: Summary, output: Path) -> list[str]:
@@ -126,12 +139,62 @@ def extract_command(
     try:
         output.mkdir(parents=True, exist_ok=True)
         _clear_previous(output)
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=output))
     except OSError as exc:
         raise _fail(f"cannot use output directory {output}: {exc.strerror}") from None
-    with NdjsonLog(output / _LOG_NAME) as log:
-        try:
-            summary = extract(file, spec, output, on_event=log, sheets=sheet or None)
-        except EngineError as exc:
-            raise _fail(f"{exc.code}: {exc.message}") from None
+    try:
+        with NdjsonLog(output / _LOG_NAME) as log:
+            try:
+                summary = extract(file, spec, staging, on_event=log, sheets=sheet or None)
+            except BaseException as exc:
+                if not isinstance(exc, EngineError):  # the engine logs its own failures
+                    log({"event": "run.failed", **_problem(exc)})
+                raise
+        _publish(staging, output)
+    except EngineError as exc:
+        raise _fail(f"{exc.code}: {exc.message}") from None
+    except (KeyboardInterrupt, SystemExit):
+        raise _fail("interrupted; no outputs written", 130) from None
+    except BaseException as exc:
+        if os.environ.get("ADE_DEBUG"):
+            raise
+        problem = _problem(exc)
+        raise _fail(f"{problem['code']}: {problem['message']}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     for line in _report(summary, output):
         typer.echo(line)
+
+
+def _problem(error: BaseException) -> dict[str, str]:
+    """Code and one-line message of what stopped a run (the same codes as a worker run's)."""
+    from ade.worker.engine.errors import EngineError
+
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, EngineError):
+        return {"code": error.code, "message": error.message}
+    if isinstance(error, MemoryError):
+        return {"code": "too_large", "message": "the run ran out of memory"}
+    if isinstance(error, OSError):
+        return {"code": "io_error", "message": f"{type(error).__name__}: {text}"}
+    if isinstance(error, KeyboardInterrupt | SystemExit):
+        return {"code": "interrupted", "message": "interrupted"}
+    return {
+        "code": "internal_error",
+        "message": f"{type(error).__name__}: {text} (a bug in ADE; ADE_DEBUG=1 shows where)",
+    }
+
+
+def _publish(staging: Path, output: Path) -> None:
+    """Move a finished run's outputs from `staging` into `output`, summary.json last: a run
+    that fails, or is interrupted, before this leaves none of them behind."""
+    from ade.worker.engine.output import SUMMARY_NAME, TABLES_DIR
+
+    tables = output / TABLES_DIR
+    tables.mkdir(exist_ok=True)
+    for table in sorted((staging / TABLES_DIR).glob("*.csv")):
+        os.replace(table, tables / table.name)
+    for item in sorted(staging.iterdir()):
+        if item.is_file() and item.name != SUMMARY_NAME:
+            os.replace(item, output / item.name)
+    os.replace(staging / SUMMARY_NAME, output / SUMMARY_NAME)

@@ -1,8 +1,10 @@
 """The one exception the engine raises for a failure that retrying cannot fix.
 
 A run that fails with an EngineError is failed at once (no retry): the file or the configuration
-is wrong, and running again gives the same answer. `code` is stable and machine-readable (the
-worker stores it on the run); `message` is one line meant for people.
+is wrong, and running again gives the same answer (``too_large``: the file exceeds a limit set
+to protect the host, e.g. a decompression bomb; see :mod:`ade.worker.engine.zip_limits`).
+`code` is stable and machine-readable (the worker stores it on the run); `message` is one line
+meant for people.
 """
 
 from __future__ import annotations

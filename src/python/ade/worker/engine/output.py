@@ -5,7 +5,10 @@ Rows are written as they are produced: CSV through the stdlib writer, the workbo
 the workbook is written by a child process on the second core, overlapping with extraction;
 smaller inputs write it in-process, where starting a process would cost more than it saves.
 The workbook is saved under a temporary name and renamed, so a crash never leaves a truncated
-normalized.xlsx looking complete. Tables may have any number of columns.
+normalized.xlsx looking complete. Tables may have any number of rows and columns: beyond
+Excel's limits the workbook continues a table on further worksheets ("1 People (2)"), leaves out
+columns past the 16,384th and cuts text past 32,767 characters (see
+:mod:`ade.worker.engine.workbook`); the CSVs hold everything.
 
 The CSVs are for people first (see :mod:`ade.worker.engine.csv_safety`): by default they start
 with a UTF-8 byte-order mark and formula cells are defused; the workbook keeps the text as is.
@@ -18,13 +21,23 @@ import json
 import os
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 from ade.worker.engine.cells import Cell
 from ade.worker.engine.csv_safety import defuse_row
 from ade.worker.engine.validate import ISSUE_COLUMNS, Issue
-from ade.worker.engine.workbook import EXCEL_MAX_TEXT, Book, BookProcess, LocalBook, fit_for_excel
+from ade.worker.engine.workbook import (
+    EXCEL_MAX_COLUMNS,
+    EXCEL_MAX_TEXT,
+    Book,
+    BookProcess,
+    LocalBook,
+    SheetSeries,
+    continued_title,
+    fit_for_excel,
+)
 
 XLSX_NAME = "normalized.xlsx"
 SUMMARY_NAME = "summary.json"
@@ -40,10 +53,22 @@ BATCH_ROWS = 500
 
 
 class TableSink:
-    """Where one table's output rows go: its CSV file and, batched, its workbook sheet."""
+    """Where one table's output rows go: its CSV file and, batched, its workbook sheet(s).
+
+    `write` returns the positions of the cells cut to fit Excel (None for none: the common case
+    costs one comparison), so the caller can report each cut; `columns_left_out` counts the
+    columns beyond Excel's 16,384 that only the CSV holds; `sheets` names the worksheets the
+    table fills (more than one beyond Excel's row limit).
+    """
 
     def __init__(
-        self, handle: IO[str], book: Book | None, sheet: int, *, defuse_formulas: bool = True
+        self,
+        handle: IO[str],
+        book: Book | None,
+        title: Callable[[int], str],
+        columns: int,
+        *,
+        defuse_formulas: bool = True,
     ) -> None:
         self._handle = handle
         write_csv = csv.writer(handle).writerow
@@ -52,23 +77,48 @@ class TableSink:
         else:
             self._csv_row = write_csv
         self._book = book
-        self._sheet = sheet
         self._pending: list[list[Cell]] = []
-        self.write = self._write_both if book is not None else self._csv_row
+        self.columns_left_out = max(columns - EXCEL_MAX_COLUMNS, 0)
+        self.header_cut: list[int] | None = None
+        self._series: SheetSeries | None = None
+        self.write: Callable[[list[Cell]], list[int] | None]
+        if book is None:
+            self.write = self._write_csv
+        else:
+            self._series = SheetSeries(book.add_sheet, book.write_rows, title)
+            self.write = self._write_wide if self.columns_left_out else self._write_both
 
-    def _write_both(self, row: list[Cell]) -> None:
+    @property
+    def sheets(self) -> list[str]:
+        return [] if self._series is None else self._series.titles
+
+    def _write_csv(self, row: list[Cell]) -> None:
+        self._csv_row(row)
+
+    def _write_both(self, row: list[Cell]) -> list[int] | None:
         # writerow returns the characters written: only a row that long can hold a cell too
         # long for Excel, so the common case pays no per-cell check. The workbook gets the
         # cells as they are (string cells are never formulas there).
+        cut = None
         if self._csv_row(row) > EXCEL_MAX_TEXT:
-            row = fit_for_excel(row)
+            row, cut = fit_for_excel(row)
         self._pending.append(row)
         if len(self._pending) >= BATCH_ROWS:
             self.flush()
+        return cut or None
+
+    def _write_wide(self, row: list[Cell]) -> list[int] | None:
+        """A row of a table wider than Excel: all of it to the CSV, what fits to the workbook."""
+        self._csv_row(row)
+        fitted, cut = fit_for_excel(row[:EXCEL_MAX_COLUMNS])
+        self._pending.append(fitted)
+        if len(self._pending) >= BATCH_ROWS:
+            self.flush()
+        return cut or None
 
     def flush(self) -> None:
-        if self._pending and self._book is not None:
-            self._book.write_rows(self._sheet, self._pending)
+        if self._pending and self._series is not None:
+            self._series.write(self._pending)
             self._pending = []
 
     def close(self, *, flush: bool = True) -> None:
@@ -118,17 +168,23 @@ class OutputWriter:
         return self.directory / TABLES_DIR / f"{number}.csv"
 
     def open_table(self, number: int, sheet: str, columns: list[str]) -> TableSink:
+        """The table's sink, its header row written; a header cell too long for Excel is cut
+        in the workbook like any other (`header_cut` holds their positions)."""
         handle = self.table_path(number).open("w", encoding=self._encoding, newline="")
-        index = -1
-        if self._book is not None:
-            index = self._book.add_sheet(self._title(number, sheet))
-        sink = TableSink(handle, self._book, index, defuse_formulas=self._defuse)
-        sink.write(list(columns))
+        sink = TableSink(
+            handle,
+            self._book,
+            partial(self._title, number, sheet),
+            len(columns),
+            defuse_formulas=self._defuse,
+        )
+        sink.header_cut = sink.write(list(columns))
         self._sinks.append(sink)
         return sink
 
-    def _title(self, number: int, sheet: str) -> str:
+    def _title(self, number: int, sheet: str, part: int = 1) -> str:
         base = _BAD_TITLE.sub("_", f"{number} {sheet}").strip("'")[:31] or str(number)
+        base = continued_title(base, part)
         title, suffix = base, 2
         while title.lower() in self._titles:
             title = f"{base[: 31 - len(str(suffix)) - 1]}~{suffix}"

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from ade.worker.engine import zip_limits
 from ade.worker.engine.cells import Cell, Row, cell_ref
 from ade.worker.engine.errors import EngineError
 
@@ -109,6 +110,7 @@ WORKBOOK_NAMES: dict[str, str] = {
     "xls": "Excel 97-2003 (.xls)",
     "ods": "OpenDocument (.ods)",
 }
+ZIP_FORMATS = frozenset({"xlsx", "xlsm", "xlsb", "ods"})
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _HEAD_BYTES = 4096
@@ -449,6 +451,7 @@ _CELL_REF_RE = re.compile(rb"\br=\"([A-Z]+)([0-9]+)\"")
 _VALUE_RE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_END_RE = re.compile(rb"</(?:\w+:)?c>")
 _ERROR_MARKS = (b't="e"', b"t='e'")
+_STRING_MARK = b't="s"'
 _REF_RE = re.compile(r"([A-Z]+)([0-9]+)")
 _STATES = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "veryHidden"}
 
@@ -476,51 +479,70 @@ class SheetXml:
     merged: list[MergedRange] = field(default_factory=list)
     # row index -> [(column index, error text such as "#DIV/0!")]
     errors: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    string_cells: int = 0
+    """Cells of type "s" (about: a mark split between two chunks is missed)."""
 
 
-def scan_sheet_xml(archive: zipfile.ZipFile, member: str) -> SheetXml:
+def scan_sheet_xml(archive: zipfile.ZipFile, member: str, path: Path | None = None) -> SheetXml:
     """Hidden columns, merged ranges and error cells of one worksheet part, from its raw bytes.
 
     The part is decompressed in chunks and searched with bytes.find, never parsed as a whole:
     `<cols>` precedes `<sheetData>`, `<mergeCells>` follows it, and error cells (rare) are found
-    by their `t="e"` attribute. Costs about a tenth of reading the sheet.
+    by their `t="e"` attribute. Costs about a tenth of reading the sheet. Given the workbook's
+    `path`, the part is inflated by :func:`zip_limits.inflate`, which stops (``too_large``) at
+    a part that unzips beyond what its ZIP directory states: the check of streamed sheets.
     """
     hidden: set[int] = set()
     merged: set[MergedRange] = set()
     errors: dict[tuple[int, int], str] = {}
     carry = b""
     seen_data = False
-    with archive.open(member) as stream:
-        while chunk := stream.read(_CHUNK):
-            buffer = carry + chunk
-            keep = max(len(buffer) - 256, 0)  # a tag split across chunks is seen whole next time
-            if not seen_data:
-                cut = buffer.find(b"sheetData")
-                for match in _COL_RE.finditer(buffer if cut < 0 else buffer[:cut]):
-                    attrs = dict(_ATTR_RE.findall(match.group(1)))
-                    if attrs.get(b"hidden") in (b"1", b"true"):
-                        low, high = int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))
-                        hidden.update(range(low - 1, min(high, 16384)))
-                seen_data = cut >= 0
-            for mark in _ERROR_MARKS:
-                position = buffer.find(mark)
-                while position >= 0:
-                    start = buffer.rfind(b"<", 0, position)
-                    unfinished = _read_error_cell(buffer, start, position, errors)
-                    if unfinished:
-                        keep = min(keep, start)
-                        break
-                    position = buffer.find(mark, position + 5)
-            if b"mergeCell" in buffer:
-                for match in _MERGE_RE.finditer(buffer):
-                    first, _, last = match.group(1).decode("ascii").partition(":")
-                    (r1, c1), (r2, c2) = _parse_ref(first), _parse_ref(last or first)
-                    merged.add(MergedRange(min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
-            carry = buffer[keep:]
+    string_cells = 0
+    for chunk in _sheet_chunks(archive, member, path):
+        string_cells += chunk.count(_STRING_MARK)
+        buffer = carry + chunk
+        keep = max(len(buffer) - 256, 0)  # a tag split across chunks is seen whole next time
+        if not seen_data:
+            cut = buffer.find(b"sheetData")
+            for match in _COL_RE.finditer(buffer if cut < 0 else buffer[:cut]):
+                attrs = dict(_ATTR_RE.findall(match.group(1)))
+                if attrs.get(b"hidden") in (b"1", b"true"):
+                    low, high = int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))
+                    hidden.update(range(low - 1, min(high, 16384)))
+            seen_data = cut >= 0
+        for mark in _ERROR_MARKS:
+            position = buffer.find(mark)
+            while position >= 0:
+                start = buffer.rfind(b"<", 0, position)
+                unfinished = _read_error_cell(buffer, start, position, errors)
+                if unfinished:
+                    keep = min(keep, start)
+                    break
+                position = buffer.find(mark, position + 5)
+        if b"mergeCell" in buffer:
+            for match in _MERGE_RE.finditer(buffer):
+                first, _, last = match.group(1).decode("ascii").partition(":")
+                (r1, c1), (r2, c2) = _parse_ref(first), _parse_ref(last or first)
+                merged.add(MergedRange(min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+        carry = buffer[keep:]
     by_row: dict[int, list[tuple[int, str]]] = {}
     for (row, column), text in sorted(errors.items()):
         by_row.setdefault(row, []).append((column, text))
-    return SheetXml(frozenset(hidden), sorted(merged, key=lambda m: (m.min_row, m.min_col)), by_row)
+    return SheetXml(
+        frozenset(hidden),
+        sorted(merged, key=lambda m: (m.min_row, m.min_col)),
+        by_row,
+        string_cells,
+    )
+
+
+def _sheet_chunks(archive: zipfile.ZipFile, member: str, path: Path | None) -> Iterator[bytes]:
+    if path is not None:
+        yield from zip_limits.inflate(path, archive, archive.getinfo(member), "xlsx")
+        return
+    with archive.open(member) as stream:
+        while chunk := stream.read(_CHUNK):
+            yield chunk
 
 
 def _read_error_cell(
@@ -547,17 +569,21 @@ _TAG_ATTRS_RE = re.compile(rb"<(?:\w+:)?(sheet|Relationship)\b([^>]*)>")
 _ATTR_PAIR_RE = re.compile(rb"([\w:]+)=\"([^\"]*)\"")
 
 
-def _worksheet_parts(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    """Sheet name -> its worksheet part, from xl/workbook.xml and its relationships.
+def _worksheet_parts(archive: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], str | None]:
+    """Sheet name -> its worksheet part, from xl/workbook.xml and its relationships, and the
+    shared-strings part (whatever its name: calamine finds it by its relationship too).
 
     Both parts are small; their `<sheet>` and `<Relationship>` tags are read with a regular
     expression rather than an XML parser, which would expand entities in untrusted input.
     """
     targets: dict[str, str] = {}
+    shared_strings: str | None = None
     for _, attributes in _tags(archive, "xl/_rels/workbook.xml.rels", b"Relationship"):
         target = attributes.get("Target", "")
         member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
         targets[attributes.get("Id", "")] = member
+        if attributes.get("Type", "").endswith("/sharedStrings"):
+            shared_strings = member
     parts: dict[str, zipfile.ZipInfo] = {}
     for _, attributes in _tags(archive, "xl/workbook.xml", b"sheet"):
         # The relationship id is `r:id`, whatever prefix the file binds to that namespace.
@@ -565,7 +591,7 @@ def _worksheet_parts(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
         with contextlib.suppress(KeyError):
             if ref in targets:
                 parts[attributes.get("name", "")] = archive.getinfo(targets[ref])
-    return parts
+    return parts, shared_strings
 
 
 def _tags(
@@ -643,10 +669,22 @@ def _workbook_sheets(path: Path, wanted: Sequence[str] | None, file_format: str)
     kind = WORKBOOK_NAMES.get(file_format, file_format)
     archive: zipfile.ZipFile | None = None
     parts: dict[str, zipfile.ZipInfo] = {}
-    if file_format in ("xlsx", "xlsm"):
+    shared_strings: str | None = None
+    longest = 0
+    if file_format in ZIP_FORMATS:
         try:
             archive = zipfile.ZipFile(path)
-            parts = _worksheet_parts(archive)
+            # Before calamine reads a byte: no part may unzip beyond the limits.
+            zip_limits.check_directory(path, archive, file_format)
+            if file_format in ("xlsx", "xlsm"):
+                parts, shared_strings = _worksheet_parts(archive)
+            longest = zip_limits.check_parts(path, archive, file_format, shared_strings)
+            if file_format == "ods":
+                zip_limits.check_ods_cells(path, archive)
+        except EngineError:
+            if archive is not None:
+                archive.close()
+            raise
         except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
             if archive is not None:
                 archive.close()
@@ -659,7 +697,8 @@ def _workbook_sheets(path: Path, wanted: Sequence[str] | None, file_format: str)
         streaming = any(info.file_size > CALAMINE_IN_MEMORY_LIMIT for info in selected)
         workbook = _open_workbook(path, kind, streaming)
         try:
-            yield from _sheets_of(path, workbook, wanted, archive, parts, streaming)
+            strings = (shared_strings, longest) if shared_strings and not streaming else None
+            yield from _sheets_of(path, workbook, wanted, archive, parts, streaming, strings)
         finally:
             workbook.close()
     finally:
@@ -693,6 +732,7 @@ def _sheets_of(
     archive: zipfile.ZipFile | None,
     parts: dict[str, zipfile.ZipInfo],
     streaming: bool,
+    strings: tuple[str, int] | None = None,
 ) -> Iterator[Sheet]:
     # The metadata enums are the binding's own classes (two bindings): compare by member name.
     states = {m.name: _STATES.get(_member(m.visible), "visible") for m in workbook.sheets_metadata}
@@ -710,9 +750,15 @@ def _sheets_of(
     for name in worksheets:
         xml = SheetXml()
         if archive is not None and name in parts:
-            # Metadata only: if it cannot be read, the rows themselves may still be.
+            # Metadata only: if it cannot be read, the rows themselves may still be. The scan
+            # also counts the part's unzipped bytes (a too_large EngineError is not suppressed).
             with contextlib.suppress(zipfile.BadZipFile, ValueError, OSError, EOFError):
-                xml = scan_sheet_xml(archive, parts[name].filename)
+                xml = scan_sheet_xml(archive, parts[name].filename, path)
+            if strings is not None:  # read whole: its shared-string cells all at once
+                member, longest = strings
+                zip_limits.check_sheet_text(
+                    path, archive, parts[name].filename, member, xml.string_cells, longest
+                )
         try:
             if streaming:
                 raw, start_col = workbook.stream_sheet_by_name(name), 0

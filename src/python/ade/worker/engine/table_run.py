@@ -17,13 +17,18 @@ A CSV row with more fields than the header (ragged, see
 :class:`ade.worker.engine.table_model.RaggedRow`) is left out of the sample, since its cells are
 shifted, and reported; its cells are still written. Rows the mapping shows are not records
 (:class:`SumRows`: figures with no name, e-mail or id) are skipped as totals.
+
+What Excel cannot hold is reported where it is lost, in the workbook only: each cell cut to
+32,767 characters is an issue (``cut_in_workbook``), and so are the columns of a table wider than
+16,384; a table longer than 1,048,576 rows continues on further worksheets, named in its summary
+entry (``workbook_sheets``).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ade.db.configuration_spec import ConfigurationSpec, header_words
@@ -31,12 +36,15 @@ from ade.worker.engine.cells import Cell, Row, column_letter, is_empty
 from ade.worker.engine.events import Emitter
 from ade.worker.engine.mapping import Mapper, TableMapping
 from ade.worker.engine.normalize import day_month_evidence
-from ade.worker.engine.output import OutputWriter, TableSink
+from ade.worker.engine.output import XLSX_NAME, OutputWriter, TableSink
 from ade.worker.engine.table_model import RaggedRow, TableInfo, kind_of
 from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
 from ade.worker.engine.value_profiles import is_date_value
+from ade.worker.engine.workbook import EXCEL_MAX_COLUMNS, EXCEL_MAX_TEXT
 
 SAMPLE_ROWS = 200
+# How much of a cut cell's text its issue shows (the CSV holds all of it).
+_SHOWN = 200
 # A table in flight reports its row count at most this often (the clock is read every 256 rows).
 PROGRESS_SECONDS = 2.0
 
@@ -73,6 +81,8 @@ class TableRun:
         self._mapping: TableMapping | None = None
         self._sink: TableSink | None = None
         self._processor: RowProcessor | None = None
+        self._headers: list[str] = []
+        self._letters: list[str | None] = []
 
     def add(self, index: int, cells: Row, ragged: RaggedRow | None = None) -> None:
         if self.buffer is not None:
@@ -88,7 +98,11 @@ class TableRun:
             return
         if ragged is not None:
             self._issue(self._processor.ragged_issue(index, ragged))
-        self._sink.write(self._processor.process(index, cells))
+        output = self._processor.process(index, cells)
+        cut = self._sink.write(output)
+        if cut is not None:
+            for position in cut:
+                self._issue(self._cut_issue(index, output, position))
         self.rows += 1
         if not self.rows % 256 and time.monotonic() >= self.next_progress:
             self.next_progress = time.monotonic() + PROGRESS_SECONDS
@@ -116,13 +130,17 @@ class TableRun:
         )
         orders = self._date_orders(mapping, sample)
         labels = [item.display_label for item in self.spec.fields]
-        self._sink = self.writer.open_table(
-            self.number, self.info.sheet, labels + [header for _, header in mapping.kept]
-        )
+        self._headers = labels + [header for _, header in mapping.kept]
+        self._sink = self.writer.open_table(self.number, self.info.sheet, self._headers)
         self._processor = RowProcessor(
             self.spec, self.number, self.info, mapping, orders, self._issue
         )
+        self._letters = self._processor.letters + [
+            column_letter(self.info.first_col + position) for position, _ in mapping.kept
+        ]
         for issue in self._processor.table_issues():
+            self._issue(issue)
+        for issue in self._workbook_issues():
             self._issue(issue)
         for index, cells, ragged in held:
             self.add(index, cells, ragged)
@@ -148,6 +166,49 @@ class TableRun:
                 basis = "conflicting" if votes["dmy"] else "configured"
             self.date_orders[item.name] = {"order": orders[item.name], "basis": basis}
         return orders
+
+    def _workbook_issues(self) -> list[Issue]:
+        """The table's own losses in the workbook (never in the CSV): columns beyond Excel's
+        16,384, and header cells cut to Excel's 32,767 characters."""
+        assert self._sink is not None
+        issues = []
+        left_out = self._sink.columns_left_out
+        if left_out:
+            first = EXCEL_MAX_COLUMNS
+            issues.append(
+                Issue(
+                    self.number,
+                    self.info.sheet,
+                    None,
+                    self._letters[first],
+                    str(self._headers[first]),
+                    "",
+                    "cut_in_workbook",
+                    f"the table has {len(self._headers):,} columns and an Excel sheet holds "
+                    f"{EXCEL_MAX_COLUMNS:,}: its last {left_out:,} (from "
+                    f"{self._headers[first]!r} on) are left out of {XLSX_NAME}; "
+                    f"tables/{self.number}.csv holds them all",
+                )
+            )
+        header_row = self.info.header_rows[-1] if self.info.header_rows else None
+        for position in self._sink.header_cut or ():
+            issues.append(self._cut_issue(header_row, self._headers, position))
+        return issues
+
+    def _cut_issue(self, index: int | None, row: Sequence[Cell], position: int) -> Issue:
+        """The issue of one cell cut to fit an Excel cell (rare: text over 32,767 characters)."""
+        text = str(row[position])
+        return Issue(
+            self.number,
+            self.info.sheet,
+            None if index is None else index + 1,
+            self._letters[position] if position < len(self._letters) else None,
+            str(self._headers[position]) if position < len(self._headers) else "",
+            text[:_SHOWN],
+            "cut_in_workbook",
+            f"a text of {len(text):,} characters is cut to Excel's {EXCEL_MAX_TEXT:,} in "
+            f"{XLSX_NAME}; tables/{self.number}.csv holds it whole",
+        )
 
     def _issue(self, issue: Issue) -> None:
         self.issue_count += 1
@@ -211,6 +272,9 @@ class TableRun:
             "mapping": [c.as_dict() for c in mapping.columns],
             "issues": self.issue_count,
             "output": f"tables/{self.number}.csv",
+            # Where the table is in the workbook: more than one worksheet beyond Excel's rows.
+            "workbook_sheets": self._sink.sheets,
+            "columns_left_out_of_workbook": self._sink.columns_left_out,
         }
 
 

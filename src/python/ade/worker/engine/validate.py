@@ -41,7 +41,13 @@ from ade.worker.engine.normalize import (
 )
 from ade.worker.engine.table_model import RaggedRow, TableInfo
 
-IssueCode = Literal["invalid_value", "required_missing", "required_column_missing", "ragged_row"]
+IssueCode = Literal[
+    "invalid_value",
+    "required_missing",
+    "required_column_missing",
+    "ragged_row",
+    "cut_in_workbook",
+]
 _VALUE_LIMIT = 1000
 ROW_FIELD = "(row)"
 """The `field` of an issue about a whole row's structure, not one field's value."""

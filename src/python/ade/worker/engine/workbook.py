@@ -5,8 +5,11 @@ each sheet's rows to a temporary file as they arrive, so memory stays flat and s
 found side by side can be filled in interleaved order. It writes ~5-8x the rows/s of openpyxl's
 write-only mode, stores text as text (a cell reading "=1+2" is not turned into a formula), and
 gives dates and datetimes a date format. Times and durations are written as text, as in the CSV
-outputs. Excel holds at most 32,767 characters in a cell: longer text is cut to that in the
-workbook only (the CSV keeps it whole).
+outputs. Excel holds at most 32,767 characters in a cell, 1,048,576 rows and 16,384 columns in
+a sheet: longer text is cut to that in the workbook only; a table with more rows continues on
+further worksheets ("1 People (2)", its header repeated, see :class:`SheetSeries`); columns
+beyond the 16,384th are left out of the workbook. The CSVs always hold everything, and the
+caller (:mod:`ade.worker.engine.output`) reports each cut.
 
 The "Issues" sheet must come last, but issues arrive while tables are still being written and
 rust_xlsxwriter cannot reorder sheets: its rows are spooled to an unnamed temporary file and
@@ -35,22 +38,83 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ade.worker.engine.cells import Cell
 
 EXCEL_MAX_TEXT = 32_767
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
 PIPE_BYTES = 1024 * 1024
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
+_MAX_TITLE = 31
 
 
-def fit_for_excel(row: Sequence[Cell]) -> list[Cell]:
-    """A copy of `row` whose text cells fit in an Excel cell."""
-    return [
-        value[:EXCEL_MAX_TEXT] if isinstance(value, str) and len(value) > EXCEL_MAX_TEXT else value
-        for value in row
+def fit_for_excel(row: Sequence[Cell]) -> tuple[list[Cell], list[int]]:
+    """A copy of `row` whose text cells fit in an Excel cell, and the positions of those cut."""
+    cut = [
+        index
+        for index, value in enumerate(row)
+        if isinstance(value, str) and len(value) > EXCEL_MAX_TEXT
     ]
+    fitted = list(row)
+    for index in cut:
+        fitted[index] = str(fitted[index])[:EXCEL_MAX_TEXT]
+    return fitted, cut
+
+
+def continued_title(title: str, part: int) -> str:
+    """The name of a sheet's `part`-th worksheet: the title itself, then "title (2)", ... (as
+    Excel names a copied sheet), the title shortened so the name fits in 31 characters."""
+    if part == 1:
+        return title
+    suffix = f" ({part})"
+    return title[: _MAX_TITLE - len(suffix)].rstrip() + suffix
+
+
+class SheetSeries:
+    """One sheet of output spread over as many worksheets as Excel's row limit needs.
+
+    Rows go to the current worksheet until it holds EXCEL_MAX_ROWS rows; then a worksheet named
+    by `title(part)` is added, its first row the series' first row (the header) again, and the
+    rows continue there. Work is per batch, not per row.
+    """
+
+    def __init__(
+        self,
+        add_sheet: Callable[[str], int],
+        write_rows: Callable[[int, list[list[Cell]]], None],
+        title: Callable[[int], str],
+    ) -> None:
+        self._add_sheet = add_sheet
+        self._write_rows = write_rows
+        self._title = title
+        self.titles: list[str] = []
+        self._header: list[Cell] | None = None
+        self._sheet = self._open()
+        self._rows = 0
+
+    def _open(self) -> int:
+        title = self._title(len(self.titles) + 1)
+        self.titles.append(title)
+        return self._add_sheet(title)
+
+    def write(self, rows: list[list[Cell]]) -> None:
+        if self._header is None and rows:
+            self._header = rows[0]
+        while rows:
+            room = EXCEL_MAX_ROWS - self._rows
+            if room <= 0:
+                self._sheet = self._open()
+                self._write_rows(self._sheet, [self._header or []])
+                self._rows = 1
+                continue
+            part = rows if len(rows) <= room else rows[:room]
+            self._write_rows(self._sheet, part)
+            self._rows += len(part)
+            rows = [] if part is rows else rows[room:]
 
 
 class Book(Protocol):
@@ -92,14 +156,15 @@ class LocalBook:
         pickle.dump(rows, self._issues, _PROTOCOL)
 
     def save(self, path: Path, wait: Callable[[], None] | None = None) -> None:
-        sheet = self.add_sheet("Issues")
+        # More issues than Excel's rows continue on "Issues (2)", ... (their header repeated).
+        issues = SheetSeries(self.add_sheet, self.write_rows, partial(continued_title, "Issues"))
         self._issues.seek(0)
         while True:
             try:
                 rows = pickle.load(self._issues)  # noqa: S301 (our own spool file)
             except EOFError:
                 break
-            self.write_rows(sheet, rows)
+            issues.write(rows)
         self._issues.close()
         self._workbook.close(str(path))
 
