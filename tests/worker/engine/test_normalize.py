@@ -19,6 +19,7 @@ from ade.worker.engine.normalize import (
     join_full_name,
     make_date_normalizer,
     make_phone_normalizer,
+    may_hold_title,
     memoized,
     normalize_email,
     normalize_full_name,
@@ -550,3 +551,18 @@ def test_a_russian_name_with_a_patronymic_is_family_given_patronymic() -> None:
         None,
     )
     assert split_full_name("Anna Maria Ivanova") == (None, "Anna", "Maria", "Ivanova", None)
+
+
+@pytest.mark.parametrize(
+    "full",
+    ["Mr. Owen Harris Braund", "MRS JANE DOE", "Dr Jane Smith", "Jane Smith PhD", "John Smith Jr.",
+     "Jane Doe M.D.", "Prof. Ann Lee", "Ann Lee III", "Sir Stephen Laws", "Ann Lee Esq."],
+)  # fmt: skip
+def test_the_cheap_title_test_never_misses_a_title_the_split_finds(full: str) -> None:
+    prefix, _, _, _, suffix = split_full_name(full)
+    assert prefix or suffix
+    assert may_hold_title(full)
+
+
+def test_the_cheap_title_test_passes_plain_names() -> None:
+    assert not may_hold_title("Ann Lee") and not may_hold_title("Owen Harris Braund")

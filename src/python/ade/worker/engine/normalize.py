@@ -534,11 +534,32 @@ def _is_prefix(token: str, following: int) -> bool:
     return key in DOTTED_TITLES and dotted
 
 
+def _written_forms(words: frozenset[str] | set[str]) -> frozenset[str]:
+    """The ways a title or suffix word is written as a name's first or last word: lower,
+    Title or UPPER case, with or without a dot or a trailing comma ("mr", "Mr.", "MR,")."""
+    forms: set[str] = set()
+    for word in words:
+        for cased in {word, word.lower(), word.title(), word.upper(), word.capitalize()}:
+            forms.update((cased, cased + ".", cased + ",", cased + ".,"))
+    return frozenset(forms)
+
+
 def may_hold_title(full: str) -> bool:
     """A cheap test: could this normalized full name start with a prefix or end with a suffix?
-    (The row processor asks before splitting a name whose first and last are already filled.)"""
+    (The row processor asks before splitting a name whose first and last are already filled:
+    once a row, so two set look-ups, no string work. Dotted forms inside a word, "Ph.D.", fall
+    back to the exact test.)"""
     head, _, rest = full.partition(" ")
-    return bool(rest) and (bare(head) in PREFIX_WORDS or _is_suffix(rest.rpartition(" ")[2]))
+    if not rest:
+        return False
+    tail = rest.rpartition(" ")[2]
+    if head in _PREFIX_FORMS or tail in _SUFFIX_FORMS:
+        return True
+    return tail.count(".") > 1 and _is_suffix(tail)
+
+
+_PREFIX_FORMS = _written_forms(PREFIX_WORDS)
+_SUFFIX_FORMS = _written_forms(set(SUFFIXES) | {form.rstrip(".") for form in SUFFIXES.values()})
 
 
 def _capitalize_part(part: str) -> str:

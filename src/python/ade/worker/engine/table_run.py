@@ -311,6 +311,7 @@ class SumRows:
                 self.ids.append(position)
         self.active = bool(self.names or self.ids)
         self.lead = (self.names + self.ids + [0])[0]
+        self.team_lead = bool(self.names) and self.lead in self.names
         self.pending: list[int] = []
         self.last_record: int | None = None
 
@@ -318,7 +319,9 @@ class SumRows:
         """Is this row a sum (held as pending until the next record says which kind)?"""
         lead = cells[self.lead]  # a name (or id) starting with a letter: a record, at once
         if isinstance(lead, str) and lead[:1].isalpha():
-            kind = "sum" if _TEAM_NAME.match(lead) and self.lead in self.names else None
+            # A team line ends with "team" or "total(s)": other names skip the regex.
+            team = self.team_lead and lead[-4:].lower() in _TEAM_ENDINGS
+            kind = "sum" if team and _TEAM_NAME.match(lead) else None
         else:
             kind = _names_nobody(cells, self.names, self.ids)
         if kind == "dated":
@@ -348,6 +351,7 @@ class SumRows:
 _TEAM_NAME = re.compile(r"^(\S{1,3} )?(team|totals?|team totals?|grand totals?)$", re.IGNORECASE)
 """A name cell that names the team or its totals ("TEAM", "TM TEAM", "Totals"): a box score's
 team line among its players, skipped like a subtotal."""
+_TEAM_ENDINGS = frozenset({"team", "otal", "tals"})
 
 
 def _names_nobody(cells: Row, names: list[int], ids: list[int]) -> str | None:
