@@ -762,3 +762,10 @@ def test_a_list_of_managers_keyed_by_their_id_is_a_list_of_people() -> None:
         ["Employee Name", "ManagerName", "ManagerID"], [[r[0], r[0], "1"] for r in PEOPLE]
     )
     assert staff["ManagerName"].reason == "other_party"
+
+
+def test_single_word_names_in_arabic_are_whole_names() -> None:
+    rows = [["1111", "دعاء جلود نايف"], ["2222", "فرح"], ["3333", "مرتضى عقيل ياس"]]
+    rows += [["4444", "زينب"], ["5555", "حسين"], ["6666", "نور"]]
+    columns = by_header(["الرقم الوظيفي", "الاسم"], rows)
+    assert (columns["الاسم"].field, columns["الرقم الوظيفي"].field) == ("full_name", "employee_id")

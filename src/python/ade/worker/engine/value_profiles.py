@@ -179,6 +179,9 @@ def _is_name(value: Cell) -> bool:
 
 _UNSPACED_NAME = re.compile(r"^[\u3400-\u4DBF\u4E00-\u9FFF\uAC00-\uD7A3\u30A0-\u30FF]{2,5}$")
 """Chinese, Japanese and Korean names are written without a space: "张三", "陳俞融", "김민수"."""
+_ONE_NAME_SCRIPT = re.compile(r"^[\u0590-\u05FF\u0600-\u06FF]{2,}$")
+"""Hebrew and Arabic lists often name a person by one name ("فرح"); these scripts have no
+capital letters, so a given name alone cannot be told from a whole one by its writing."""
 
 
 def _is_full_name(value: Cell) -> bool:
@@ -191,7 +194,7 @@ def _is_full_name(value: Cell) -> bool:
     if isinstance(value, str) and value.count(",") == 1:
         return len(tokens) >= 2  # "Last, First"
     if len(tokens) == 1:
-        return bool(_UNSPACED_NAME.match(tokens[0]))
+        return bool(_UNSPACED_NAME.match(tokens[0]) or _ONE_NAME_SCRIPT.match(tokens[0]))
     return len(tokens) <= 6
 
 
