@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ade.worker.engine.cells import Cell
-from ade.worker.engine.csv_safety import defuse_row
+from ade.worker.engine.csv_safety import BYTE_ORDER_MARK, defuse_row
 from ade.worker.engine.validate import ISSUE_COLUMNS, Issue
 from ade.worker.engine.workbook import (
     EXCEL_MAX_COLUMNS,
@@ -149,7 +149,9 @@ class OutputWriter:
     ) -> None:
         self.directory = directory
         self._defuse = defuse_formulas
-        self._encoding = "utf-8-sig" if byte_order_mark else "utf-8"
+        # The mark is written once by hand: a "utf-8-sig" file encodes every write in Python,
+        # where "utf-8" takes the codec's C path.
+        self._mark = BYTE_ORDER_MARK if byte_order_mark else ""
         (directory / TABLES_DIR).mkdir(parents=True, exist_ok=True)
         self._sinks: list[TableSink] = []
         self._titles: set[str] = {"issues"}
@@ -158,11 +160,14 @@ class OutputWriter:
         if write_xlsx:
             self._book = BookProcess() if input_bytes >= SECOND_PROCESS_MIN_BYTES else LocalBook()
         self._issue_rows: list[list[Cell]] = [list(ISSUE_COLUMNS)]
-        self._issues_handle = (directory / ISSUES_NAME).open(
-            "w", encoding=self._encoding, newline=""
-        )
+        self._issues_handle = self._open_csv(directory / ISSUES_NAME)
         self._issues_csv = csv.writer(self._issues_handle)
         self._issues_csv.writerow(ISSUE_COLUMNS)
+
+    def _open_csv(self, path: Path) -> IO[str]:
+        handle = path.open("w", encoding="utf-8", newline="")
+        handle.write(self._mark)
+        return handle
 
     def table_path(self, number: int) -> Path:
         return self.directory / TABLES_DIR / f"{number}.csv"
@@ -170,7 +175,7 @@ class OutputWriter:
     def open_table(self, number: int, sheet: str, columns: list[str]) -> TableSink:
         """The table's sink, its header row written; a header cell too long for Excel is cut
         in the workbook like any other (`header_cut` holds their positions)."""
-        handle = self.table_path(number).open("w", encoding=self._encoding, newline="")
+        handle = self._open_csv(self.table_path(number))
         sink = TableSink(
             handle,
             self._book,
