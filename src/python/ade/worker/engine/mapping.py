@@ -422,19 +422,33 @@ class Mapper:
                     continue  # "Employee ID" says whose it is
             elif self._types[candidate.field] not in _CONTACT_TYPES or words & _CONTACT_WORDS:
                 continue
-            candidates.remove(candidate)
-            column, col_letter, hidden = self._column(table, candidate.offset, "")
             what = "ID" if candidate.field in self._identifiers else self._types[candidate.field]
             detail = (
                 f"the rows are organisations (column {letter} names them), so this is the "
                 f"organisation's {what}, not a person's; map it with header_overrides if it is "
                 f"the contact person's"
             )
-            decided[candidate.offset] = ColumnMapping(
-                column, col_letter, table.headers[candidate.offset], None, candidate.score,
-                "other_party", detail, hidden, candidate.field,
-                evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
-            )  # fmt: skip
+            self._withdraw(table, samples, candidates, decided, candidate, "other_party", detail)
+
+    def _withdraw(
+        self,
+        table: TableInfo,
+        samples: list[list[Cell]],
+        candidates: list[_Candidate],
+        decided: dict[int, ColumnMapping],
+        candidate: _Candidate,
+        reason: Reason,
+        detail: str,
+    ) -> None:
+        """Take a header candidate back because of what the table around it says, recording
+        why (its field stays the column's best candidate, with the value evidence)."""
+        candidates.remove(candidate)
+        offset = candidate.offset
+        column, letter, hidden = self._column(table, offset, "")
+        decided[offset] = ColumnMapping(
+            column, letter, table.headers[offset], None, candidate.score, reason, detail, hidden,
+            candidate.field, evidence=evidence(samples[offset], self._types[candidate.field]),
+        )  # fmt: skip
 
     def _party_as_subject(
         self,
@@ -496,18 +510,12 @@ class Mapper:
             party = set(header_words(header)) & SUBJECT_WORDS
             if not party:
                 continue
-            candidates.remove(candidate)
-            column, letter, hidden = self._column(table, candidate.offset, "")
             detail = (
                 f"the rows are {what} records (column {column_letter(table.first_col)} "
                 f"{table.headers[0]!r} is their key), so {header!r} points to a "
                 f"{sorted(party)[0]} described elsewhere; map it with header_overrides if it is"
             )
-            decided[candidate.offset] = ColumnMapping(
-                column, letter, header, None, candidate.score, "other_party", detail, hidden,
-                candidate.field,
-                evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
-            )  # fmt: skip
+            self._withdraw(table, samples, candidates, decided, candidate, "other_party", detail)
 
     @staticmethod
     def _says_contact(table: TableInfo, offset: int) -> bool:
@@ -531,17 +539,11 @@ class Mapper:
         for candidate in list(candidates):
             if candidate.configured or candidate.field not in self._named:
                 continue
-            candidates.remove(candidate)
-            column, letter, hidden = self._column(table, candidate.offset, "")
             detail = (
                 f"the rows are players ({who!r}): this is their {table.headers[candidate.offset]!r}"
                 f" in the game, not a {candidate.field}; map it with header_overrides if it is"
             )
-            decided[candidate.offset] = ColumnMapping(
-                column, letter, table.headers[candidate.offset], None, candidate.score,
-                "unknown_header", detail, hidden, candidate.field,
-                evidence=evidence(samples[candidate.offset], self._types[candidate.field]),
-            )  # fmt: skip
+            self._withdraw(table, samples, candidates, decided, candidate, "unknown_header", detail)
 
     def _regions(
         self,
@@ -563,17 +565,11 @@ class Mapper:
             beside = table.headers[offset - 1]
             if not set(header_words(beside)) & _PLACE_WORDS:
                 continue
-            candidates.remove(candidate)
-            column, letter, hidden = self._column(table, offset, "")
             detail = (
                 f"right after {beside!r}: the region the city lies in, not an organisation's "
                 f"unit; map it with header_overrides if it is {candidate.field}"
             )
-            decided[offset] = ColumnMapping(
-                column, letter, table.headers[offset], None, candidate.score,
-                "unknown_header", detail, hidden, candidate.field,
-                evidence=evidence(samples[offset], self._types[candidate.field]),
-            )  # fmt: skip
+            self._withdraw(table, samples, candidates, decided, candidate, "unknown_header", detail)
 
     def _resolve(
         self,
