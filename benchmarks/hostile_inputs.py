@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.xlsx_stream import (
+    letters,
     lie_about_size,
     long_shared_strings,
     padded_sheet_xml,
@@ -39,15 +40,6 @@ from tests.support.xlsx_stream import (
 MiB = 1024 * 1024
 HEADER = ["First Name", "Last Name", "Email"]
 ROWS = [HEADER, ["Ann", "Lee", "ann@example.org"], ["Bob", "Ray", "bob@example.org"]]
-
-
-def letters(number: int) -> str:
-    text = ""
-    while True:
-        number, digit = divmod(number, 26)
-        text = "abcdefghijklmnopqrstuvwxyz"[digit] + text
-        if not number:
-            return text
 
 
 def people(count: int) -> Iterator[list[str]]:

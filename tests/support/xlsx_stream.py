@@ -202,3 +202,14 @@ def write_ods_repeated(path: Path, rows: int, columns: int) -> Path:
         )
         archive.writestr("content.xml", content)
     return path
+
+
+def letters(number: int) -> str:
+    """0 -> "a", 25 -> "z", 26 -> "ba": distinct names made of letters only, as names are (a
+    name with digits is no name to the engine)."""
+    text = ""
+    while True:
+        number, digit = divmod(number, 26)
+        text = "abcdefghijklmnopqrstuvwxyz"[digit] + text
+        if not number:
+            return text

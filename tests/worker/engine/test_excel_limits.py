@@ -19,6 +19,7 @@ from python_calamine import CalamineWorkbook
 from ade.worker.engine import workbook
 from ade.worker.engine.output import XLSX_NAME
 from ade.worker.engine.workbook import EXCEL_MAX_COLUMNS, EXCEL_MAX_TEXT, continued_title
+from tests.support.xlsx_stream import letters
 from tests.worker.engine.builders import read_table, run, summary_json, write_csv
 
 
@@ -30,16 +31,6 @@ def sheets(out: Path) -> dict[str, list[list[Any]]]:
 def issues(out: Path) -> list[dict[str, str]]:
     with (out / "issues.csv").open(newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
-
-
-def letters(number: int) -> str:
-    """0 -> "a", 25 -> "z", 26 -> "ba": names made of letters only, as names are."""
-    text = ""
-    while True:
-        number, digit = divmod(number, 26)
-        text = "abcdefghijklmnopqrstuvwxyz"[digit] + text
-        if not number:
-            return text
 
 
 def people(count: int) -> list[list[str]]:
