@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Mapping
 from importlib import resources
 from typing import Literal
@@ -53,10 +54,46 @@ WORD_CHARACTERS = (
     "\u4e00-\u9fff\uac00-\ud7a3"
 )
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_NON_WORD = re.compile(f"[^{WORD_CHARACTERS}]+")
 _IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 _ALIAS = f"[{WORD_CHARACTERS}]"
 """An alias needs a letter or digit (what `header_key` keeps); the JSON schema says so."""
+# Python does not compile the class: `re` spends ~30 ms of every process's start-up turning
+# 40,000 ideographs into a bitmap. ASCII text (almost every header) is keyed by the class's
+# ASCII part; other text, character by character, against the class's ranges.
+_NON_WORD_ASCII = re.compile(r"[^0-9A-Za-z]+")
+_WORD_ASCII = re.compile(r"[0-9A-Za-z]")
+
+
+def _code_point_ranges(characters: str) -> tuple[list[int], list[int]]:
+    """A regex class's body ("0-9A-Z\u00aa") as the first and last code points of its ranges,
+    in ascending order."""
+    firsts: list[int] = []
+    lasts: list[int] = []
+    at = 0
+    while at < len(characters):
+        ranged = at + 2 < len(characters) and characters[at + 1] == "-"
+        firsts.append(ord(characters[at]))
+        lasts.append(ord(characters[at + 2 if ranged else at]))
+        at += 3 if ranged else 1
+    order = sorted(range(len(firsts)), key=firsts.__getitem__)
+    return [firsts[i] for i in order], [lasts[i] for i in order]
+
+
+_WORD_FIRSTS, _WORD_LASTS = _code_point_ranges(WORD_CHARACTERS)
+
+
+def is_word_character(character: str) -> bool:
+    """Is `character` in WORD_CHARACTERS (a letter or digit `header_key` keeps)?"""
+    code = ord(character)
+    at = bisect_right(_WORD_FIRSTS, code) - 1
+    return at >= 0 and code <= _WORD_LASTS[at]
+
+
+def has_word_character(text: str) -> bool:
+    """Does `text` hold a letter or digit (what the JSON schema's alias pattern asks)?"""
+    if text.isascii():
+        return _WORD_ASCII.search(text) is not None
+    return any(map(is_word_character, text))
 
 
 def header_key(text: str) -> str:
@@ -67,10 +104,13 @@ def header_key(text: str) -> str:
     "E-Mail Address:" and "e_mail address" both become "e mail address". Letters of other
     scripts are words too ("ФИО", "姓名", "الاسم"), not blanks.
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    split = _CAMEL.sub(" ", plain).lower()
-    return _NON_WORD.sub(" ", split).strip()
+    if not text.isascii():  # ASCII has nothing to decompose
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    split = _CAMEL.sub(" ", text).lower()
+    if split.isascii():
+        return _NON_WORD_ASCII.sub(" ", split).strip()
+    return " ".join("".join(ch if is_word_character(ch) else " " for ch in split).split())
 
 
 # Abbreviations exports use for the same word; "#" is read as "number" before punctuation goes.
@@ -134,7 +174,7 @@ class FieldSpec(BaseModel):
     @classmethod
     def _aliases_not_blank(cls, aliases: list[str]) -> list[str]:
         for alias in aliases:
-            if not re.search(_ALIAS, alias):
+            if not has_word_character(alias):
                 raise ValueError(f"alias {alias!r} has no letters or digits")
         return aliases
 
@@ -285,7 +325,7 @@ def _override_errors(overrides: dict[str, str | None], fields: Mapping[str, str]
     for header, target in overrides.items():
         where = f"header_overrides[{header!r}]"
         key = header_words(header)
-        if not key or not re.search(_ALIAS, header):
+        if not key or not has_word_character(header):
             errors.append(f"{where}: a header needs letters or digits")
             continue
         if target is not None and target not in fields:

@@ -12,6 +12,7 @@ a string cell, never a formula.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ade.worker.engine.cells import Cell
 
@@ -20,6 +21,9 @@ TRIGGERS = frozenset("=+-@\t\r\0")
 
 _INERT = re.compile(r"[\d\s+\-().,/]*\Z")
 """Digits, spaces and number or phone punctuation: a number, never a call."""
+
+_MAY_START_FORMULA = re.compile(r"\n[=+\-@\t\r\x00]")
+"""A trigger after a newline: in a row's text cells joined by newlines (see defusing)."""
 
 BYTE_ORDER_MARK = "\ufeff"
 """Excel reads a CSV as UTF-8 only when it starts with this; otherwise "José" shows "JosÃ©"."""
@@ -38,3 +42,25 @@ def defuse_row(row: list[Cell]) -> list[Cell]:
         if isinstance(cell, str) and cell[:1] in TRIGGERS and cell and not _INERT.match(cell):
             return [defuse(value) if isinstance(value, str) else value for value in row]
     return row
+
+
+def defusing(writerow: Callable[[list[Cell]], int]) -> Callable[[list[Cell]], int]:
+    """`writerow` (a csv writer's) that writes formula cells defused: one call a row.
+
+    Runs once a row of every table, so the common case is made of C calls: the row's non-empty
+    cells joined, each after a newline, and one regex search for a trigger after a newline. A
+    hit (a formula, a negative number, a cell holding a newline before a trigger) or a cell
+    that is no text (a number kept from a workbook, which join refuses) takes the exact test.
+    """
+    search = _MAY_START_FORMULA.search
+    join = "\n".join
+
+    def write(row: list[Cell]) -> int:
+        suspect: object
+        try:
+            suspect = search("\n" + join(filter(None, row)))  # type: ignore[arg-type]
+        except TypeError:
+            suspect = True
+        return writerow(defuse_row(row) if suspect else row)
+
+    return write

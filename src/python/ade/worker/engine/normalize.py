@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import cast
 
 from ade.worker.engine.cells import Cell
 
@@ -848,34 +847,39 @@ def join_full_name(
 # departments, statuses, names and dates that repeat down a real export, a few MiB per table.
 MEMO_ENTRIES = 8192
 MEMO_LONGEST = 128
-_MISSING = object()
 
 
-def memoized(normalize: Normalizer) -> Normalizer:
-    """`normalize` with a bounded cache of the text values it has already normalized.
+class Memo(dict[Cell, Cell]):
+    """A column's normalizer as a bounded cache: ``memo[cell]`` is ``normalize(cell)``.
 
     Exports repeat themselves down a column (departments, statuses, first names, dates), and
     every normalizer is a pure function of the cell, so a value seen before costs one dict
-    look-up instead of a parse (pandas' `to_datetime(cache=True)` does the same). Only text is
-    cached: 1, 1.0 and True are equal dict keys but normalize differently. A value that raises
-    InvalidValue is not cached and raises again every time. Once the cache is full, new values
-    are normalized without being kept, so a column of unique IDs costs one failed look-up a cell.
+    look-up instead of a parse (pandas' `to_datetime(cache=True)` does the same). A dict with
+    `__missing__` rather than a wrapper function: a value seen before is found by the dict's own
+    subscript, in C, without a Python call, and this runs once a cell. Only text is kept: 1,
+    1.0 and True are equal dict keys but normalize differently, so a number is looked up (never
+    found) and normalized every time. A value that raises InvalidValue is not kept and raises
+    again every time. Once the cache is full, new values are normalized without being kept, so
+    a column of unique IDs costs one failed look-up a cell.
     """
-    cache: dict[str, Cell] = {}
-    known = cache.get
 
-    def normalize_cached(value: Cell) -> Cell:
-        if not isinstance(value, str) or len(value) > MEMO_LONGEST:
-            return normalize(value)
-        found = known(value, _MISSING)
-        if found is not _MISSING:
-            return cast(Cell, found)
-        result = normalize(value)
-        if len(cache) < MEMO_ENTRIES:
-            cache[value] = result
+    __slots__ = ("normalize",)
+
+    def __init__(self, normalize: Normalizer) -> None:
+        super().__init__()
+        self.normalize = normalize
+
+    def __missing__(self, value: Cell) -> Cell:
+        result = self.normalize(value)
+        if isinstance(value, str) and len(value) <= MEMO_LONGEST and len(self) < MEMO_ENTRIES:
+            self[value] = result
         return result
 
-    return normalize_cached
+
+def memoized(normalize: Normalizer) -> Normalizer:
+    """`normalize` with a bounded cache of the text values it has already normalized (a
+    :class:`Memo`'s look-up as a function)."""
+    return Memo(normalize).__getitem__
 
 
 def normalizer_for(

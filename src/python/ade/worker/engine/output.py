@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ade.worker.engine.cells import Cell
-from ade.worker.engine.csv_safety import BYTE_ORDER_MARK, defuse_row
+from ade.worker.engine.csv_safety import BYTE_ORDER_MARK, defuse_row, defusing
 from ade.worker.engine.validate import ISSUE_COLUMNS, Issue
 from ade.worker.engine.workbook import (
     EXCEL_MAX_COLUMNS,
@@ -55,10 +55,11 @@ BATCH_ROWS = 500
 class TableSink:
     """Where one table's output rows go: its CSV file and, batched, its workbook sheet(s).
 
-    `write` returns the positions of the cells cut to fit Excel (None for none: the common case
-    costs one comparison), so the caller can report each cut; `columns_left_out` counts the
-    columns beyond Excel's 16,384 that only the CSV holds; `sheets` names the worksheets the
-    table fills (more than one beyond Excel's row limit).
+    `write` returns the positions of the cells cut to fit Excel as a list, so the caller can
+    report each cut; anything that is not a list means none (None, or, when there is no
+    workbook, the CSV writer's own result: `write` is then the writer itself, no call between).
+    `columns_left_out` counts the columns beyond Excel's 16,384 that only the CSV holds;
+    `sheets` names the worksheets the table fills (more than one beyond Excel's row limit).
     """
 
     def __init__(
@@ -72,18 +73,15 @@ class TableSink:
     ) -> None:
         self._handle = handle
         write_csv = csv.writer(handle).writerow
-        if defuse_formulas:
-            self._csv_row: Callable[[list[Cell]], int] = lambda row: write_csv(defuse_row(row))
-        else:
-            self._csv_row = write_csv
+        self._csv_row = defusing(write_csv) if defuse_formulas else write_csv
         self._book = book
         self._pending: list[list[Cell]] = []
         self.columns_left_out = max(columns - EXCEL_MAX_COLUMNS, 0)
         self.header_cut: list[int] | None = None
         self._series: SheetSeries | None = None
-        self.write: Callable[[list[Cell]], list[int] | None]
+        self.write: Callable[[list[Cell]], object]
         if book is None:
-            self.write = self._write_csv
+            self.write = self._csv_row
         else:
             self._series = SheetSeries(book.add_sheet, book.write_rows, title)
             self.write = self._write_wide if self.columns_left_out else self._write_both
@@ -91,9 +89,6 @@ class TableSink:
     @property
     def sheets(self) -> list[str]:
         return [] if self._series is None else self._series.titles
-
-    def _write_csv(self, row: list[Cell]) -> None:
-        self._csv_row(row)
 
     def _write_both(self, row: list[Cell]) -> list[int] | None:
         # writerow returns the characters written: only a row that long can hold a cell too
@@ -183,7 +178,8 @@ class OutputWriter:
             len(columns),
             defuse_formulas=self._defuse,
         )
-        sink.header_cut = sink.write(list(columns))
+        cut = sink.write(list(columns))
+        sink.header_cut = cut if isinstance(cut, list) else None
         self._sinks.append(sink)
         return sink
 

@@ -100,7 +100,7 @@ class TableRun:
             self._issue(self._processor.ragged_issue(index, ragged))
         output = self._processor.process(index, cells)
         cut = self._sink.write(output)
-        if cut is not None:
+        if isinstance(cut, list):  # positions cut to fit Excel (see TableSink.write)
             for position in cut:
                 self._issue(self._cut_issue(index, output, position))
         self.rows += 1

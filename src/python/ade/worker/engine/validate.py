@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Literal
 
 from ade.db.configuration_spec import ConfigurationSpec, NameDerivation
@@ -28,13 +29,12 @@ from ade.worker.engine.mapping import TableMapping
 from ade.worker.engine.normalize import (
     DateWithoutTime,
     InvalidValue,
+    Memo,
     NameParts,
-    Normalizer,
     family_of,
     join_full_name,
     keep_value,
     may_hold_title,
-    memoized,
     normalize_text,
     normalizer_for,
     split_full_name,
@@ -103,8 +103,16 @@ class IssueTally:
             first.append(dict(zip(ISSUE_COLUMNS, issue.as_row(), strict=True)))
 
 
-def _nothing(_: Cell) -> Cell:
-    return None
+def _spreader(fields: int, planned: list[int]) -> Callable[[list[Cell]], tuple[Cell, ...]] | None:
+    """What picks a row of every field from the mapped fields' values (in plan order) with a
+    None appended, the unmapped fields taking that None; None when every field is mapped. An
+    itemgetter: the unmapped fields cost no Python call a row."""
+    if len(planned) == fields:
+        return None
+    if fields == 1:
+        return lambda values: (None,)  # an itemgetter of one index returns no tuple
+    where = {index: at for at, index in enumerate(planned)}
+    return itemgetter(*(where.get(index, len(planned)) for index in range(fields)))
 
 
 def _shown(value: Cell) -> str:
@@ -129,28 +137,34 @@ class RowProcessor:
         self.on_issue = on_issue
         self.fields = [item.name for item in spec.fields]
         self._index = {name: i for i, name in enumerate(self.fields)}
-        self.plan: list[tuple[int, Normalizer]] = []
+        # The mapped fields only, in field order: (source cell index, memoized normalizer).
+        self.plan: list[tuple[int, Memo]] = []
+        self._planned: list[int] = []  # the field index of each plan entry
         self.letters: list[str | None] = []
         # Mapped date fields, whose values may come back as DateWithoutTime: counted per field
         # for the table summary ("times_dropped"), not reported per cell.
         self._dates: list[int] = []
         self._dropped: dict[int, int] = {}
-        for item in spec.fields:
+        for index, item in enumerate(spec.fields):
             position = mapping.positions.get(item.name)
             if position is None:
-                self.plan.append((0, _nothing))
                 self.letters.append(None)
                 continue
             if item.type == "date":
-                self._dates.append(len(self.plan))
-                self._dropped[len(self.plan)] = 0
+                self._dates.append(index)
+                self._dropped[index] = 0
             normalizer = normalizer_for(
                 item.type,
                 date_order=date_orders.get(item.name, spec.date_order),
                 phone_country_code=spec.default_phone_country_code,
             )
-            self.plan.append((position, memoized(normalizer)))
+            self.plan.append((position, Memo(normalizer)))
+            self._planned.append(index)
             self.letters.append(column_letter(table.first_col + position))
+        self._source = dict(
+            zip(self._planned, (position for position, _ in self.plan), strict=True)
+        )
+        self._spread = _spreader(len(self.fields), self._planned)
         self.rules: list[_NameRule] = []
         derivable: set[str] = set()
         for rule in spec.derive_names:
@@ -216,9 +230,12 @@ class RowProcessor:
     def process(self, row_index: int, cells: Row) -> list[Cell]:
         """The output row for one source row (0-based sheet index), reporting issues."""
         try:
-            out = [normalize(cells[position]) for position, normalize in self.plan]
+            out = [memo[cells[position]] for position, memo in self.plan]
         except InvalidValue:
             out = self._slow(row_index, cells)
+        if self._spread is not None:
+            out.append(None)  # what the unmapped fields take
+            out = list(self._spread(out))
         for index in self._dates:
             value = out[index]
             if value.__class__ is DateWithoutTime:
@@ -258,10 +275,10 @@ class RowProcessor:
 
     def _slow(self, row_index: int, cells: Row) -> list[Cell]:
         out: list[Cell] = []
-        for index, (position, normalize) in enumerate(self.plan):
+        for index, (position, memo) in zip(self._planned, self.plan, strict=True):
             raw = cells[position]
             try:
-                out.append(normalize(raw))
+                out.append(memo[raw])
             except InvalidValue as exc:
                 out.append(normalize_text(raw))
                 self._report(row_index, index, _shown(raw), "invalid_value", str(exc))
@@ -273,7 +290,7 @@ class RowProcessor:
             if isinstance(whole, str) and rule.direction != "join":
                 if out[rule.first] is None or out[rule.last] is None:
                     # The source cell, for where a "Family Name, Given" family name ends.
-                    family = family_of(cells[self.plan[rule.full][0]])
+                    family = family_of(cells[self._source[rule.full]])
                     _fill(out, rule.parts, split_full_name(whole, family))
                 elif rule.titles and may_hold_title(whole):
                     # First and last have their own columns: only the title and suffix, which
