@@ -35,7 +35,8 @@ of field names there is another table's header, and starts it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from ade.worker.engine.cells import Cell, Row, is_blank_row, is_empty
@@ -83,7 +84,7 @@ def title_words(row: Row) -> Words:
     return tuple(w for w in _WORD.findall(text) if w not in _PAGE_WORDS)
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """What one row did to the table."""
 
@@ -92,7 +93,7 @@ class Step:
     ragged: RaggedRow | None = None
     """Set when the data row has more fields than the header (delimited text only)."""
     ended: bool = False
-    replay: list[tuple[int, Row]] = field(default_factory=list)
+    replay: Sequence[tuple[int, Row]] = ()  # not a list made for every row of data
     """Rows the table did not take, to be searched for the next table's header."""
     skip_after: bool = False
     """The table ended on a footer with no blank row after it: rows up to the next blank one

@@ -320,8 +320,11 @@ class SumRows:
         lead = cells[self.lead]  # a name (or id) starting with a letter: a record, at once
         if isinstance(lead, str) and lead[:1].isalpha():
             # A team line ends with "team" or "total(s)": other names skip the regex.
-            team = self.team_lead and lead[-4:].lower() in _TEAM_ENDINGS
-            kind = "sum" if team and _TEAM_NAME.match(lead) else None
+            if not (
+                self.team_lead and lead[-4:].lower() in _TEAM_ENDINGS and _TEAM_NAME.match(lead)
+            ):
+                return self._record(index)  # the common case, once a row: no more tests
+            kind: str | None = "sum"
         else:
             kind = _names_nobody(cells, self.names, self.ids)
         if kind == "dated":
@@ -330,6 +333,10 @@ class SumRows:
         if kind == "sum":
             self.pending.append(index)
             return True
+        return self._record(index)
+
+    def _record(self, index: int) -> bool:
+        """A record: the sums held above it were subtotals."""
         if self.pending:
             self.info.subtotal_rows.extend(self.pending)
             self.pending = []

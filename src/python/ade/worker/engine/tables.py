@@ -19,7 +19,7 @@ Everything is deterministic: no randomness, no dependence on anything but the ro
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from ade.worker.engine.cells import Row, is_blank_row
 from ade.worker.engine.header_rows import HeaderFinder
@@ -98,7 +98,7 @@ class _Detector:
                     exhausted = True
                     index, row = self.scan.rows_read, []
             if active:
-                replay: list[tuple[int, Row]] | None = None
+                replay: Sequence[tuple[int, Row]] | None = None
                 for table in active:
                     step = table.feed(index, row)
                     if step.data is not None:
@@ -107,7 +107,9 @@ class _Detector:
                         skipping_footer = step.skip_after
                         if replay is None or (step.replay and step.replay[0][0] < replay[0][0]):
                             replay = step.replay
-                if all(table.ended for table in active):
+                # A table ends only with a step that says so (replay is then set): the common
+                # row of data costs no look at every table.
+                if replay is not None and all(table.ended for table in active):
                     for table in active:
                         yield TableEnd(table.info)
                     active = []
