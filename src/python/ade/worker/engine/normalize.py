@@ -554,7 +554,7 @@ def may_hold_title(full: str) -> bool:
     tail = rest.rpartition(" ")[2]
     if head in _PREFIX_FORMS or tail in _SUFFIX_FORMS:
         return True
-    return tail.count(".") > 1 and _is_suffix(tail)
+    return "." in tail and tail.count(".") > 1 and _is_suffix(tail)  # "in": no call
 
 
 _PREFIX_FORMS = _written_forms(PREFIX_WORDS)
