@@ -506,6 +506,98 @@ def test_the_name_column_wins_over_the_code_column_of_the_same_field() -> None:
     assert columns["DepartmentID"].field is None
 
 
+UNITS = ["East Pct 2Nd W - Charlie", "Robbery Squad", "Comm - 1St W", "Traffic Enforcement"]
+RANKS = ["Police Officer", "Police Officer Detective", "Sergeant", "Parking Enfor Officer"]
+DUTIES = [
+    "Plans, directs and reviews the work of the unit's detectives and support staff.",
+    "Responsible for patrolling an assigned area and responding to calls for service.",
+    "Maintains the records of the division and prepares its monthly statistical reports.",
+]
+
+
+@pytest.mark.parametrize(
+    ("header", "values", "field"),
+    [
+        ("UnitDescription", UNITS, "department"),
+        ("Dept Descr", UNITS, "department"),
+        ("Department Desc", UNITS, "department"),
+        ("Job Code Description", RANKS, "job_title"),
+        ("Rank/Title Description", RANKS, "job_title"),
+    ],
+)
+def test_the_description_of_a_coded_thing_is_its_name(
+    header: str, values: list[str], field: str
+) -> None:
+    # HR and ERP exports write a unit or a job as a code with its readable label beside it.
+    [mapping] = mapped([header], column(values * 2)).columns
+    assert (mapping.field, mapping.reason) == (field, "mapped")
+
+
+def test_a_description_of_prose_is_no_job_title() -> None:
+    [mapping] = mapped(["Job Description"], column(DUTIES * 2)).columns
+    assert (mapping.field, mapping.reason) == (None, "values_mismatch")
+    assert "short labels" in mapping.detail
+    [short] = mapped(["Job Description"], column(RANKS * 2)).columns
+    assert short.field == "job_title"
+
+
+@pytest.mark.parametrize("header", ["Vendor Description", "Cost Unit Description"])
+def test_a_description_qualified_by_another_word_stays_unmapped(header: str) -> None:
+    [mapping] = mapped([header], column(UNITS * 2)).columns
+    assert mapping.field is None
+
+
+def test_the_unit_code_stays_out_and_its_description_is_the_department() -> None:
+    codes = ["B242C", "B712R", "C312A", "B112D"]
+    rows = [[code, unit] for code, unit in zip(codes, UNITS, strict=True)] * 2
+    columns = by_header(["Unit", "UnitDescription"], rows)
+    assert columns["UnitDescription"].field == "department"
+    assert columns["Unit"].field is None
+
+
+def test_a_rank_of_words_is_the_job_title_and_a_rank_of_numbers_is_not() -> None:
+    [rank] = mapped(["Rank"], column(RANKS * 2)).columns
+    assert rank.field == "job_title"
+    [place] = mapped(["Rank"], column([1, 2, 3, 4, 5, 6])).columns
+    assert place.field is None
+
+
+ROSTER = [
+    ["5011", "Aagard, Lori K."],
+    ["4810", "Aakervik, Dag T"],
+    ["DV05", "Aana, Leialoha M"],
+    ["6270", "Abed, George E"],
+    ["T017", "Abraha, Ytbarek"],
+    ["5174", "Abraham, John M"],
+]
+
+
+@pytest.mark.parametrize("header", ["Serial", "Serial No.", "Serial #"])
+def test_a_serial_in_a_roster_of_named_people_is_their_number(header: str) -> None:
+    columns = by_header([header, "Name"], ROSTER)
+    assert (columns[header].field, columns["Name"].field) == ("employee_id", "full_name")
+
+
+def test_a_serial_of_row_numbers_only_counts_the_rows() -> None:
+    rows = [[str(number), name] for number, (_, name) in enumerate(ROSTER, start=1)]
+    columns = by_header(["Serial No", "Name"], rows)
+    assert (columns["Serial No"].field, columns["Serial No"].reason) == (None, "values_mismatch")
+    assert "row numbers" in columns["Serial No"].detail
+
+
+def test_a_serial_number_in_a_list_without_people_is_a_devices() -> None:
+    rows = [["C02XK1", "MacBook Pro", "Robbery Squad"], ["5CG73", "EliteBook", "Comm"]] * 3
+    columns = by_header(["Serial Number", "Model", "Department"], rows)
+    assert (columns["Serial Number"].field, columns["Serial Number"].reason) == (
+        None,
+        "unknown_header",
+    )
+    assert "no column names a person" in columns["Serial Number"].detail
+    # Saying whose it is makes it the person's, names or not.
+    [own] = mapped(["Employee Serial Number"], column(["5011", "4810", "DV05"])).columns
+    assert own.field == "employee_id"
+
+
 def test_an_identifier_fields_own_number_and_a_phone_number_stay_mapped() -> None:
     scorer = HeaderScorer(default_configuration())
     assert scorer.match("Badge Number").field == "employee_id"

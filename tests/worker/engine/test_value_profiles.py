@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ade.worker.engine.cells import Cell
-from ade.worker.engine.value_profiles import is_honorific, is_name_suffix
+from ade.worker.engine.value_profiles import is_honorific, is_label, is_name_suffix
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,21 @@ def test_name_suffixes(value: str) -> None:
 @pytest.mark.parametrize("value", ["Mr.", "Smith", "Junior Analyst", "", None, 2])
 def test_values_that_are_no_name_suffix(value: Cell) -> None:
     assert not is_name_suffix(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Robbery Squad", "Parking Enforcement - P5 Squad", "Sr. Analyst", "Admin Dept.",
+     "Office of the Chief Financial Officer Budget"],
+)  # fmt: skip
+def test_short_names_of_things_are_labels(value: str) -> None:
+    assert is_label(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Plans, directs and reviews the work of the unit's detectives and support staff",
+     "Answers calls for service.", "", "   ", None, 42],
+)  # fmt: skip
+def test_prose_and_non_text_are_not_labels(value: Cell) -> None:
+    assert not is_label(value)

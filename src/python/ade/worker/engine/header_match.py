@@ -40,6 +40,13 @@ matters as much: "Organization ID" or "Company Number" is the organisation's, no
 The same words in another order ("nameFirst", "name_last", as systems write compounds) score
 0.93: below the spelling itself, above any partial match.
 
+A description of a coded thing is its name: HR and ERP exports (PeopleSoft, SAP, city payrolls)
+write a unit, department or job as a code and its readable label beside it, "Unit" / "Unit
+Description", "DeptID" / "Dept Descr", "Job Code" / "Job Code Description". So "Description",
+"Desc" and "Descr" after a text field's word (codes and the field's other one-word spellings
+between them: "Rank/Title Description") name that field, provided the values are short labels
+(checked by the mapping: a "Job Description" of duties is prose, not a job title).
+
 A header naming both a first and a last name ("Last, First", "Name (Last, First)") is a full
 name: it is offered to full_name fields.
 """
@@ -47,7 +54,7 @@ name: it is offered to full_name fields.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -60,6 +67,10 @@ GENERIC_HEADS = frozenset({"name", "id", "number"})
 
 CODE_HEADS = frozenset({"id", "number", "code", "key", "nr", "ref", "abbr", "abbreviation"})
 """Heads that make a header a key of the thing before them ("Department ID", "Job Code")."""
+
+LABEL_HEADS = frozenset({"description", "desc", "descr"})
+"""Heads that make a header the readable label of the coded thing before them ("Unit
+Description", "Dept Descr"): the field's value, if the values are short labels, not prose."""
 
 _CODED_TYPES = frozenset({"text", "name", "full_name"})
 """Field types whose values do not check themselves: a department code passes as text."""
@@ -146,6 +157,9 @@ class HeaderMatch:
     """The word behind a block: the other party, or the unexplained modifier."""
     typos: tuple[str, ...] = ()
     """Header words read as typos of spelling words, as "emial->email"."""
+    described_by: str | None = None
+    """The label head ("Description") that made this header the name of a coded thing: the
+    column is the field only if its values are short labels."""
 
     @property
     def usable(self) -> bool:
@@ -210,6 +224,13 @@ class HeaderScorer:
                     )
                     self._spellings.append(spelling)
         self._vocabulary = frozenset(w for s in self._spellings for w in s.words)
+        self._one_word: dict[str, frozenset[str]] = {
+            item.name: frozenset(
+                s.words[0] for s in self._spellings if s.field == item.name and len(s.words) == 1
+            )
+            for item in spec.fields
+        }
+        """Each field's one-word spellings: "Rank" and "Title" both name a job title."""
         self._full_name_fields = [i.name for i in spec.fields if i.type == "full_name"]
         self._threshold = spec.match_threshold
         self.match = lru_cache(maxsize=4096)(self._match)
@@ -228,14 +249,7 @@ class HeaderScorer:
             if found is None:
                 continue
             if typos:
-                found = HeaderMatch(
-                    found.field,
-                    found.score * _TYPO_COST ** len(typos),
-                    found.spelling,
-                    found.block,
-                    found.word,
-                    typos,
-                )
+                found = replace(found, score=found.score * _TYPO_COST ** len(typos), typos=typos)
             if found.block is None:
                 if self._better(found, best):
                     best = found
@@ -283,6 +297,7 @@ class HeaderScorer:
 
     def _correct(self, words: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         known = self._vocabulary | SUBJECT_WORDS | QUALIFIER_WORDS | PARTY_WORDS | FILLER_WORDS
+        known |= LABEL_HEADS
         corrected: list[str] = []
         typos: list[str] = []
         for word in words:
@@ -329,6 +344,8 @@ class HeaderScorer:
         covers_head = head in want
         score = min(_MAX_PARTIAL, 0.7 + 0.3 * len(want) / len(core) + (0.05 if covers_head else 0))
         subject = meaningful[-2] if len(meaningful) >= 2 else None
+        if head in LABEL_HEADS and not covers_head and self._labelled(spelling):
+            return self._described(meaningful, spelling, score)
         if head in CODE_HEADS and subject in want and self._coded(spelling):
             return HeaderMatch(spelling.field, score, spelling.text, "code", head)
         if not covers_head and not (head in GENERIC_HEADS and subject in want):
@@ -351,6 +368,25 @@ class HeaderScorer:
                 continue
             return HeaderMatch(spelling.field, score, spelling.text, "modifier", word)
         return HeaderMatch(spelling.field, score, spelling.text)
+
+    def _described(self, meaningful: list[str], spelling: _Spelling, score: float) -> HeaderMatch:
+        """ "Unit Description", "Job Code Descr", "Rank/Title Description": the words before the
+        label head name the coded thing, with its code head ("Code", "ID") and the field's
+        other one-word spellings ("Rank" beside "Title") allowed among them."""
+        head = meaningful[-1]
+        allowed = set(spelling.words) | self._one_word[spelling.field] | CODE_HEADS
+        for word in meaningful[:-1]:
+            if word in allowed or word in SUBJECT_WORDS or word in QUALIFIER_WORDS:
+                continue
+            block: Block = "other_party" if word in PARTY_WORDS else "modifier"
+            return HeaderMatch(spelling.field, score, spelling.text, block, word)
+        return HeaderMatch(spelling.field, score, spelling.text, described_by=head)
+
+    @staticmethod
+    def _labelled(spelling: _Spelling) -> bool:
+        """Does a label head ("Description") make this spelling's header the field's value?
+        Only for a text field naming a thing (department, job title), not for a key."""
+        return spelling.type == "text" and not spelling.identifier
 
     @staticmethod
     def _coded(spelling: _Spelling) -> bool:

@@ -57,6 +57,7 @@ from ade.worker.engine.value_profiles import (
     evidence,
     is_academic_title,
     is_code,
+    is_label,
     is_organisation,
 )
 
@@ -103,6 +104,11 @@ _PLACE_WORDS = frozenset(
 )
 _RECORD_WORDS = frozenset({"record", "row", "line", "entry", "serial", "reference", "ref", "file"})
 """Words of a first-column key that number the rows themselves ("Record ID", "Row No")."""
+_COUNTER_WORDS = frozenset({"id", "number", "serial"})
+"""A header of only these words ("ID", "Serial No") may just count the export's rows."""
+_OBJECT_KEY_WORDS = frozenset({"serial"})
+"""Words of a key that numbers objects as often as people (a device's "Serial Number"): the
+person's ID only in a table that names its people."""
 _ORGANISATION_HEADER = ORGANISATION_WORDS | {"name"}
 """The words of a header naming the organisation a row is about ("Company Name")."""
 
@@ -206,9 +212,12 @@ class Mapper:
 
     def known_field(self, header: str) -> str | None:
         """The field this text names well enough to be mapped, or None. (Table detection asks:
-        to tell a new table's header from data, and two tables side by side from one.)"""
+        to tell a new table's header from data, and two tables side by side from one.) A
+        "Description" of a field's thing is not known yet: only its values can tell a label from
+        a text of duties."""
         match = self.scorer.match(header)
         usable = match.usable and match.score >= self.spec.match_threshold
+        usable = usable and match.described_by is None
         return match.field if usable else None
 
     def not_records(self, mapping: TableMapping) -> str | None:
@@ -258,6 +267,7 @@ class Mapper:
         self._organisation_rows(table, samples, candidates, decided)
         self._rows_of_another_entity(table, samples, candidates, decided)
         self._players(table, samples, candidates, decided)
+        self._object_keys(table, samples, candidates, decided)
         self._regions(table, samples, candidates, decided)
         positions = self._resolve(table, candidates, samples, decided)
         self._check_name_parts(table, sample_rows, positions, decided)
@@ -349,7 +359,19 @@ class Mapper:
                 column, letter, text, None, score, "values_mismatch", detail, hidden, name,
                 evidence=found,
             )  # fmt: skip
-        if name in self._identifiers and set(header_words(text)) <= {"id", "number"}:
+        if match.described_by is not None and not _labels(values):
+            labels = sum(1 for value in values if is_label(value))
+            detail = (
+                f"{match.described_by!r} of {match.spelling!r} is its {name} only when the "
+                f"values are short labels, but {labels} of {len(values)} sampled values are "
+                f"(a description may be prose, as a job's duties); map it with "
+                f"header_overrides if it is {name}"
+            )
+            return ColumnMapping(
+                column, letter, text, None, score, "values_mismatch", detail, hidden, name,
+                evidence=found,
+            )  # fmt: skip
+        if name in self._identifiers and set(header_words(text)) <= _COUNTER_WORDS:
             key = _record_key(values)
             if key is not None:
                 detail = (
@@ -542,6 +564,31 @@ class Mapper:
             detail = (
                 f"the rows are players ({who!r}): this is their {table.headers[candidate.offset]!r}"
                 f" in the game, not a {candidate.field}; map it with header_overrides if it is"
+            )
+            self._withdraw(table, samples, candidates, decided, candidate, "unknown_header", detail)
+
+    def _object_keys(
+        self,
+        table: TableInfo,
+        samples: list[list[Cell]],
+        candidates: list[_Candidate],
+        decided: dict[int, ColumnMapping],
+    ) -> None:
+        """A "Serial" is a police officer's or a soldier's service number in a roster that
+        names its people, and a device's in an inventory: taken as the person's ID only when
+        the table also maps a name of the person (or the header says whose: "Employee Serial")."""
+        if any(self._types[c.field] in ("name", "full_name") for c in candidates):
+            return
+        for candidate in list(candidates):
+            if candidate.configured or candidate.field not in self._identifiers:
+                continue
+            header = table.headers[candidate.offset]
+            words = set(header_words(header))
+            if not words & _OBJECT_KEY_WORDS or words & ID_SUBJECT_WORDS:
+                continue
+            detail = (
+                f"{header!r} numbers things as well as people, and no column names a person "
+                f"here; map it with header_overrides if it is {candidate.field}"
             )
             self._withdraw(table, samples, candidates, decided, candidate, "unknown_header", detail)
 
@@ -756,6 +803,13 @@ class Mapper:
             taken.add(header.casefold())
             kept.append((offset, header))
         return kept
+
+
+def _labels(values: list[Cell]) -> bool:
+    """Enough values, nearly all short labels ("Robbery Squad"), to read a "Description" column
+    as the name of what it describes."""
+    labels = sum(1 for value in values if is_label(value))
+    return len(values) >= MIN_EVIDENCE and labels >= BY_VALUES_SHARE * len(values)
 
 
 def _apart_from_last_names(

@@ -279,6 +279,22 @@ def is_code(value: Cell) -> bool:
     return isinstance(value, str) and bool(_CODE.match(value.strip()))
 
 
+LABEL_WORDS = 8
+"""At most this many words make a label ("Parking Enforcement - P5 Squad"); a text of duties
+("Plans and coordinates the unit's budget and staffing") is longer, or ends as a sentence."""
+
+
+def is_label(value: Cell) -> bool:
+    """A short name of a thing (a unit, a job), not prose: text of at most LABEL_WORDS words,
+    and not a sentence of four or more words ending in ".", "!" or "?"."""
+    if not isinstance(value, str):
+        return False
+    words = value.split()
+    if not words or len(words) > LABEL_WORDS:
+        return False
+    return not (len(words) >= 4 and value.rstrip()[-1] in ".!?")
+
+
 def _is_anything(_: Cell) -> bool:
     return True
 
