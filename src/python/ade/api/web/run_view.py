@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from ade.api.web.corrections import control_name, correctable
 from ade.storage.base import BlobStore
 from ade.storage.errors import BlobNotFound
 
@@ -108,10 +109,14 @@ class MappingRow:
     score: str
     evidence: list[tuple[str, str]]
     notes: list[str]
+    control: str | None = None
+    """The name of the page's field chooser for this column; None where an override cannot
+    change the decision (see :data:`ade.api.web.corrections.UNCORRECTABLE_REASONS`)."""
 
 
 def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
     rows = []
+    number = int(table.get("number") or 0)
     for entry in table.get("mapping") or []:
         if not isinstance(entry, dict):
             continue
@@ -142,6 +147,9 @@ def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
                     else []
                 ),
                 notes=notes,
+                control=(
+                    control_name(number, str(entry["column"])) if correctable(entry) else None
+                ),
             )
         )
     return rows

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from starlette.responses import Response
@@ -44,6 +44,12 @@ from ade.storage.keys import run_table_key
 
 router = page_router()
 RUN = "/w/{workspace}/runs/{run_id}"
+NOTICES = {
+    "corrected-active": "Corrections saved as a new configuration, now the active one: the next "
+    "upload with these headers is mapped this way. This is the document's new run.",
+    "corrected": "Corrections saved as a new configuration; it is not active, because the "
+    "corrected run did not use the active configuration. This is the document's new run.",
+}
 PREVIEW_TABLES = 10
 """Tables whose first rows the page shows (each read costs up to 1 MiB of storage reads)."""
 
@@ -64,6 +70,10 @@ def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[st
             .order_by(Configuration.status != ConfigurationStatus.ACTIVE, Configuration.name)
         ).all()
         choices_view = [(str(c.id), c.name, c.status) for c in choices]
+        fields = [
+            (str(item["name"]), str(item.get("label") or ""))
+            for item in (configuration.spec.get("fields") or [] if configuration else [])
+        ]
     summary = run.summary or {}
     tables = []
     if run.status == "succeeded":
@@ -89,6 +99,15 @@ def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[st
         "document_deleted": document is None or document.deleted_at is not None,
         "configuration_name": configuration.name if configuration else "",
         "choices": choices_view,
+        "fields": fields,
+        # Every key of a workspace may create and activate its configurations (the API has no
+        # narrower permission), so whoever may re-run the document may correct its mapping.
+        "can_correct": (
+            run.status == "succeeded"
+            and bool(fields)
+            and document is not None
+            and document.deleted_at is None
+        ),
         "finished": run.status in TERMINAL_RUN_STATUSES,
         "failure": (
             explain_failure(run.error_code, run.status)
@@ -103,10 +122,14 @@ def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[st
 
 @router.get(RUN)
 async def run_page(
-    request: Request, user: WorkspaceUser, services: ServicesDep, run_id: uuid.UUID
+    request: Request,
+    user: WorkspaceUser,
+    services: ServicesDep,
+    run_id: uuid.UUID,
+    notice: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     context = await run_in_threadpool(run_context, services, user, run_id)
-    return render(request, "run.html", **context)
+    return render(request, "run.html", notice=NOTICES.get(notice or ""), **context)
 
 
 @router.get(RUN + "/panel")
