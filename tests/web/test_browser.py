@@ -259,7 +259,16 @@ def test_drag_and_drop_uploads_and_refuses_clearly(page: Page, ade: Ade, tenant:
     _drop(page, "minutes.pdf", 100, "application/pdf")
     expect(status).to_contain_text("“minutes.pdf” is not a file ADE can read")
     _drop(page, "huge.csv", UPLOAD_LIMIT + 1, "text/csv")
-    expect(status).to_contain_text("“huge.csv” is too large: 300.0 KB, and the limit is 300.0 KB")
+    expect(status).to_contain_text(
+        "“huge.csv” is too large: 300,001 bytes, and the limit is 300,000 bytes"
+    )
+    _drop(page, "huger.csv", 2 * UPLOAD_LIMIT, "text/csv")
+    expect(status).to_contain_text("“huger.csv” is too large: 585.9 KiB, and the limit is 293 KiB")
+    _drop(page, "minutes.numbers", 100, "application/octet-stream")
+    expect(status).to_contain_text(
+        "“minutes.numbers” is not a file ADE can read. It reads CSV or text (.csv, .tsv, .txt), "
+        "Excel (.xlsx, .xlsm, .xlsb, .xls), OpenDocument (.ods) or a web page's table"
+    )
     expect(page.locator("td.name")).to_have_count(0)  # nothing was uploaded
     requests: list[Any] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -382,3 +391,24 @@ def test_correct_a_wrong_and_a_missed_mapping_and_the_next_upload_is_mapped_so(
         expect(field_chooser(page, "Started")).to_have_value("hire_date")
         expect(field_chooser(page, "Badge")).to_have_value("")
         expect(page.locator("p.meta").first).to_contain_text("(corrected ")
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "worker" / "engine" / "fixtures"
+
+
+def test_every_format_the_engine_reads_is_accepted_by_the_page(
+    page: Page, ade: Ade, tenant: Tenant
+) -> None:
+    sign_in(page, ade, tenant)
+    picker = page.get_by_label("Choose a file, or drop it here")
+    accept = picker.get_attribute("accept") or ""
+    expect(page.locator("#upload_help")).to_contain_text("OpenDocument (.ods)")
+    expect(page.locator("#upload_help")).to_contain_text("up to 293 KiB")
+    with worker(ade):
+        for name in ("roster.ods", "roster.xls", "roster.xlsb"):
+            assert "." + name.split(".")[1] in accept.split(","), accept
+            page.goto(f"{ade.base_url}/w/{tenant.slug}/documents")
+            picker.set_input_files(FIXTURES / name)
+            expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
+            expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
+            expect(page.locator("table.preview tbody tr").first).to_be_visible()

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from ade.api.web.pages import filesize
 from ade.db.column_types import utcnow
 from ade.db.models import Configuration, Document, Run, RunStatus
 from ade.storage.keys import run_table_key
@@ -61,12 +62,32 @@ def test_unsupported_and_too_large_uploads_store_nothing(
     big = _upload(browser_client, "big.csv", b"a,b\n" + b"1,2\n" * (UPLOAD_LIMIT // 4 + 10))
     assert big.status_code == 413
     assert big.json()["detail"] == (
-        "The file is larger than the upload limit of 1.0 MB; nothing was stored."
+        "The file is larger than the upload limit of 1 MiB; nothing was stored."
     )
     empty = _upload(browser_client, "empty.csv", b"")
     assert empty.status_code == 400 and "empty" in empty.json()["detail"]
     assert _api_documents(web) == []
     assert list(web.store.list("documents/")) == []
+
+
+def test_every_format_the_engine_reads_is_accepted(browser_client: httpx.Client, web: Api) -> None:
+    page = browser_client.get(DOCS).text
+    accept = re.search(r'accept="([^"]+)"', page)
+    assert accept
+    for suffix in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".html"):
+        assert suffix in accept.group(1).split(","), suffix
+        reply = _upload(browser_client, f"staff{suffix.upper()}", b"Email,Name\na@x.org,Ann\n")
+        assert reply.status_code == 201, (suffix, reply.text)
+    assert "OpenDocument (.ods)" in page and "up to 1 MiB" in page
+    refused = _upload(browser_client, "minutes.numbers", b"x")
+    assert refused.status_code == 415
+    assert "It reads CSV or text (.csv, .tsv, .txt), Excel (.xlsx" in refused.json()["detail"]
+
+
+def test_sizes_are_shown_in_binary_units() -> None:
+    assert [filesize(n) for n in (None, 0, 1023, 1024, 1536, 300_000, 1024**3, 5 * 1024**4)] == [
+        "", "0 bytes", "1023 bytes", "1 KiB", "1.5 KiB", "293 KiB", "1 GiB", "5 TiB"
+    ]  # fmt: skip
 
 
 def test_documents_search_and_pages(browser_client: httpx.Client, web: Api) -> None:

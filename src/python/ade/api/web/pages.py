@@ -57,14 +57,18 @@ def asset(name: str) -> str:
 
 
 def filesize(size: int | None) -> str:
+    """A size in binary units, as operating systems show files and as limits are set: the
+    default upload limit of 1024 MiB reads "1 GiB" (not "1.1 GB"). ``ade.js`` says the same."""
     if size is None:
         return ""
+    if size < 1024:
+        return f"{size} bytes"
     value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} bytes"  # pragma: no cover (the loop always returns)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def _when(moment: datetime | None) -> str:

@@ -17,11 +17,13 @@ function confirmForms() {
 }
 
 function formatBytes(size) {
-  const units = ["bytes", "KB", "MB", "GB"];
-  let value = size;
+  // Binary units, as pages.filesize writes them: 1073741824 bytes is "1 GiB".
+  if (size < 1024) return `${size} bytes`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = size / 1024;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return `${value.toFixed(1).replace(/\.0$/, "")} ${units[unit]}`;
 }
 
 function setupUpload(zone) {
@@ -40,11 +42,15 @@ function setupUpload(zone) {
     if (!file) return;
     const name = file.name.toLowerCase();
     if (!accepted.some((suffix) => name.endsWith(suffix))) {
-      say(`“${file.name}” is not a file ADE can read. Upload a CSV or an Excel workbook (${accepted.join(", ")}).`, true);
+      say(`“${file.name}” is not a file ADE can read. It reads ${zone.dataset.formats}.`, true);
       return;
     }
     if (file.size > maxBytes) {
-      say(`“${file.name}” is too large: ${formatBytes(file.size)}, and the limit is ${formatBytes(maxBytes)}.`, true);
+      // Sizes that round alike ("293 KiB") are told apart in bytes.
+      const [size, limit] = formatBytes(file.size) === formatBytes(maxBytes)
+        ? [`${file.size.toLocaleString("en")} bytes`, `${maxBytes.toLocaleString("en")} bytes`]
+        : [formatBytes(file.size), formatBytes(maxBytes)];
+      say(`“${file.name}” is too large: ${size}, and the limit is ${limit}.`, true);
       return;
     }
     if (file.size === 0) {
