@@ -47,12 +47,17 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, ade: Ade) -> Iterator[Page]:
+    """A fresh tab; whatever a test does in it, every request goes to ADE's own origin."""
     context = browser.new_context(accept_downloads=True)
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
     opened = context.new_page()
     opened.set_default_timeout(30_000)
     yield opened
     context.close()
+    elsewhere = [url for url in requested if not url.startswith(ade.base_url + "/")]
+    assert elsewhere == [], f"requests to other hosts: {elsewhere}"
 
 
 @pytest.fixture()
@@ -412,3 +417,17 @@ def test_every_format_the_engine_reads_is_accepted_by_the_page(
             expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
             expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
             expect(page.locator("table.preview tbody tr").first).to_be_visible()
+
+
+def test_the_api_docs_page_points_to_the_openapi_document_and_loads_nothing_else(
+    page: Page, ade: Ade
+) -> None:
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(request.url))
+    reply = page.goto(f"{ade.base_url}/api/docs")
+    assert reply is not None and reply.ok
+    assert "default-src 'none'" in (reply.headers.get("content-security-policy") or "")
+    page.get_by_role("link", name="/api/openapi.json").click()
+    expect(page).to_have_url(f"{ade.base_url}/api/openapi.json")
+    assert '"openapi"' in (page.text_content("body") or "")
+    assert all(url.startswith(ade.base_url + "/") for url in loaded), loaded
