@@ -1,9 +1,10 @@
 """``/api/docs``: where the JSON API is described, as a page under the pages' own CSP.
 
 ADE serves no Swagger UI. FastAPI's loads its script, style and icon from third-party hosts (a
-blank page without internet, and a CSP that allows them or inline script would weaken every
-page); no well-kept package on PyPI ships its assets for FastAPI. The OpenAPI document itself
-is what clients and viewers need, so this page says where it is and how to read it.
+blank page without internet). Served from packaged assets (PyPI's ``swagger-ui-bundle``) it
+would still need an inline start script and set inline styles, which the pages' CSP forbids
+(no 'unsafe-inline' anywhere). The OpenAPI document itself is what clients and viewers need,
+so this page says where it is.
 """
 
 from __future__ import annotations
