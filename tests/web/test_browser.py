@@ -148,7 +148,7 @@ def test_upload_watch_the_run_see_the_mapping_download_and_sign_out(
         expect(status).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
     assert page.evaluate("window.adeMarker") == "same page", "the page reloaded"
 
-    expect(mapping_row(page, "E-mail")).to_contain_text("the header matches this field")
+    expect(mapping_row(page, "E-mail")).to_contain_text("The header matches this field.")
     expect(field_chooser(page, "E-mail")).to_have_value("email")
     expect(field_chooser(page, "Full Name")).to_have_value("full_name")
     preview = page.locator("table.preview").first
@@ -162,6 +162,7 @@ def test_upload_watch_the_run_see_the_mapping_download_and_sign_out(
     with page.expect_download() as started:
         page.get_by_role("link", name=re.compile("Download workbook")).click()
     download = started.value
+    assert download.suggested_filename == "staff export.normalized.xlsx"
     content = Path(download.path()).read_bytes()
     run = run_id_of(page)
     with httpx.Client(base_url=ade.base_url, headers=tenant.headers) as api:
@@ -378,9 +379,9 @@ def test_correct_a_wrong_and_a_missed_mapping_and_the_next_upload_is_mapped_so(
         expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
         assert first_run not in page.url
         expect(field_chooser(page, "Started")).to_have_value("hire_date")
-        expect(mapping_row(page, "Started")).to_contain_text("mapped by the configuration")
+        expect(mapping_row(page, "Started")).to_contain_text("Mapped by the configuration.")
         expect(field_chooser(page, "Badge")).to_have_value("")
-        expect(mapping_row(page, "Badge")).to_contain_text("excluded by the configuration")
+        expect(mapping_row(page, "Badge")).to_contain_text("Excluded by the configuration.")
         header = page.locator("table.preview thead th").all_inner_texts()
         assert "Started" not in header, header  # no longer kept as an unmapped column
         first_row = page.locator("table.preview tbody tr").first.locator("td").all_inner_texts()

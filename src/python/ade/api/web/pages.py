@@ -79,6 +79,22 @@ def _number(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def plural(count: Any, singular: str, plural_form: str | None = None) -> str:
+    """ "1 row", "0 rows", "1,234 rows": the count, then the word in the form it needs."""
+    number = count if isinstance(count, int) else 0
+    word = singular if number == 1 else plural_form or singular + "s"
+    return f"{_number(number)} {word}"
+
+
+def sentence(text: Any) -> str:
+    """A phrase as a sentence: its first letter upper-case (the rest as is: "column A" keeps
+    its letter, unlike Jinja's ``capitalize``), a full stop at the end."""
+    words = str(text).strip()
+    if not words:
+        return ""
+    return words[0].upper() + words[1:] + ("" if words.endswith((".", "!", "?")) else ".")
+
+
 _environment = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -88,7 +104,9 @@ _environment = Environment(
     # Summaries differ between engine versions: a missing key renders as nothing, not an error.
     undefined=ChainableUndefined,
 )
-_environment.filters.update(filesize=filesize, when=_when, number=_number)
+_environment.filters.update(
+    filesize=filesize, when=_when, number=_number, plural=plural, sentence=sentence
+)
 _environment.globals.update(asset=asset)
 templates = Jinja2Templates(env=_environment)
 

@@ -73,7 +73,10 @@ _SHOWN_KEYS = {
     "best_candidate",
     "duplicate_of",
     "hidden",
+    "kept_as",
 }
+"""Keys a mapping entry's row shows in plain words; any other (the engine's ``detail``, keys
+of newer engines) is listed under the row's Details, with the reason's code."""
 
 
 def explain_failure(code: str | None, status: str) -> str:
@@ -109,6 +112,9 @@ class MappingRow:
     score: str
     evidence: list[tuple[str, str]]
     notes: list[str]
+    details: list[tuple[str, str]]
+    """What a person sees only on asking (a <details>): the reason's code, the engine's own
+    wording, keys this page does not know."""
     control: str | None = None
     """The name of the page's field chooser for this column; None where an override cannot
     change the decision (see :data:`ade.api.web.corrections.UNCORRECTABLE_REASONS`)."""
@@ -128,8 +134,11 @@ def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
             notes.append(f"closest field: {entry['best_candidate']}")
         if entry.get("hidden"):
             notes.append("hidden in the spreadsheet")
-        notes += [
-            f"{key}: {_plain(value)}" for key, value in entry.items() if key not in _SHOWN_KEYS
+        if entry.get("kept_as"):
+            notes.append(f"kept in the outputs as “{entry['kept_as']}”")
+        details = [("reason code", code)] if code else []
+        details += [
+            (str(key), _plain(value)) for key, value in entry.items() if key not in _SHOWN_KEYS
         ]
         evidence = entry.get("evidence")
         score = entry.get("score")
@@ -147,6 +156,7 @@ def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
                     else []
                 ),
                 notes=notes,
+                details=details,
                 control=(
                     control_name(number, str(entry["column"])) if correctable(entry) else None
                 ),
@@ -156,9 +166,26 @@ def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
 
 
 def unmapped_columns(table: dict[str, Any]) -> list[str]:
-    """Source columns the output keeps although no field took them (newer summaries)."""
+    """Source columns the outputs keep although no field took them (newer summaries), each as
+    a sentence: "Column G “Employer”: no field matches this header"."""
     kept = table.get("unmapped_columns") or []
-    return [_plain(item) for item in kept] if isinstance(kept, list) else []
+    if not isinstance(kept, list):
+        return []
+    sentences = []
+    for item in kept:
+        if not isinstance(item, dict):
+            sentences.append(_plain(item))
+            continue
+        header = str(item.get("header") or "")
+        text = f"Column {item.get('column') or '?'}" + (f" “{header}”" if header else ", no header")
+        code = str(item.get("reason") or "")
+        if code:
+            text += f": {_REASONS.get(code, code.replace('_', ' '))}"
+        output = item.get("kept_as")
+        if output and output != header:
+            text += f", kept as “{output}”"
+        sentences.append(text)
+    return sentences
 
 
 @dataclass(frozen=True)

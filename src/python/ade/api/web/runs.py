@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from ade.api.dependencies import Services, ServicesDep
+from ade.api.filenames import content_disposition, sanitize_filename
 from ade.api.problems import not_found
 from ade.api.run_queue import cancel_run, enqueue_run, get_document, get_run
 from ade.api.runs import download_output, stream_events
@@ -175,13 +177,38 @@ async def run_events(
     return response
 
 
+def download_name(document_name: str, suffix: str) -> str:
+    """A download named after the uploaded file: "roster.csv" gives "roster.normalized.xlsx" and
+    "roster.table-1.csv". The stored name is already clean (``ade.api.filenames``); it is
+    cleaned again with the suffix on, and Content-Disposition quotes it."""
+    stem = PurePosixPath(sanitize_filename(document_name)).stem or "run"
+    return sanitize_filename(f"{stem}.{suffix}")
+
+
+def _document_name(services: Services, user: WebUser, run_id: uuid.UUID) -> str:
+    with services.read_sessions() as session:
+        run = get_run(session, user.principal.workspace_id, run_id)
+        document = session.get(Document, run.document_id)
+        return document.original_filename if document else ""
+
+
+async def _named(
+    response: Response, services: Services, user: WebUser, run_id: uuid.UUID, suffix: str
+) -> Response:
+    name = await run_in_threadpool(_document_name, services, user, run_id)
+    if name:
+        response.headers["content-disposition"] = content_disposition(download_name(name, suffix))
+    return response
+
+
 @router.get(RUN + "/download/workbook")
 async def download_workbook(
     request: Request, user: WorkspaceUser, services: ServicesDep, run_id: uuid.UUID
 ) -> Response:
-    return await download_output(
+    response = await download_output(
         user.principal, services, run_id, "xlsx", 1, request.headers.get("range")
     )
+    return await _named(response, services, user, run_id, "normalized.xlsx")
 
 
 @router.get(RUN + "/download/tables/{table}")
@@ -192,9 +219,10 @@ async def download_table(
     run_id: uuid.UUID,
     table: Annotated[int, Path(ge=1, le=100_000)],
 ) -> Response:
-    return await download_output(
+    response = await download_output(
         user.principal, services, run_id, "csv", table, request.headers.get("range")
     )
+    return await _named(response, services, user, run_id, f"table-{table}.csv")
 
 
 def _cancel(services: Services, user: WebUser, run_id: uuid.UUID) -> None:

@@ -107,6 +107,11 @@ function setupUpload(zone) {
   });
 }
 
+function plural(count, word) {
+  const number = Number(count) || 0;
+  return `${number.toLocaleString()} ${word}${number === 1 ? "" : "s"}`;
+}
+
 function describe(type, payload) {
   const p = payload || {};
   switch (type) {
@@ -117,9 +122,9 @@ function describe(type, payload) {
     case "sheet.finished": return `Sheet “${p.sheet}” done.`;
     case "worker.finished": return "Outputs saved.";
     case "table.found": return `Found table ${p.table} on sheet “${p.sheet}”.`;
-    case "table.progress": return `Table ${p.table}: ${Number(p.rows).toLocaleString()} rows so far.`;
-    case "table.finished": return `Table ${p.table} done: ${Number(p.rows).toLocaleString()} rows.`;
-    case "run.finished": return `Finished: ${p.tables} table(s), ${Number(p.rows).toLocaleString()} rows.`;
+    case "table.progress": return `Table ${p.table}: ${plural(p.rows, "row")} so far.`;
+    case "table.finished": return `Table ${p.table} done: ${plural(p.rows, "row")}.`;
+    case "run.finished": return `Finished: ${plural(p.tables, "table")}, ${plural(p.rows, "row")}.`;
     case "run.failed": return `Failed: ${p.message || p.code || ""}`;
     default: return type;
   }
