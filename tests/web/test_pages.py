@@ -146,6 +146,10 @@ def test_configuration_errors_are_shown_next_to_the_text(
     errors = re.findall(r"<li><code>([^<]+)</code>: ([^<]+)</li>", invalid.text)
     locations = [where for where, _ in errors]
     assert "spec.fields[0].type" in locations and "spec.fields[1].name" in locations
+    twice = {"fields": [{"name": "email", "type": "email"}, {"name": "email", "type": "email"}]}
+    clash = browser_client.post(CONFIGS, data={**form, "name": "Staff", "spec": json.dumps(twice)})
+    [(where, message)] = re.findall(r"<li><code>([^<]+)</code>: ([^<]+)</li>", clash.text)
+    assert where == "spec" and message.startswith("fields[1]: duplicate field name")
     with web.session() as session:
         assert session.query(Configuration).count() == 2  # nothing saved (A's and B's default)
 
@@ -349,6 +353,20 @@ def test_run_page_shows_mapping_reasons_and_preview(browser_client: httpx.Client
     assert f"/w/tenant-a/runs/{run}/download/workbook" in text
     assert f"/w/tenant-a/runs/{run}/download/tables/1" in text
     assert "see the workbook's issues sheet" in text  # today's summaries have no examples
+
+
+def test_the_preview_shows_columns_with_data_and_names_the_empty_ones(
+    browser_client: httpx.Client, web: Api
+) -> None:
+    run = _finished_run(web, SUMMARY_TODAY)
+    table = "Employee ID,Email,Middle Name,Full Name\n,a@x.org,,Ann Lee\n,b@x.org,,Bob Roy\n"
+    web.store.write(run_table_key(web.a.id, run, 1), io.BytesIO(table.encode()))
+    text = browser_client.get(f"/w/tenant-a/runs/{run}").text
+    preview = re.search(r'<table class="list preview">(.*?)</table>', text, re.S)
+    assert preview
+    assert re.findall(r'<th scope="col">([^<]+)</th>', preview.group(1)) == ["Email", "Full Name"]
+    assert "<tr><td>a@x.org</td><td>Ann Lee</td></tr>" in preview.group(1)
+    assert "Empty in these rows, so not shown: Employee ID, Middle Name" in text
 
 
 def test_run_page_shows_evidence_and_reasons_it_does_not_know(

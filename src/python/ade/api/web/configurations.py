@@ -152,7 +152,11 @@ def _where(location: tuple[int | str, ...]) -> str:
 
 
 def _spec_errors(error: ValidationError) -> list[tuple[str, str]]:
-    return [(_where(item["loc"]), str(item["msg"])) for item in error.errors()]
+    # pydantic prefixes a validator's own message with "Value error, ": not for people.
+    return [
+        (_where(item["loc"]), str(item["msg"]).removeprefix("Value error, "))
+        for item in error.errors()
+    ]
 
 
 @router.post(CONFIGURATIONS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ade.api.web.corrections import control_name, correctable
@@ -222,6 +222,20 @@ class Preview:
     header: list[str]
     rows: list[list[str]]
     missing: bool = False
+    empty: list[str] = field(default_factory=list)
+    """Columns with no value in the previewed rows: named in one line instead of shown, so the
+    columns that hold data are not pushed off to the right by empty ones."""
+
+
+def _filled_first(header: list[str], rows: list[list[str]]) -> Preview:
+    filled = [i for i in range(len(header)) if any(i < len(r) and r[i].strip() for r in rows)]
+    if not rows or len(filled) == len(header):
+        return Preview(header=header, rows=rows)
+    return Preview(
+        header=[header[i] for i in filled],
+        rows=[[row[i] if i < len(row) else "" for i in filled] for row in rows],
+        empty=[name for i, name in enumerate(header) if i not in set(filled)],
+    )
 
 
 def read_preview(store: BlobStore, key: str, limit: int = PREVIEW_ROWS) -> Preview:
@@ -240,4 +254,4 @@ def read_preview(store: BlobStore, key: str, limit: int = PREVIEW_ROWS) -> Previ
     records = list(csv.reader(io.StringIO(text)))
     if not records:
         return Preview(header=[], rows=[])
-    return Preview(header=records[0], rows=records[1 : limit + 1])
+    return _filled_first(records[0], records[1 : limit + 1])
