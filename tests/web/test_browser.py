@@ -432,3 +432,24 @@ def test_the_api_docs_page_points_to_the_openapi_document_and_loads_nothing_else
     expect(page).to_have_url(f"{ade.base_url}/api/openapi.json")
     assert '"openapi"' in (page.text_content("body") or "")
     assert all(url.startswith(ade.base_url + "/") for url in loaded), loaded
+
+
+def test_a_json_error_puts_the_cursor_on_its_line(page: Page, ade: Ade, tenant: Tenant) -> None:
+    sign_in(page, ade, tenant)
+    page.goto(f"{ade.base_url}/w/{tenant.slug}/configurations/new")
+    editor = page.get_by_label("Configuration (JSON)")
+    text = editor.input_value()
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if '"type": "email"' in line)
+    lines[at] = lines[at].replace('"type": "email"', '"type": "email",,')  # line at + 1
+    editor.fill("\n".join(lines))
+    page.get_by_label("Name").fill("Broken")
+    page.get_by_role("button", name="Save").click()
+    go = page.get_by_role("button", name=re.compile(rf"^line {at + 1}, column \d+$"))
+    column = int((go.text_content() or "").rsplit(" ", 1)[1])
+    go.focus()
+    page.keyboard.press("Enter")
+    expect(editor).to_be_focused()
+    offset = sum(len(line) + 1 for line in lines[:at]) + column - 1
+    assert editor.evaluate("(el) => el.selectionStart") == offset
+    assert_every_control_is_labelled(page)

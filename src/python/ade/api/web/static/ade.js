@@ -178,7 +178,29 @@ function setupLiveRun(panel) {
   });
 }
 
+// A JSON error names "line 2, column 20": its button puts the cursor there in the text box
+// (which has no line numbers) and scrolls to it.
+function setupGoto() {
+  for (const button of document.querySelectorAll("button[data-goto]")) {
+    button.addEventListener("click", () => {
+      const match = /line (\d+), column (\d+)/.exec(button.dataset.goto);
+      const editor = document.getElementById(button.getAttribute("aria-controls"));
+      if (!match || !editor) return;
+      const lines = editor.value.split("\n");
+      const line = Math.min(Number(match[1]), lines.length);
+      let offset = 0;
+      for (let i = 0; i < line - 1; i += 1) offset += lines[i].length + 1;
+      offset += Math.min(Number(match[2]) - 1, lines[line - 1].length);
+      editor.focus();
+      editor.setSelectionRange(offset, offset);
+      const height = parseFloat(getComputedStyle(editor).lineHeight) || 18;
+      editor.scrollTop = Math.max(0, (line - 3) * height);
+    });
+  }
+}
+
 confirmForms();
+setupGoto();
 const zone = document.getElementById("upload");
 if (zone) setupUpload(zone);
 const panel = document.getElementById("run-panel");
