@@ -172,12 +172,16 @@ def test_create_activate_and_archive_a_configuration(
     staff = next(url for url, name in rows if name == "Staff v2")
     # the active one cannot be archived: no button; a forged post is refused with the reason
     assert "/archive" not in page.text and "/activate" not in page.text
+    # editing it saves a copy that is not activated unless the person ticks the box
+    assert '<input id="activate" name="activate" type="checkbox">' in page.text
     refused = browser_client.post(f"{staff}/archive", data=_config_form(browser_client, staff))
     assert refused.status_code == 200 and "Not done: the active configuration" in refused.text
     activated = browser_client.post(
         f"{default}/activate", data=_config_form(browser_client, default)
     )
     assert activated.status_code == 303
+    assert "Not active" in browser_client.get(staff).text  # was in use: not called a draft
+    assert "Draft" not in browser_client.get(CONFIGS).text
     assert f'action="{staff}/archive"' in browser_client.get(staff).text  # a draft: offered
     archived = browser_client.post(f"{staff}/archive", data=_config_form(browser_client, staff))
     assert archived.status_code == 303

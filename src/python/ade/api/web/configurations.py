@@ -112,7 +112,9 @@ def _view(
         user,
         name=source.name,
         text=_pretty(source.spec),
-        activate=source.status == "active",
+        # Never pre-ticked: saving an edit of the active configuration used to activate the
+        # copy at once. Activating is a choice of its own.
+        activate=False,
         source=source,
         notice=notice,
     )

@@ -95,6 +95,15 @@ def sentence(text: Any) -> str:
     return words[0].upper() + words[1:] + ("" if words.endswith((".", "!", "?")) else ".")
 
 
+_STATUS_NAMES = {"active": "★ Active", "draft": "Not active", "archived": "Archived"}
+
+
+def status_name(status: str) -> str:
+    """A configuration's status in words: "draft" reads "Not active", since a configuration
+    that was active until another replaced it is no draft."""
+    return _STATUS_NAMES.get(status, status.capitalize())
+
+
 _environment = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -105,7 +114,12 @@ _environment = Environment(
     undefined=ChainableUndefined,
 )
 _environment.filters.update(
-    filesize=filesize, when=_when, number=_number, plural=plural, sentence=sentence
+    filesize=filesize,
+    when=_when,
+    number=_number,
+    plural=plural,
+    sentence=sentence,
+    status_name=status_name,
 )
 _environment.globals.update(asset=asset)
 templates = Jinja2Templates(env=_environment)
