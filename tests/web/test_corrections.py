@@ -3,6 +3,7 @@ posts, and that the engine maps the next file with the same headers the correcte
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import datetime
@@ -168,6 +169,22 @@ def test_the_run_page_offers_a_chooser_beside_each_correctable_column(
         r'\s*<input type="hidden" name="csrf_token"',
         page,
     )
+
+
+def test_a_field_the_configuration_no_longer_has_stays_chosen(
+    browser_client: httpx.Client, web: Api
+) -> None:
+    """Else the browser would select "not mapped" and saving would unmap the column."""
+    run = _run(web)
+    with web.session() as session:
+        stored = session.get(Run, uuid.UUID(run))
+        summary = json.loads(json.dumps(SUMMARY))
+        summary["tables"][0]["mapping"][0]["field"] = "worker_name"
+        stored.summary = summary
+        session.commit()
+    page = browser_client.get(f"{RUNS}/{run}").text
+    assert '<option value="worker_name" selected>worker_name</option>' in page
+    assert not re.search(r'name="map-1-A"[^>]*>\s*<option value="" selected', page)
 
 
 def test_review_then_save_stores_a_new_active_configuration_and_runs_again(
