@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
 from sqlalchemy.orm import Session
 
 from ade.api.admin import revoke_api_key
@@ -47,17 +47,22 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, ade: Ade) -> Iterator[Page]:
+    """A fresh tab; whatever a test does in it, every request goes to ADE's own origin."""
     context = browser.new_context(accept_downloads=True)
+    requested: list[str] = []
+    context.on("request", lambda request: requested.append(request.url))
     opened = context.new_page()
     opened.set_default_timeout(30_000)
     yield opened
     context.close()
+    elsewhere = [url for url in requested if not url.startswith(ade.base_url + "/")]
+    assert elsewhere == [], f"requests to other hosts: {elsewhere}"
 
 
 @pytest.fixture()
 def tenant(ade: Ade, request: pytest.FixtureRequest) -> Tenant:
-    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:50]
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:50].strip("-")
     return make_tenant(ade.database_url, f"Team {slug}", slug)
 
 
@@ -108,6 +113,16 @@ def assert_every_control_is_labelled(page: Page) -> None:
     assert unlabelled == [], unlabelled
 
 
+def mapping_row(page: Page, header: str) -> Locator:
+    """The mapping table's row of the column with this header (the first table)."""
+    cell = page.locator("td.header-cell").filter(has_text=re.compile(f"^{re.escape(header)}$"))
+    return page.locator("table.mapping").first.locator("tbody tr").filter(has=cell)
+
+
+def field_chooser(page: Page, header: str) -> Locator:
+    return mapping_row(page, header).get_by_role("combobox")
+
+
 def run_id_of(page: Page) -> str:
     match = re.search(r"/runs/([0-9a-f-]{36})$", page.url)
     assert match, page.url
@@ -133,11 +148,9 @@ def test_upload_watch_the_run_see_the_mapping_download_and_sign_out(
         expect(status).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
     assert page.evaluate("window.adeMarker") == "same page", "the page reloaded"
 
-    mapping = page.locator("table.mapping").first
-    email_row = mapping.locator("tr", has_text="E-mail")
-    expect(email_row).to_contain_text("email")
-    expect(email_row).to_contain_text("the header matches this field")
-    expect(mapping.locator("tr", has_text="Full Name")).to_contain_text("full_name")
+    expect(mapping_row(page, "E-mail")).to_contain_text("The header matches this field.")
+    expect(field_chooser(page, "E-mail")).to_have_value("email")
+    expect(field_chooser(page, "Full Name")).to_have_value("full_name")
     preview = page.locator("table.preview").first
     expect(preview).to_contain_text("ann@example.org")
     expect(preview.locator("tbody tr")).to_have_count(3)
@@ -149,6 +162,7 @@ def test_upload_watch_the_run_see_the_mapping_download_and_sign_out(
     with page.expect_download() as started:
         page.get_by_role("link", name=re.compile("Download workbook")).click()
     download = started.value
+    assert download.suggested_filename == "staff export.normalized.xlsx"
     content = Path(download.path()).read_bytes()
     run = run_id_of(page)
     with httpx.Client(base_url=ade.base_url, headers=tenant.headers) as api:
@@ -251,7 +265,16 @@ def test_drag_and_drop_uploads_and_refuses_clearly(page: Page, ade: Ade, tenant:
     _drop(page, "minutes.pdf", 100, "application/pdf")
     expect(status).to_contain_text("“minutes.pdf” is not a file ADE can read")
     _drop(page, "huge.csv", UPLOAD_LIMIT + 1, "text/csv")
-    expect(status).to_contain_text("“huge.csv” is too large: 300.0 KB, and the limit is 300.0 KB")
+    expect(status).to_contain_text(
+        "“huge.csv” is too large: 300,001 bytes, and the limit is 300,000 bytes"
+    )
+    _drop(page, "huger.csv", 2 * UPLOAD_LIMIT, "text/csv")
+    expect(status).to_contain_text("“huger.csv” is too large: 585.9 KiB, and the limit is 293 KiB")
+    _drop(page, "minutes.numbers", 100, "application/octet-stream")
+    expect(status).to_contain_text(
+        "“minutes.numbers” is not a file ADE can read. It reads CSV or text (.csv, .tsv, .txt), "
+        "Excel (.xlsx, .xlsm, .xlsb, .xls), OpenDocument (.ods) or a web page's table"
+    )
     expect(page.locator("td.name")).to_have_count(0)  # nothing was uploaded
     requests: list[Any] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -287,3 +310,146 @@ def test_revoking_the_key_sends_an_open_run_page_to_sign_in(
         )
     expect(page.get_by_label("API key")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('shown')") is None, "events after revocation"
+
+
+def roster_csv(rows: int, first: int = 0) -> bytes:
+    """A roster the default configuration maps badly: it misses "Started" (a hire date) and
+    takes "Badge" (a door badge, not the employee's ID) as employee_id."""
+    lines = ["Worker,Started,Badge,Division"]
+    for number in range(first, first + rows):
+        lines.append(
+            f"Person {chr(65 + number % 26)}{number},2021-05-{1 + number % 28:02},B-{number},Sales"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def first_paint_ms(page: Page) -> float:
+    """The run page's first contentful paint after a fresh navigation, as Chromium reports it."""
+    page.reload()
+    page.wait_for_load_state("load")
+    value = page.evaluate(
+        """() => new Promise((done) => new PerformanceObserver((list, observer) => {
+            const entry = list.getEntries().find((e) => e.name === "first-contentful-paint");
+            if (entry) { observer.disconnect(); done(entry.startTime); }
+        }).observe({ type: "paint", buffered: true }))"""
+    )
+    return float(value)
+
+
+def test_correct_a_wrong_and_a_missed_mapping_and_the_next_upload_is_mapped_so(
+    page: Page, ade: Ade, tenant: Tenant, record_property: Any
+) -> None:
+    sign_in(page, ade, tenant)
+    upload = page.get_by_label("Choose a file, or drop it here")
+    with worker(ade):
+        upload.set_input_files(
+            {"name": "roster.csv", "mimeType": "text/csv", "buffer": roster_csv(60)}
+        )
+        expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
+        first_run = run_id_of(page)
+        expect(field_chooser(page, "Started")).to_have_value("")  # missed
+        expect(field_chooser(page, "Badge")).to_have_value("employee_id")  # wrong
+        expect(page.locator("table.preview tbody tr")).to_have_count(50)
+        paint = first_paint_ms(page)
+        record_property("run_page_first_contentful_paint_ms_50_rows", round(paint, 1))
+        print(f"\nrun page, 50-row preview: first contentful paint {paint:.0f} ms")
+        assert_every_control_is_labelled(page)
+
+        # Keyboard only: focus a chooser, type the field's first letters, move on with keys.
+        field_chooser(page, "Started").focus()
+        page.keyboard.type("hire")
+        expect(field_chooser(page, "Started")).to_have_value("hire_date")
+        field_chooser(page, "Badge").focus()
+        page.keyboard.press("Home")  # the first choice: "not mapped"
+        expect(field_chooser(page, "Badge")).to_have_value("")
+        page.get_by_role("button", name="Save and run again…").focus()
+        page.keyboard.press("Enter")
+
+        changes = page.locator("table.changes tbody tr")
+        expect(changes).to_have_count(2)
+        expect(changes.nth(0)).to_have_text(re.compile(r"B\s*Started\s*not mapped\s*hire_date"))
+        expect(changes.nth(1)).to_have_text(re.compile(r"C\s*Badge\s*employee_id\s*not mapped"))
+        expect(page.locator("main")).to_contain_text("the new one becomes active")
+        assert_every_control_is_labelled(page)
+        page.get_by_role("button", name="Save and run again").focus()
+        page.keyboard.press("Enter")
+
+        expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}\?notice=corrected-active$"))
+        expect(page.locator("p.notice")).to_contain_text("now the active one")
+        expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
+        assert first_run not in page.url
+        expect(field_chooser(page, "Started")).to_have_value("hire_date")
+        expect(mapping_row(page, "Started")).to_contain_text("Mapped by the configuration.")
+        expect(field_chooser(page, "Badge")).to_have_value("")
+        expect(mapping_row(page, "Badge")).to_contain_text("Excluded by the configuration.")
+        header = page.locator("table.preview thead th").all_inner_texts()
+        assert "Started" not in header, header  # no longer kept as an unmapped column
+        first_row = page.locator("table.preview tbody tr").first.locator("td").all_inner_texts()
+        assert first_row[header.index("Hire Date")] == "2021-05-01"
+
+        # Remembered: the next upload with the same headers is mapped so, with no action.
+        page.get_by_role("link", name="Documents").first.click()
+        upload.set_input_files(
+            {"name": "roster-2.csv", "mimeType": "text/csv", "buffer": roster_csv(5, 100)}
+        )
+        expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
+        expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
+        expect(field_chooser(page, "Started")).to_have_value("hire_date")
+        expect(field_chooser(page, "Badge")).to_have_value("")
+        expect(page.locator("p.meta").first).to_contain_text("(corrected ")
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "worker" / "engine" / "fixtures"
+
+
+def test_every_format_the_engine_reads_is_accepted_by_the_page(
+    page: Page, ade: Ade, tenant: Tenant
+) -> None:
+    sign_in(page, ade, tenant)
+    picker = page.get_by_label("Choose a file, or drop it here")
+    accept = picker.get_attribute("accept") or ""
+    expect(page.locator("#upload_help")).to_contain_text("OpenDocument (.ods)")
+    expect(page.locator("#upload_help")).to_contain_text("up to 293 KiB")
+    with worker(ade):
+        for name in ("roster.ods", "roster.xls", "roster.xlsb"):
+            assert "." + name.split(".")[1] in accept.split(","), accept
+            page.goto(f"{ade.base_url}/w/{tenant.slug}/documents")
+            picker.set_input_files(FIXTURES / name)
+            expect(page).to_have_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
+            expect(page.locator("#run-status")).to_have_text("Succeeded", timeout=RUN_TIMEOUT_MS)
+            expect(page.locator("table.preview tbody tr").first).to_be_visible()
+
+
+def test_the_api_docs_page_points_to_the_openapi_document_and_loads_nothing_else(
+    page: Page, ade: Ade
+) -> None:
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(request.url))
+    reply = page.goto(f"{ade.base_url}/api/docs")
+    assert reply is not None and reply.ok
+    assert "default-src 'none'" in (reply.headers.get("content-security-policy") or "")
+    page.get_by_role("link", name="/api/openapi.json").click()
+    expect(page).to_have_url(f"{ade.base_url}/api/openapi.json")
+    assert '"openapi"' in (page.text_content("body") or "")
+    assert all(url.startswith(ade.base_url + "/") for url in loaded), loaded
+
+
+def test_a_json_error_puts_the_cursor_on_its_line(page: Page, ade: Ade, tenant: Tenant) -> None:
+    sign_in(page, ade, tenant)
+    page.goto(f"{ade.base_url}/w/{tenant.slug}/configurations/new")
+    editor = page.get_by_label("Configuration (JSON)")
+    text = editor.input_value()
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if '"type": "email"' in line)
+    lines[at] = lines[at].replace('"type": "email"', '"type": "email",,')  # line at + 1
+    editor.fill("\n".join(lines))
+    page.get_by_label("Name").fill("Broken")
+    page.get_by_role("button", name="Save").click()
+    go = page.get_by_role("button", name=re.compile(rf"^line {at + 1}, column \d+$"))
+    column = int((go.text_content() or "").rsplit(" ", 1)[1])
+    go.focus()
+    page.keyboard.press("Enter")
+    expect(editor).to_be_focused()
+    offset = sum(len(line) + 1 for line in lines[:at]) + column - 1
+    assert editor.evaluate("(el) => el.selectionStart") == offset
+    assert_every_control_is_labelled(page)

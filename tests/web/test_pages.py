@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 
+from ade.api.web.pages import filesize
 from ade.db.column_types import utcnow
 from ade.db.models import Configuration, Document, Run, RunStatus
-from ade.storage.keys import run_table_key
+from ade.storage.keys import run_output_key, run_table_key
 from tests.api.conftest import UPLOAD_LIMIT, Api
 from tests.web.conftest import csrf_of
 
@@ -61,12 +62,32 @@ def test_unsupported_and_too_large_uploads_store_nothing(
     big = _upload(browser_client, "big.csv", b"a,b\n" + b"1,2\n" * (UPLOAD_LIMIT // 4 + 10))
     assert big.status_code == 413
     assert big.json()["detail"] == (
-        "The file is larger than the upload limit of 1.0 MB; nothing was stored."
+        "The file is larger than the upload limit of 1 MiB; nothing was stored."
     )
     empty = _upload(browser_client, "empty.csv", b"")
     assert empty.status_code == 400 and "empty" in empty.json()["detail"]
     assert _api_documents(web) == []
     assert list(web.store.list("documents/")) == []
+
+
+def test_every_format_the_engine_reads_is_accepted(browser_client: httpx.Client, web: Api) -> None:
+    page = browser_client.get(DOCS).text
+    accept = re.search(r'accept="([^"]+)"', page)
+    assert accept
+    for suffix in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".html"):
+        assert suffix in accept.group(1).split(","), suffix
+        reply = _upload(browser_client, f"staff{suffix.upper()}", b"Email,Name\na@x.org,Ann\n")
+        assert reply.status_code == 201, (suffix, reply.text)
+    assert "OpenDocument (.ods)" in page and "up to 1 MiB" in page
+    refused = _upload(browser_client, "minutes.numbers", b"x")
+    assert refused.status_code == 415
+    assert "It reads CSV or text (.csv, .tsv, .txt), Excel (.xlsx" in refused.json()["detail"]
+
+
+def test_sizes_are_shown_in_binary_units() -> None:
+    assert [filesize(n) for n in (None, 0, 1023, 1024, 1536, 300_000, 1024**3, 5 * 1024**4)] == [
+        "", "0 bytes", "1023 bytes", "1 KiB", "1.5 KiB", "293 KiB", "1 GiB", "5 TiB"
+    ]  # fmt: skip
 
 
 def test_documents_search_and_pages(browser_client: httpx.Client, web: Api) -> None:
@@ -125,6 +146,10 @@ def test_configuration_errors_are_shown_next_to_the_text(
     errors = re.findall(r"<li><code>([^<]+)</code>: ([^<]+)</li>", invalid.text)
     locations = [where for where, _ in errors]
     assert "spec.fields[0].type" in locations and "spec.fields[1].name" in locations
+    twice = {"fields": [{"name": "email", "type": "email"}, {"name": "email", "type": "email"}]}
+    clash = browser_client.post(CONFIGS, data={**form, "name": "Staff", "spec": json.dumps(twice)})
+    [(where, message)] = re.findall(r"<li><code>([^<]+)</code>: ([^<]+)</li>", clash.text)
+    assert where == "spec" and message.startswith("fields[1]: duplicate field name")
     with web.session() as session:
         assert session.query(Configuration).count() == 2  # nothing saved (A's and B's default)
 
@@ -145,13 +170,19 @@ def test_create_activate_and_archive_a_configuration(
     rows = re.findall(r'<a href="(/w/tenant-a/configurations/[^"]+)">([^<]+)</a>', listing)
     default = next(url for url, name in rows if name != "Staff v2")
     staff = next(url for url, name in rows if name == "Staff v2")
-    # the active one cannot be archived: the page says why
+    # the active one cannot be archived: no button; a forged post is refused with the reason
+    assert "/archive" not in page.text and "/activate" not in page.text
+    # editing it saves a copy that is not activated unless the person ticks the box
+    assert '<input id="activate" name="activate" type="checkbox">' in page.text
     refused = browser_client.post(f"{staff}/archive", data=_config_form(browser_client, staff))
     assert refused.status_code == 200 and "Not done: the active configuration" in refused.text
     activated = browser_client.post(
         f"{default}/activate", data=_config_form(browser_client, default)
     )
     assert activated.status_code == 303
+    assert "Not active" in browser_client.get(staff).text  # was in use: not called a draft
+    assert "Draft" not in browser_client.get(CONFIGS).text
+    assert f'action="{staff}/archive"' in browser_client.get(staff).text  # a draft: offered
     archived = browser_client.post(f"{staff}/archive", data=_config_form(browser_client, staff))
     assert archived.status_code == 303
     assert "Archived" in browser_client.get(staff).text
@@ -311,8 +342,13 @@ def test_run_page_shows_mapping_reasons_and_preview(browser_client: httpx.Client
     assert "✔ " not in text  # the check mark comes from CSS, the word is in the page
     assert ">Succeeded<" in text and 'data-live="false"' in text
     assert "Sheet “Staff”, cells A3:C63, 60 rows, header in row 3" in text
-    assert "the header matches this field <code>mapped</code>" in text
-    assert "closest field: full_name" in text and "duplicate of column A" in text
+    assert "1 table found, 60 rows, 1 issue." in text
+    # Plain sentences; the reason's code only under the row's Details.
+    assert "The header matches this field.<br>" not in text
+    assert re.search(r'<td class="why">The header matches this field\.\s*<details>', text)
+    assert "<dt>reason code</dt><dd><code>mapped</code></dd>" in text
+    assert "Closest field: full_name." in text and "Duplicate of column A." in text
+    assert "First 50 normalized rows" in text
     assert "95%" in text
     preview = re.search(r'<table class="list preview">(.*?)</table>', text, re.S)
     assert preview
@@ -323,19 +359,99 @@ def test_run_page_shows_mapping_reasons_and_preview(browser_client: httpx.Client
     assert "see the workbook's issues sheet" in text  # today's summaries have no examples
 
 
+def test_the_preview_shows_columns_with_data_and_names_the_empty_ones(
+    browser_client: httpx.Client, web: Api
+) -> None:
+    run = _finished_run(web, SUMMARY_TODAY)
+    table = "Employee ID,Email,Middle Name,Full Name\n,a@x.org,,Ann Lee\n,b@x.org,,Bob Roy\n"
+    web.store.write(run_table_key(web.a.id, run, 1), io.BytesIO(table.encode()))
+    text = browser_client.get(f"/w/tenant-a/runs/{run}").text
+    preview = re.search(r'<table class="list preview">(.*?)</table>', text, re.S)
+    assert preview
+    assert re.findall(r'<th scope="col">([^<]+)</th>', preview.group(1)) == ["Email", "Full Name"]
+    assert "<tr><td>a@x.org</td><td>Ann Lee</td></tr>" in preview.group(1)
+    assert "Empty in these rows, so not shown: Employee ID, Middle Name" in text
+
+
 def test_run_page_shows_evidence_and_reasons_it_does_not_know(
     browser_client: httpx.Client, web: Api
 ) -> None:
     run = _finished_run(web, SUMMARY_WITH_EVIDENCE)  # no table file stored: said so
     text = browser_client.get(f"/w/tenant-a/runs/{run}").text
-    assert "mapped by its values" in text and "<code>mapped_by_values</code>" in text
+    assert "Mapped by its values (the header alone did not decide)." in text
+    assert "<dd><code>mapped_by_values</code></dd>" in text
     assert "<dt>matched</dt><dd>97%</dd>" in text and "<dt>sample</dt><dd>200</dd>" in text
-    assert "the values do not fit the field" in text and "<dd>12%</dd>" in text
-    assert "kept for reference <code>kept_for_reference</code>" in text  # unknown reason: as is
-    assert "confidence: low" in text
-    assert "Kept although unmapped: column: C; header: Notes." in text
+    assert "The header matches, but the values do not fit the field." in text
+    assert "<dd>12%</dd>" in text
+    assert "Kept for reference." in text  # an unknown reason: its code in words
+    assert "<dt>confidence</dt><dd>low</dd>" in text  # an unknown key: under Details
+    assert "<li>Column C “Notes”</li>" in text
     assert "row 7, column A: “not-an-email” — not an email address" in text
     assert "no longer stored" in text
+
+
+def test_kept_columns_and_engine_notes_read_as_sentences(
+    browser_client: httpx.Client, web: Api
+) -> None:
+    table = {
+        "number": 1,
+        "sheet": "Staff",
+        "rows": 1,
+        "header_rows": [1, 2],
+        "unmapped_columns": [
+            {
+                "column": "G",
+                "header": "Employer",
+                "reason": "unknown_header",
+                "kept_as": "Employer",
+            },
+            {"column": "H", "header": "Email", "reason": "duplicate", "kept_as": "Email (2)"},
+        ],
+        "mapping": [
+            {
+                "column": "G",
+                "header": "Employer",
+                "field": None,
+                "reason": "unknown_header",
+                "detail": "no field's name, label or alias matches this header",
+                "kept_as": "Employer",
+            }
+        ],
+    }
+    run = _finished_run(web, {"tables_found": 1, "rows": 1, "tables": [table]})
+    text = browser_client.get(f"/w/tenant-a/runs/{run}").text
+    assert "1 table found, 1 row, 0 issues." in text and "1 row, header in rows 1, 2." in text
+    assert "<li>Column G “Employer”: no field matches this header</li>" in text
+    assert (
+        "<li>Column H “Email”: another column already holds this field, kept as “Email (2)”" in text
+    )
+    assert (
+        "No field matches this header.<br><small>Kept in the outputs as “Employer”.</small>" in text
+    )
+    assert "kept_as:" not in text and "detail:" not in text
+    assert "<dt>detail</dt><dd>no field&#39;s name, label or alias matches this header</dd>" in text
+
+
+def test_downloads_are_named_after_the_uploaded_file(
+    browser_client: httpx.Client, web: Api
+) -> None:
+    run = _finished_run(web, SUMMARY_TODAY, output_byte_size=3)
+    with web.session() as session:
+        stored = session.get(Run, uuid.UUID(run))
+        document = session.get(Document, stored.document_id)
+        document.original_filename = "Roster «March».v2.csv"
+        session.commit()
+    web.store.write(run_table_key(web.a.id, run, 1), io.BytesIO(b"a\n1\n"))
+    web.store.write(run_output_key(web.a.id, run), io.BytesIO(b"xyz"))
+    workbook = browser_client.get(f"/w/tenant-a/runs/{run}/download/workbook")
+    assert workbook.status_code == 200 and workbook.content == b"xyz"
+    assert 'filename="Roster March.v2.normalized.xlsx"' in workbook.headers["content-disposition"]
+    table = browser_client.get(f"/w/tenant-a/runs/{run}/download/tables/1")
+    assert table.status_code == 200
+    assert table.headers["content-disposition"] == (
+        'attachment; filename="Roster March.v2.table-1.csv"; '
+        "filename*=UTF-8''Roster%20%C2%ABMarch%C2%BB.v2.table-1.csv"
+    )
 
 
 def test_failed_runs_are_explained_in_plain_words(browser_client: httpx.Client, web: Api) -> None:

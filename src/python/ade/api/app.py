@@ -59,7 +59,10 @@ def create_app(
         version=ade_version(),
         description="Upload spreadsheets, run extractions, download clean tables.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # No Swagger UI: FastAPI's loads its script and style from a CDN (blank offline, and
+        # no CSP can hold it without 'unsafe-inline'). /api/docs is a page of ade.api.web that
+        # points to the OpenAPI document instead.
+        docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
         openapi_tags=[{"name": name} for name in DOCUMENTED_ORDER],

@@ -112,7 +112,9 @@ def _view(
         user,
         name=source.name,
         text=_pretty(source.spec),
-        activate=source.status == "active",
+        # Never pre-ticked: saving an edit of the active configuration used to activate the
+        # copy at once. Activating is a choice of its own.
+        activate=False,
         source=source,
         notice=notice,
     )
@@ -152,7 +154,11 @@ def _where(location: tuple[int | str, ...]) -> str:
 
 
 def _spec_errors(error: ValidationError) -> list[tuple[str, str]]:
-    return [(_where(item["loc"]), str(item["msg"])) for item in error.errors()]
+    # pydantic prefixes a validator's own message with "Value error, ": not for people.
+    return [
+        (_where(item["loc"]), str(item["msg"]).removeprefix("Value error, "))
+        for item in error.errors()
+    ]
 
 
 @router.post(CONFIGURATIONS)

@@ -35,9 +35,26 @@ from ade.db.models import Run
 router = page_router()
 DOCUMENTS = "/w/{workspace}/documents"
 PAGE_SIZE = 25
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
-"""What the engine reads: workbooks (.xlsx/.xlsm) and delimited text (comma, semicolon, tab or
-pipe). Anything else is refused before a byte is stored."""
+SUPPORTED_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".xlsx",
+    ".xlsm",
+    ".xlsb",
+    ".xls",
+    ".ods",
+    ".html",
+    ".htm",
+)
+"""What the engine reads (``ade.worker.engine.readers``, which decides the format from the
+content, never the name): delimited text (comma, semicolon, tab or pipe), Excel workbooks
+(.xlsx, .xlsm, .xlsb, 97-2003 .xls), OpenDocument spreadsheets, and the HTML tables web systems
+export as "Excel" files. Anything else is refused before a byte is stored."""
+FORMATS_SENTENCE = (
+    "CSV or text (.csv, .tsv, .txt), Excel (.xlsx, .xlsm, .xlsb, .xls), "
+    "OpenDocument (.ods) or a web page's table (.html, .htm)"
+)
 NOTICES = {"deleted": "The document was deleted. Its past runs and their outputs remain."}
 
 
@@ -90,6 +107,7 @@ async def documents_page(
         notice=NOTICES.get(notice or ""),
         max_bytes=services.settings.api_max_upload_bytes,
         accept=",".join(SUPPORTED_SUFFIXES),
+        formats=FORMATS_SENTENCE,
     )
 
 
@@ -111,9 +129,7 @@ async def upload(
     if not supported(filename):
         return _problem(
             415,
-            "ADE cannot read this kind of file. Upload a CSV or an Excel workbook (.xlsx): "
-            + ", ".join(SUPPORTED_SUFFIXES)
-            + ".",
+            f"ADE cannot read this kind of file. It reads {FORMATS_SENTENCE}.",
         )
     try:
         uploaded = await upload_document(

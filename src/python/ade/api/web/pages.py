@@ -57,14 +57,18 @@ def asset(name: str) -> str:
 
 
 def filesize(size: int | None) -> str:
+    """A size in binary units, as operating systems show files and as limits are set: the
+    default upload limit of 1024 MiB reads "1 GiB" (not "1.1 GB"). ``ade.js`` says the same."""
     if size is None:
         return ""
+    if size < 1024:
+        return f"{size} bytes"
     value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} bytes"  # pragma: no cover (the loop always returns)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def _when(moment: datetime | None) -> str:
@@ -73,6 +77,31 @@ def _when(moment: datetime | None) -> str:
 
 def _number(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def plural(count: Any, singular: str, plural_form: str | None = None) -> str:
+    """ "1 row", "0 rows", "1,234 rows": the count, then the word in the form it needs."""
+    number = count if isinstance(count, int) else 0
+    word = singular if number == 1 else plural_form or singular + "s"
+    return f"{_number(number)} {word}"
+
+
+def sentence(text: Any) -> str:
+    """A phrase as a sentence: its first letter upper-case (the rest as is: "column A" keeps
+    its letter, unlike Jinja's ``capitalize``), a full stop at the end."""
+    words = str(text).strip()
+    if not words:
+        return ""
+    return words[0].upper() + words[1:] + ("" if words.endswith((".", "!", "?")) else ".")
+
+
+_STATUS_NAMES = {"active": "★ Active", "draft": "Not active", "archived": "Archived"}
+
+
+def status_name(status: str) -> str:
+    """A configuration's status in words: "draft" reads "Not active", since a configuration
+    that was active until another replaced it is no draft."""
+    return _STATUS_NAMES.get(status, status.capitalize())
 
 
 _environment = Environment(
@@ -84,7 +113,14 @@ _environment = Environment(
     # Summaries differ between engine versions: a missing key renders as nothing, not an error.
     undefined=ChainableUndefined,
 )
-_environment.filters.update(filesize=filesize, when=_when, number=_number)
+_environment.filters.update(
+    filesize=filesize,
+    when=_when,
+    number=_number,
+    plural=plural,
+    sentence=sentence,
+    status_name=status_name,
+)
 _environment.globals.update(asset=asset)
 templates = Jinja2Templates(env=_environment)
 

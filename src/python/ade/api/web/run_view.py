@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from ade.api.web.corrections import control_name, correctable
 from ade.storage.base import BlobStore
 from ade.storage.errors import BlobNotFound
 
@@ -72,7 +73,10 @@ _SHOWN_KEYS = {
     "best_candidate",
     "duplicate_of",
     "hidden",
+    "kept_as",
 }
+"""Keys a mapping entry's row shows in plain words; any other (the engine's ``detail``, keys
+of newer engines) is listed under the row's Details, with the reason's code."""
 
 
 def explain_failure(code: str | None, status: str) -> str:
@@ -108,10 +112,17 @@ class MappingRow:
     score: str
     evidence: list[tuple[str, str]]
     notes: list[str]
+    details: list[tuple[str, str]]
+    """What a person sees only on asking (a <details>): the reason's code, the engine's own
+    wording, keys this page does not know."""
+    control: str | None = None
+    """The name of the page's field chooser for this column; None where an override cannot
+    change the decision (see :data:`ade.api.web.corrections.UNCORRECTABLE_REASONS`)."""
 
 
 def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
     rows = []
+    number = int(table.get("number") or 0)
     for entry in table.get("mapping") or []:
         if not isinstance(entry, dict):
             continue
@@ -123,8 +134,11 @@ def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
             notes.append(f"closest field: {entry['best_candidate']}")
         if entry.get("hidden"):
             notes.append("hidden in the spreadsheet")
-        notes += [
-            f"{key}: {_plain(value)}" for key, value in entry.items() if key not in _SHOWN_KEYS
+        if entry.get("kept_as"):
+            notes.append(f"kept in the outputs as “{entry['kept_as']}”")
+        details = [("reason code", code)] if code else []
+        details += [
+            (str(key), _plain(value)) for key, value in entry.items() if key not in _SHOWN_KEYS
         ]
         evidence = entry.get("evidence")
         score = entry.get("score")
@@ -142,15 +156,36 @@ def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
                     else []
                 ),
                 notes=notes,
+                details=details,
+                control=(
+                    control_name(number, str(entry["column"])) if correctable(entry) else None
+                ),
             )
         )
     return rows
 
 
 def unmapped_columns(table: dict[str, Any]) -> list[str]:
-    """Source columns the output keeps although no field took them (newer summaries)."""
+    """Source columns the outputs keep although no field took them (newer summaries), each as
+    a sentence: "Column G “Employer”: no field matches this header"."""
     kept = table.get("unmapped_columns") or []
-    return [_plain(item) for item in kept] if isinstance(kept, list) else []
+    if not isinstance(kept, list):
+        return []
+    sentences = []
+    for item in kept:
+        if not isinstance(item, dict):
+            sentences.append(_plain(item))
+            continue
+        header = str(item.get("header") or "")
+        text = f"Column {item.get('column') or '?'}" + (f" “{header}”" if header else ", no header")
+        code = str(item.get("reason") or "")
+        if code:
+            text += f": {_REASONS.get(code, code.replace('_', ' '))}"
+        output = item.get("kept_as")
+        if output and output != header:
+            text += f", kept as “{output}”"
+        sentences.append(text)
+    return sentences
 
 
 @dataclass(frozen=True)
@@ -187,6 +222,20 @@ class Preview:
     header: list[str]
     rows: list[list[str]]
     missing: bool = False
+    empty: list[str] = field(default_factory=list)
+    """Columns with no value in the previewed rows: named in one line instead of shown, so the
+    columns that hold data are not pushed off to the right by empty ones."""
+
+
+def _filled_first(header: list[str], rows: list[list[str]]) -> Preview:
+    filled = [i for i in range(len(header)) if any(i < len(r) and r[i].strip() for r in rows)]
+    if not rows or len(filled) == len(header):
+        return Preview(header=header, rows=rows)
+    return Preview(
+        header=[header[i] for i in filled],
+        rows=[[row[i] if i < len(row) else "" for i in filled] for row in rows],
+        empty=[name for i, name in enumerate(header) if i not in set(filled)],
+    )
 
 
 def read_preview(store: BlobStore, key: str, limit: int = PREVIEW_ROWS) -> Preview:
@@ -205,4 +254,4 @@ def read_preview(store: BlobStore, key: str, limit: int = PREVIEW_ROWS) -> Previ
     records = list(csv.reader(io.StringIO(text)))
     if not records:
         return Preview(header=[], rows=[])
-    return Preview(header=records[0], rows=records[1 : limit + 1])
+    return _filled_first(records[0], records[1 : limit + 1])

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from starlette.responses import Response
 
 from ade.api.dependencies import Services, ServicesDep
+from ade.api.filenames import content_disposition, sanitize_filename
 from ade.api.problems import not_found
 from ade.api.run_queue import cancel_run, enqueue_run, get_document, get_run
 from ade.api.runs import download_output, stream_events
@@ -44,6 +46,12 @@ from ade.storage.keys import run_table_key
 
 router = page_router()
 RUN = "/w/{workspace}/runs/{run_id}"
+NOTICES = {
+    "corrected-active": "Corrections saved as a new configuration, now the active one: the next "
+    "upload with these headers is mapped this way. This is the document's new run.",
+    "corrected": "Corrections saved as a new configuration; it is not active, because the "
+    "corrected run did not use the active configuration. This is the document's new run.",
+}
 PREVIEW_TABLES = 10
 """Tables whose first rows the page shows (each read costs up to 1 MiB of storage reads)."""
 
@@ -64,6 +72,10 @@ def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[st
             .order_by(Configuration.status != ConfigurationStatus.ACTIVE, Configuration.name)
         ).all()
         choices_view = [(str(c.id), c.name, c.status) for c in choices]
+        fields = [
+            (str(item["name"]), str(item.get("label") or ""))
+            for item in (configuration.spec.get("fields") or [] if configuration else [])
+        ]
     summary = run.summary or {}
     tables = []
     if run.status == "succeeded":
@@ -89,6 +101,15 @@ def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[st
         "document_deleted": document is None or document.deleted_at is not None,
         "configuration_name": configuration.name if configuration else "",
         "choices": choices_view,
+        "fields": fields,
+        # Every key of a workspace may create and activate its configurations (the API has no
+        # narrower permission), so whoever may re-run the document may correct its mapping.
+        "can_correct": (
+            run.status == "succeeded"
+            and bool(fields)
+            and document is not None
+            and document.deleted_at is None
+        ),
         "finished": run.status in TERMINAL_RUN_STATUSES,
         "failure": (
             explain_failure(run.error_code, run.status)
@@ -103,10 +124,14 @@ def run_context(services: Services, user: WebUser, run_id: uuid.UUID) -> dict[st
 
 @router.get(RUN)
 async def run_page(
-    request: Request, user: WorkspaceUser, services: ServicesDep, run_id: uuid.UUID
+    request: Request,
+    user: WorkspaceUser,
+    services: ServicesDep,
+    run_id: uuid.UUID,
+    notice: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     context = await run_in_threadpool(run_context, services, user, run_id)
-    return render(request, "run.html", **context)
+    return render(request, "run.html", notice=NOTICES.get(notice or ""), **context)
 
 
 @router.get(RUN + "/panel")
@@ -152,13 +177,38 @@ async def run_events(
     return response
 
 
+def download_name(document_name: str, suffix: str) -> str:
+    """A download named after the uploaded file: "roster.csv" gives "roster.normalized.xlsx" and
+    "roster.table-1.csv". The stored name is already clean (``ade.api.filenames``); it is
+    cleaned again with the suffix on, and Content-Disposition quotes it."""
+    stem = PurePosixPath(sanitize_filename(document_name)).stem or "run"
+    return sanitize_filename(f"{stem}.{suffix}")
+
+
+def _document_name(services: Services, user: WebUser, run_id: uuid.UUID) -> str:
+    with services.read_sessions() as session:
+        run = get_run(session, user.principal.workspace_id, run_id)
+        document = session.get(Document, run.document_id)
+        return document.original_filename if document else ""
+
+
+async def _named(
+    response: Response, services: Services, user: WebUser, run_id: uuid.UUID, suffix: str
+) -> Response:
+    name = await run_in_threadpool(_document_name, services, user, run_id)
+    if name:
+        response.headers["content-disposition"] = content_disposition(download_name(name, suffix))
+    return response
+
+
 @router.get(RUN + "/download/workbook")
 async def download_workbook(
     request: Request, user: WorkspaceUser, services: ServicesDep, run_id: uuid.UUID
 ) -> Response:
-    return await download_output(
+    response = await download_output(
         user.principal, services, run_id, "xlsx", 1, request.headers.get("range")
     )
+    return await _named(response, services, user, run_id, "normalized.xlsx")
 
 
 @router.get(RUN + "/download/tables/{table}")
@@ -169,9 +219,10 @@ async def download_table(
     run_id: uuid.UUID,
     table: Annotated[int, Path(ge=1, le=100_000)],
 ) -> Response:
-    return await download_output(
+    response = await download_output(
         user.principal, services, run_id, "csv", table, request.headers.get("range")
     )
+    return await _named(response, services, user, run_id, f"table-{table}.csv")
 
 
 def _cancel(services: Services, user: WebUser, run_id: uuid.UUID) -> None:

@@ -4,7 +4,7 @@ Headers: a Content-Security-Policy that allows only this origin's own files (no 
 no inline style, nothing from elsewhere, no framing), ``X-Frame-Options: DENY`` for older
 browsers, ``Referrer-Policy: same-origin`` (a sign-in link's token never leaves the site),
 ``nosniff``, and ``no-store`` on pages (they show a workspace's data). They are added by a pure
-ASGI middleware to web paths only: the JSON API and its Swagger page keep their own headers.
+ASGI middleware to web paths only (``/api/docs``, a page, included): the JSON API keeps its own.
 
 CSRF: every form post and the upload carry a token, ``HMAC(secret, "ade csrf")``, where the
 secret is the session cookie once signed in and a random pre-session cookie before (the sign-in
@@ -38,7 +38,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-WEB_PATH_PREFIXES = ("/sign-in", "/sign-out", "/w/", "/static/")
+WEB_PATH_PREFIXES = ("/sign-in", "/sign-out", "/w/", "/static/", "/api/docs")
 """Paths served by ade.api.web (plus "/" itself)."""
 
 

@@ -17,11 +17,13 @@ function confirmForms() {
 }
 
 function formatBytes(size) {
-  const units = ["bytes", "KB", "MB", "GB"];
-  let value = size;
+  // Binary units, as pages.filesize writes them: 1073741824 bytes is "1 GiB".
+  if (size < 1024) return `${size} bytes`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = size / 1024;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return `${value.toFixed(1).replace(/\.0$/, "")} ${units[unit]}`;
 }
 
 function setupUpload(zone) {
@@ -40,11 +42,15 @@ function setupUpload(zone) {
     if (!file) return;
     const name = file.name.toLowerCase();
     if (!accepted.some((suffix) => name.endsWith(suffix))) {
-      say(`“${file.name}” is not a file ADE can read. Upload a CSV or an Excel workbook (${accepted.join(", ")}).`, true);
+      say(`“${file.name}” is not a file ADE can read. It reads ${zone.dataset.formats}.`, true);
       return;
     }
     if (file.size > maxBytes) {
-      say(`“${file.name}” is too large: ${formatBytes(file.size)}, and the limit is ${formatBytes(maxBytes)}.`, true);
+      // Sizes that round alike ("293 KiB") are told apart in bytes.
+      const [size, limit] = formatBytes(file.size) === formatBytes(maxBytes)
+        ? [`${file.size.toLocaleString("en")} bytes`, `${maxBytes.toLocaleString("en")} bytes`]
+        : [formatBytes(file.size), formatBytes(maxBytes)];
+      say(`“${file.name}” is too large: ${size}, and the limit is ${limit}.`, true);
       return;
     }
     if (file.size === 0) {
@@ -101,6 +107,11 @@ function setupUpload(zone) {
   });
 }
 
+function plural(count, word) {
+  const number = Number(count) || 0;
+  return `${number.toLocaleString()} ${word}${number === 1 ? "" : "s"}`;
+}
+
 function describe(type, payload) {
   const p = payload || {};
   switch (type) {
@@ -111,9 +122,9 @@ function describe(type, payload) {
     case "sheet.finished": return `Sheet “${p.sheet}” done.`;
     case "worker.finished": return "Outputs saved.";
     case "table.found": return `Found table ${p.table} on sheet “${p.sheet}”.`;
-    case "table.progress": return `Table ${p.table}: ${Number(p.rows).toLocaleString()} rows so far.`;
-    case "table.finished": return `Table ${p.table} done: ${Number(p.rows).toLocaleString()} rows.`;
-    case "run.finished": return `Finished: ${p.tables} table(s), ${Number(p.rows).toLocaleString()} rows.`;
+    case "table.progress": return `Table ${p.table}: ${plural(p.rows, "row")} so far.`;
+    case "table.finished": return `Table ${p.table} done: ${plural(p.rows, "row")}.`;
+    case "run.finished": return `Finished: ${plural(p.tables, "table")}, ${plural(p.rows, "row")}.`;
     case "run.failed": return `Failed: ${p.message || p.code || ""}`;
     default: return type;
   }
@@ -167,7 +178,29 @@ function setupLiveRun(panel) {
   });
 }
 
+// A JSON error names "line 2, column 20": its button puts the cursor there in the text box
+// (which has no line numbers) and scrolls to it.
+function setupGoto() {
+  for (const button of document.querySelectorAll("button[data-goto]")) {
+    button.addEventListener("click", () => {
+      const match = /line (\d+), column (\d+)/.exec(button.dataset.goto);
+      const editor = document.getElementById(button.getAttribute("aria-controls"));
+      if (!match || !editor) return;
+      const lines = editor.value.split("\n");
+      const line = Math.min(Number(match[1]), lines.length);
+      let offset = 0;
+      for (let i = 0; i < line - 1; i += 1) offset += lines[i].length + 1;
+      offset += Math.min(Number(match[2]) - 1, lines[line - 1].length);
+      editor.focus();
+      editor.setSelectionRange(offset, offset);
+      const height = parseFloat(getComputedStyle(editor).lineHeight) || 18;
+      editor.scrollTop = Math.max(0, (line - 3) * height);
+    });
+  }
+}
+
 confirmForms();
+setupGoto();
 const zone = document.getElementById("upload");
 if (zone) setupUpload(zone);
 const panel = document.getElementById("run-panel");
