@@ -83,6 +83,36 @@ def test_workbook_holds_every_table_then_the_issues(tmp_path: Path, writer_kind:
     assert not list(tmp_path.glob(".*partial"))
 
 
+def test_date_fields_are_date_cells_in_the_workbook_and_iso_text_in_the_csv(
+    tmp_path: Path, writer_kind: str
+) -> None:
+    """Excel sorts and filters a date column only when its cells are dates; a value that is no
+    date stays the text the person wrote, and the header stays a header."""
+    source = write_csv(
+        tmp_path / "hires.csv",
+        [
+            ["Employee ID", "First Name", "Last Name", "Hire Date", "Notes"],
+            ["7", "Ann", "Lee", "03/15/2021", "2021-03-15"],
+            ["8", "Bo", "Ray", "not yet", "x"],
+            ["9", "Cy", "Lu", "", "y"],
+        ],
+    )
+    out = tmp_path / "out"
+    run(source, out)
+    rows = sheet_rows(out / XLSX_NAME, "1 hires")
+    header = rows[0]
+    hired = header.index("Hire Date")
+    assert [row[hired] for row in rows[1:]] == [dt.datetime(2021, 3, 15), "not yet", None]
+    assert rows[1][header.index("Notes")] == "2021-03-15"  # kept text is no date field
+    with (out / "tables" / "1.csv").open(newline="", encoding="utf-8-sig") as handle:
+        assert [r["Hire Date"] for r in csv.DictReader(handle)] == ["2021-03-15", "not yet", ""]
+    workbook = load_workbook(out / XLSX_NAME)
+    try:
+        assert workbook["1 hires"].cell(2, hired + 1).number_format == "yyyy-mm-dd"
+    finally:
+        workbook.close()
+
+
 def test_text_stays_text_and_overlong_text_is_cut_in_the_workbook_only(
     tmp_path: Path, writer_kind: str
 ) -> None:

@@ -20,7 +20,7 @@ import csv
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -70,6 +70,7 @@ class TableSink:
         columns: int,
         *,
         defuse_formulas: bool = True,
+        date_columns: Sequence[int] = (),
     ) -> None:
         self._handle = handle
         write_csv = csv.writer(handle).writerow
@@ -83,7 +84,8 @@ class TableSink:
         if book is None:
             self.write = self._csv_row
         else:
-            self._series = SheetSeries(book.add_sheet, book.write_rows, title)
+            add_sheet = partial(book.add_sheet, date_columns=date_columns)
+            self._series = SheetSeries(add_sheet, book.write_rows, title)
             self.write = self._write_wide if self.columns_left_out else self._write_both
 
     @property
@@ -167,9 +169,12 @@ class OutputWriter:
     def table_path(self, number: int) -> Path:
         return self.directory / TABLES_DIR / f"{number}.csv"
 
-    def open_table(self, number: int, sheet: str, columns: list[str]) -> TableSink:
+    def open_table(
+        self, number: int, sheet: str, columns: list[str], date_columns: Sequence[int] = ()
+    ) -> TableSink:
         """The table's sink, its header row written; a header cell too long for Excel is cut
-        in the workbook like any other (`header_cut` holds their positions)."""
+        in the workbook like any other (`header_cut` holds their positions). The workbook
+        writes `date_columns`' ISO dates as date cells."""
         handle = self._open_csv(self.table_path(number))
         sink = TableSink(
             handle,
@@ -177,6 +182,7 @@ class OutputWriter:
             partial(self._title, number, sheet),
             len(columns),
             defuse_formulas=self._defuse,
+            date_columns=date_columns,
         )
         cut = sink.write(list(columns))
         sink.header_cut = cut if isinstance(cut, list) else None

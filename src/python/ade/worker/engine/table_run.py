@@ -131,9 +131,11 @@ class TableRun:
         orders = self._date_orders(mapping, sample)
         labels = [item.display_label for item in self.spec.fields]
         self._headers = labels + [header for _, header in mapping.kept]
-        self._sink = self.writer.open_table(self.number, self.info.sheet, self._headers)
         self._processor = RowProcessor(
             self.spec, self.number, self.info, mapping, orders, self._issue
+        )
+        self._sink = self.writer.open_table(
+            self.number, self.info.sheet, self._headers, self._processor.date_columns
         )
         self._letters = self._processor.letters + [
             column_letter(self.info.first_col + position) for position, _ in mapping.kept

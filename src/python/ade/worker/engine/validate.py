@@ -187,6 +187,11 @@ class RowProcessor:
                 self.missing_required.append(item.name)
 
     @property
+    def date_columns(self) -> list[int]:
+        """The output columns of the mapped date fields (ISO dates, or invalid text)."""
+        return list(self._dates)
+
+    @property
     def times_dropped(self) -> dict[str, int]:
         """Per date field, the values whose time of day (not midnight) was dropped."""
         return {self.fields[index]: n for index, n in self._dropped.items() if n}

@@ -4,8 +4,10 @@ rust_xlsxwriter (through its Python binding rvgsrust-xlsxwriter) in constant-mem
 each sheet's rows to a temporary file as they arrive, so memory stays flat and sheets for tables
 found side by side can be filled in interleaved order. It writes ~5-8x the rows/s of openpyxl's
 write-only mode, stores text as text (a cell reading "=1+2" is not turned into a formula), and
-gives dates and datetimes a date format. Times and durations are written as text, as in the CSV
-outputs. Excel holds at most 32,767 characters in a cell, 1,048,576 rows and 16,384 columns in
+gives dates and datetimes a date format. The date fields' ISO dates ("2021-03-15", text in the
+CSVs) are written as date cells (format yyyy-mm-dd), so Excel sorts and filters them as dates;
+a value that is no such date stays text. Times and durations are written as text, as in the
+CSV outputs. Excel holds at most 32,767 characters in a cell, 1,048,576 rows and 16,384 columns in
 a sheet: longer text is cut to that in the workbook only; a table with more rows continues on
 further worksheets ("1 People (2)", its header repeated, see :class:`SheetSeries`); columns
 beyond the 16,384th are left out of the workbook. The CSVs always hold everything, and the
@@ -30,6 +32,7 @@ Two ways to run it, with the same `Book` code:
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import pickle
 import select
@@ -120,7 +123,7 @@ class SheetSeries:
 class Book(Protocol):
     """Where the normalized workbook's rows go; sheets are numbered in creation order."""
 
-    def add_sheet(self, title: str) -> int: ...
+    def add_sheet(self, title: str, date_columns: Sequence[int] = ()) -> int: ...
 
     def write_rows(self, sheet: int, rows: list[list[Cell]]) -> None: ...
 
@@ -141,14 +144,23 @@ class LocalBook:
         self._workbook: Any = Workbook()
         self._sheets: list[Any] = []
         self._next_row: list[int] = []
+        self._date_columns: list[Sequence[int]] = []
+        self._dates = _IsoDates()
         self._issues: IO[bytes] = tempfile.TemporaryFile()
 
-    def add_sheet(self, title: str) -> int:
+    def add_sheet(self, title: str, date_columns: Sequence[int] = ()) -> int:
         self._sheets.append(self._workbook.add_worksheet(title, constant_memory=True))
         self._next_row.append(0)
+        self._date_columns.append(tuple(date_columns))
         return len(self._sheets) - 1
 
     def write_rows(self, sheet: int, rows: list[list[Cell]]) -> None:
+        columns = self._date_columns[sheet]
+        if columns:
+            dates = self._dates
+            for row in rows[1:] if self._next_row[sheet] == 0 else rows:  # not the header
+                for column in columns:
+                    row[column] = dates[row[column]]
         self._sheets[sheet].write_rows(self._next_row[sheet], 0, rows)
         self._next_row[sheet] += len(rows)
 
@@ -173,6 +185,27 @@ class LocalBook:
         self._workbook = None
         self._sheets = []
         self._issues.close()
+
+
+class _IsoDates(dict[Cell, Cell]):
+    """A date field's output value as a workbook cell: an ISO date ("2021-03-15") becomes a
+    date, anything else (an empty cell, an invalid value kept as text) stays as it is. A dict,
+    so a date seen before costs one look-up (dates repeat down a column); only ISO dates are
+    kept, bounded like the engine's normalizer caches."""
+
+    def __missing__(self, value: Cell) -> Cell:
+        if not (isinstance(value, str) and len(value) == 10 and value[4:5] == "-"):
+            return value
+        try:
+            date = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+        if len(self) < _DATES_KEPT:
+            self[value] = date
+        return date
+
+
+_DATES_KEPT = 65_536
 
 
 class WorkbookWriterError(RuntimeError):
@@ -213,8 +246,8 @@ class BookProcess:
                 code = self._process.wait(timeout=5)
         return WorkbookWriterError(f"the workbook writer process stopped (exit code {code})")
 
-    def add_sheet(self, title: str) -> int:
-        self._send(("sheet", title))
+    def add_sheet(self, title: str, date_columns: Sequence[int] = ()) -> int:
+        self._send(("sheet", title, tuple(date_columns)))
         self._sheets += 1
         return self._sheets - 1
 
@@ -278,7 +311,7 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         elif kind == "issues":
             book.write_issues(message[1])
         elif kind == "sheet":
-            book.add_sheet(message[1])
+            book.add_sheet(message[1], message[2])
         elif kind == "save":
             try:
                 book.save(Path(message[1]))
