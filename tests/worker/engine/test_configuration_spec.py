@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 import pytest
@@ -12,7 +13,10 @@ from ade.db.configuration_spec import (
     WORD_CHARACTERS,
     ConfigurationSpec,
     default_configuration,
+    has_word_character,
+    header_key,
     header_words,
+    is_word_character,
     parse_configuration,
 )
 
@@ -171,6 +175,28 @@ def test_word_characters_are_the_letters_and_digits_that_survive_normalization()
     in_class = {ch for low, high in _SCRIPT_BLOCKS for code in range(low, high + 1)
                 if words.fullmatch(ch := chr(code))}  # fmt: skip
     assert in_class == kept
+
+
+def test_python_reads_the_class_as_the_json_schemas_regex_does() -> None:
+    """Python checks characters against WORD_CHARACTERS's ranges (compiling the class costs
+    every process ~30 ms); over the whole Basic Multilingual Plane it must agree with the
+    class as a regex, which is what the JSON schema's alias pattern says."""
+    words = re.compile(f"[{WORD_CHARACTERS}]")
+    disagree = [
+        hex(code)
+        for code in range(0x10000)
+        if is_word_character(chr(code)) != bool(words.fullmatch(chr(code)))
+    ]
+    assert disagree == []
+    non_word = re.compile(f"[^{WORD_CHARACTERS}]+")
+    for text in ["Ünïcode-Straße №5", "現職 Position", "ФИО/имя", "e_mail ADDRESS:", "½ time", "Ⅻ"]:
+        decomposed = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
+        split = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", decomposed).lower()
+        assert header_key(text) == non_word.sub(" ", split).strip()
+        assert has_word_character(text) == bool(words.search(text))
+    assert not has_word_character("--- / ---") and not has_word_character("— · —")
 
 
 @pytest.mark.parametrize(
