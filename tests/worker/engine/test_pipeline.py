@@ -427,3 +427,33 @@ def test_date_fields_drop_times_and_the_summary_counts_those_not_at_midnight(
     row = list(load_workbook(out / "normalized.xlsx", read_only=True)["1 Staff"].values)[1]
     assert "1994-05-12" in row
     assert summary_json(out)["tables"][0]["times_dropped"] == table["times_dropped"]
+
+
+@pytest.mark.parametrize(
+    ("phones", "expected", "code"),
+    [
+        # A US list: one number written abroad-style settles the country of the others.
+        (
+            ["(555) 201-3344", "+1 555 201 4410", "555.987.6543"],
+            ["+15552013344", "+15552014410", "+15559876543"],
+            {"phone": "1"},
+        ),
+        # A number of another country among them: the national ones' country is unknown.
+        (
+            ["(555) 201-3344", "+44 20 7946 0958", "555.987.6543"],
+            ["5552013344", "+442079460958", "5559876543"],
+            {},
+        ),
+        # No international number at all: nothing says which country, nothing is added.
+        (["(555) 201-3344", "555.987.6543"], ["5552013344", "5559876543"], {}),
+    ],
+)
+def test_a_phone_column_is_written_in_one_form_when_its_numbers_say_the_country(
+    tmp_path: Path, phones: list[str], expected: list[str], code: dict[str, str]
+) -> None:
+    rows = [["First Name", "Last Name", "Phone"]]
+    rows += [[f"Ann{i}", "Lee", phone] for i, phone in enumerate(phones)]
+    out = tmp_path / "out"
+    summary, _ = run(write_csv(tmp_path / "staff.csv", rows), out)
+    assert [r["Phone"] for r in read_table(out, 1)] == expected
+    assert summary.tables[0]["phone_country_codes"] == code

@@ -389,6 +389,24 @@ _NOT_DIGIT = re.compile(r"\D")
 _PHONE_CHARS = re.compile(r"^[\d\s().+\-/]+$")
 
 
+def nanp_evidence(value: Cell) -> str | None:
+    """What a phone cell says of its column's country: "nanp" for an international number of
+    the North American plan (+1 and ten digits, "+1 555 201 4410"), "other" for any other
+    international number, None for a national number or no phone. A column whose international
+    numbers are all +1 writes its ten-digit national numbers as +1 too: one form a column."""
+    if not isinstance(value, str) or not _PHONE_CHARS.match(value):
+        return None
+    text = value.lstrip()
+    digits = _NOT_DIGIT.sub("", text)
+    if text.startswith("+"):
+        pass
+    elif digits.startswith("00"):
+        digits = digits[2:]
+    else:
+        return None
+    return "nanp" if len(digits) == 11 and digits[0] == "1" else "other"
+
+
 def make_phone_normalizer(country_code: str | None) -> Normalizer:
     def normalize_phone(value: Cell) -> Cell:
         if isinstance(value, float) and value.is_integer():

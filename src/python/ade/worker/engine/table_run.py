@@ -35,7 +35,7 @@ from ade.db.configuration_spec import ConfigurationSpec, header_words
 from ade.worker.engine.cells import Cell, Row, column_letter, is_empty
 from ade.worker.engine.events import Emitter
 from ade.worker.engine.mapping import Mapper, TableMapping
-from ade.worker.engine.normalize import day_month_evidence
+from ade.worker.engine.normalize import day_month_evidence, nanp_evidence
 from ade.worker.engine.output import XLSX_NAME, OutputWriter, TableSink
 from ade.worker.engine.table_model import RaggedRow, TableInfo, kind_of
 from ade.worker.engine.validate import Issue, IssueTally, RowProcessor
@@ -76,6 +76,8 @@ class TableRun:
         self.rows = 0
         self.next_progress = time.monotonic() + PROGRESS_SECONDS
         self.date_orders: dict[str, dict[str, str]] = {}
+        self.phone_countries: dict[str, str] = {}
+        """Phone fields whose country code the values gave (see _phone_countries)."""
         self.buffer: list[tuple[int, Row, RaggedRow | None]] | None = []
         self.sums: SumRows | None = None
         self._mapping: TableMapping | None = None
@@ -129,10 +131,11 @@ class TableRun:
             mapping=[c.as_dict() for c in mapping.columns],
         )
         orders = self._date_orders(mapping, sample)
+        countries = self._phone_countries(mapping, sample)
         labels = [item.display_label for item in self.spec.fields]
         self._headers = labels + [header for _, header in mapping.kept]
         self._processor = RowProcessor(
-            self.spec, self.number, self.info, mapping, orders, self._issue
+            self.spec, self.number, self.info, mapping, orders, self._issue, countries
         )
         self._sink = self.writer.open_table(
             self.number, self.info.sheet, self._headers, self._processor.date_columns
@@ -168,6 +171,23 @@ class TableRun:
                 basis = "conflicting" if votes["dmy"] else "configured"
             self.date_orders[item.name] = {"order": orders[item.name], "basis": basis}
         return orders
+
+    def _phone_countries(self, mapping: TableMapping, sample: list[Row]) -> dict[str, str]:
+        """Each mapped phone field's country code when the configuration sets none and its
+        values settle it: international numbers of the North American plan only ("+1 555 201
+        4410" beside "(555) 201-3344"), so its national numbers take +1 as well."""
+        countries: dict[str, str] = {}
+        if self.spec.default_phone_country_code is not None:
+            return countries
+        for item in self.spec.fields:
+            position = mapping.positions.get(item.name)
+            if item.type != "phone" or position is None:
+                continue
+            seen = {nanp_evidence(cells[position]) for cells in sample}
+            if "nanp" in seen and "other" not in seen:
+                countries[item.name] = "1"
+                self.phone_countries[item.name] = "1"
+        return countries
 
     def _workbook_issues(self) -> list[Issue]:
         """The table's own losses in the workbook (never in the CSV): columns beyond Excel's
@@ -269,6 +289,8 @@ class TableRun:
             ],
             "missing_required": self._processor.missing_required,
             "date_orders": self.date_orders,
+            # Phone fields written as +1 because their international numbers all were.
+            "phone_country_codes": self.phone_countries,
             # Date fields hold dates: values that also held a time other than midnight, by field.
             "times_dropped": self._processor.times_dropped,
             "mapping": [c.as_dict() for c in mapping.columns],

@@ -131,6 +131,7 @@ class RowProcessor:
         mapping: TableMapping,
         date_orders: dict[str, str],
         on_issue: Callable[[Issue], None],
+        phone_countries: dict[str, str] | None = None,
     ) -> None:
         self.table_number = table_number
         self.sheet = table.sheet
@@ -156,7 +157,9 @@ class RowProcessor:
             normalizer = normalizer_for(
                 item.type,
                 date_order=date_orders.get(item.name, spec.date_order),
-                phone_country_code=spec.default_phone_country_code,
+                phone_country_code=(phone_countries or {}).get(
+                    item.name, spec.default_phone_country_code
+                ),
             )
             self.plan.append((position, Memo(normalizer)))
             self._planned.append(index)
