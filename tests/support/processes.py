@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 
@@ -42,3 +43,32 @@ def mapped_files(pid: int) -> str:
     per line: how a test tells which C extensions a server really loaded."""
     lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
     return "\n".join(sorted({line.split(None, 5)[5] for line in lines if len(line.split()) == 6}))
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (children, their children, ...)."""
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        below = set().union(*(children(parent) for parent in frontier)) - found
+        found |= below
+        frontier = below
+    return found
+
+
+def peak_rss(pid: int) -> int:
+    """The process's resident-memory high-water mark in bytes (VmHWM; 0 once it has gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Set the process's high-water mark back to its current resident size (Linux 4.0+,
+    ``clear_refs`` 5), so a long-lived process's peak can be read per piece of work."""
+    with contextlib.suppress(OSError):  # gone, or not ours
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
