@@ -6,8 +6,9 @@ of it: ``ok`` (and, for some, what the outputs hold) or a failure code and a fra
 message. Every case is checked for that and for a peak RSS under 512 MiB.
 
 ``--through extract`` (the default) runs each file through ``python -m ade.cli.commands.main
-extract`` in a process of its own; its peak RSS is the process tree's high-water mark as
-``wait4`` reports it (the largest of the CLI process and its workbook writer).
+extract`` in a process of its own; its peak RSS is the largest high-water mark of the CLI
+process and its workbook writer, read from /proc every 20 ms (``wait4``'s would start at this
+script's own size: a child inherits its parent's mark at fork).
 
 ``--through api`` starts the real service as a user does (``ade start`` on a fresh
 ADE_DATA_DIR with SQLite, ADE_API_MAX_UPLOAD_BYTES=64 MiB, an ``ade apikey create`` key) and
@@ -44,8 +45,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.ade_service import Service, running_service
-from tests.support.hostile_cases import CASES, OK, PEOPLE, Case, check_people, echo_bomb
+from tests.support.ade_service import TERMINAL, Service, running_service
+from tests.support.hostile_cases import (
+    CASES,
+    OK,
+    PEOPLE,
+    Case,
+    Outputs,
+    check_people,
+    echo_bomb,
+)
+from tests.support.processes import PeakSampler
 
 MiB = 1024 * 1024
 RSS_LIMIT = 512 * MiB
@@ -82,6 +92,7 @@ class Result:
     seconds: float
     problems: list[str] = field(default_factory=list)
     worker_rss: int = 0
+    run_created: bool = False
 
 
 class FolderOutputs:
@@ -94,17 +105,7 @@ class FolderOutputs:
         return (self.folder / "tables" / f"{number}.csv").read_bytes()
 
 
-class ApiOutputs:
-    """A run's outputs, downloaded through the API."""
-
-    def __init__(self, service: Service, run_id: str) -> None:
-        self.service, self.run_id = service, run_id
-
-    def table_csv(self, number: int) -> bytes:
-        return self.service.table_csv(self.run_id, number)
-
-
-def judge(case: Case, result: Result, outputs: FolderOutputs | ApiOutputs) -> Result:
+def judge(case: Case, result: Result, outputs: Outputs) -> Result:
     """Add to ``result.problems`` whatever differs from what the case expects."""
     if result.outcome != case.expect:
         result.problems.append(f"expected {case.expect}, got {result.outcome}")
@@ -133,7 +134,8 @@ def through_extract(case: Case, source: Path, out: Path) -> Result:
     started = time.perf_counter()
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
+        with PeakSampler(process.pid) as peaks:
+            _, status, _ = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         code = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
@@ -145,7 +147,7 @@ def through_extract(case: Case, source: Path, out: Path) -> Result:
         outcome, message = first[7:].split(": ", 1)
     else:
         outcome, message = f"exit {code}", first
-    result = Result(outcome, message, usage.ru_maxrss * 1024, seconds)
+    result = Result(outcome, message, max(peaks.root, peaks.below), seconds)
     return judge(case, result, FolderOutputs(out))
 
 
@@ -217,8 +219,8 @@ def through_api(service: Service, case: Case, source: Path) -> Result:
     else:
         run = service.run(str(reply.json()["document"]["id"]))
         result = Result(run.outcome, run.message, run.engine_peak, run.seconds)
-        result.worker_rss = run.worker_peak
-        judge(case, result, ApiOutputs(service, str(run.run["id"])))
+        result.worker_rss, result.run_created = run.worker_peak, True
+        judge(case, result, service.outputs(str(run.run["id"])))
     if not service.up():
         result.problems.append("the service is down after this case")
     return result
@@ -226,19 +228,11 @@ def through_api(service: Service, case: Case, source: Path) -> Result:
 
 def runs_lost(service: Service, created: int) -> list[str]:
     """Every run created must be listed and have ended."""
-    statuses: list[str] = []
-    cursor: str | None = None
-    while True:
-        params: dict[str, str | int] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-        page = service.client.get(f"{service.prefix}/runs", params=params).json()
-        statuses += [run["status"] for run in page["items"]]
-        cursor = page.get("next_cursor")
-        if not cursor:
-            break
+    statuses = service.run_statuses()
     problems = []
     if len(statuses) != created:
         problems.append(f"{created} runs created, {len(statuses)} listed")
-    unfinished = [s for s in statuses if s not in ("succeeded", "failed", "cancelled")]
+    unfinished = [status for status in statuses if status not in TERMINAL]
     if unfinished:
         problems.append(f"runs not ended: {unfinished}")
     return problems
@@ -269,43 +263,58 @@ def _row(name: str, source: Path, via: str, result: Result) -> str:
 
 @dataclass
 class Tally:
-    passed: int = 0
-    failed: int = 0
-    peak: int = 0
-    worker_peak: int = 0
+    """Per way in (extract, child, api): cases passed and failed, largest peaks, seconds."""
 
-    def add(self, result: Result) -> None:
-        self.peak = max(self.peak, result.peak_rss)
+    passed: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    peak: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    worker_peak: int = 0
+    runs: int = 0
+
+    def add(self, via: str, result: Result) -> None:
+        self.peak[via] = max(self.peak.get(via, 0), result.peak_rss)
+        self.seconds[via] = self.seconds.get(via, 0.0) + result.seconds
         self.worker_peak = max(self.worker_peak, result.worker_rss)
-        if result.problems:
-            self.failed += 1
-        else:
-            self.passed += 1
+        self.runs += result.run_created
+        counts = self.failed if result.problems else self.passed
+        counts[via] = counts.get(via, 0) + 1
+
+    def lines(self) -> list[str]:
+        lines = []
+        for via in self.peak:
+            passed, failed = self.passed.get(via, 0), self.failed.get(via, 0)
+            lines.append(
+                f"through {via}: {passed}/{passed + failed} passed, max peak RSS "
+                f"{self.peak[via] / MiB:.0f} MiB, {self.seconds[via]:.0f} s in the cases"
+            )
+        if self.worker_peak:
+            lines.append(
+                f"the worker process itself peaked at {self.worker_peak / MiB:.0f} MiB; "
+                f"{self.runs} runs through the API"
+            )
+        return lines
 
 
 @contextlib.contextmanager
-def _service(
-    wanted: bool, scratch: Path, env: dict[str, str] | None = None
-) -> Iterator[Service | None]:
+def _service(wanted: bool, scratch: Path) -> Iterator[Service | None]:
     if not wanted:
         yield None
         return
-    with running_service(scratch, env) as service:
+    with running_service(scratch) as service:
         yield service
 
 
 def run_battery(cases: list[Case], through: str, ceiling: bool) -> int:
     tally = Tally()
-    created = 0
     problems: list[str] = []
-    wants_api = through in ("api", "both")
+    ways = ["extract", "api"] if through == "both" else [through]
     started = time.perf_counter()
     print(HEAD, flush=True)
     with (
         tempfile.TemporaryDirectory() as scratch,
-        _service(wants_api, Path(scratch) / "service") as service,
+        _service("api" in ways, Path(scratch) / "service") as service,
     ):
-        ways = ["extract", "api"] if through == "both" else [through]
         for case in cases:
             with tempfile.TemporaryDirectory() as work:
                 folder = Path(work)
@@ -315,42 +324,32 @@ def run_battery(cases: list[Case], through: str, ceiling: bool) -> int:
                     if via not in case.through:
                         continue
                     if via == "extract":
-                        result = through_extract(case, source, folder / "out")
+                        results[via] = through_extract(case, source, folder / "out")
                     else:
                         assert service is not None
-                        result = through_api(service, case, source)
-                        created += case.api_refused is None
-                    results[via] = result
+                        results[via] = through_api(service, case, source)
                 _compare(case, results)
                 for via, result in results.items():
-                    tally.add(result)
+                    tally.add(via, result)
                     print(_row(case.name, source, via, result), flush=True)
         if service is not None:
-            problems += runs_lost(service, created)
+            problems += runs_lost(service, tally.runs)
             if not service.up():
                 problems.append("the service is down at the end")
     if ceiling:
-        problems += _ceiling(ways_for(through), tally)
-    seconds = time.perf_counter() - started
-    total = tally.passed + tally.failed
+        problems += _ceiling(ways, tally)
+    failed = sum(tally.failed.values())
+    total = failed + sum(tally.passed.values())
     print(
-        f"\n{tally.passed}/{total} passed, {tally.failed} failed; max peak RSS "
-        f"{tally.peak / MiB:.0f} MiB (limit {RSS_LIMIT / MiB:.0f})"
-        + (f", worker process {tally.worker_peak / MiB:.0f} MiB" if tally.worker_peak else "")
-        + f"; {seconds:.0f} s"
-        + (
-            f"; {created} runs through the API, none lost, the service up throughout"
-            if wants_api and not problems
-            else ""
-        ),
+        f"\n{total - failed}/{total} passed, {failed} failed (peak RSS limit "
+        f"{RSS_LIMIT / MiB:.0f} MiB); {time.perf_counter() - started:.0f} s in all"
     )
+    print("\n".join(tally.lines()))
+    if "api" in ways and not problems:
+        print("no run lost, the service up after every case, the same API and worker processes")
     for problem in problems:
         print(f"FAIL: {problem}")
-    return 1 if tally.failed or problems else 0
-
-
-def ways_for(through: str) -> list[str]:
-    return ["extract", "api"] if through == "both" else [through]
+    return 1 if failed or problems else 0
 
 
 def _compare(case: Case, results: dict[str, Result]) -> None:
@@ -372,14 +371,14 @@ def _ceiling(ways: list[str], tally: Tally) -> list[str]:
             if via == "extract":
                 source = CEILING.build(folder)
                 result = through_worker_child(CEILING, source, folder / "out")
-                tally.add(result)
+                tally.add("child", result)
                 print(_row(CEILING.name, source, "child", result), flush=True)
                 continue
             with running_service(folder / "service", WIDE_OPEN) as service:
                 for case in (CEILING, AFTER_CEILING):
                     source = case.build(folder)
                     result = through_api(service, case, source)
-                    tally.add(result)
+                    tally.add("api", result)
                     print(_row(case.name, source, "api", result), flush=True)
                 problems += runs_lost(service, 2)
     return problems

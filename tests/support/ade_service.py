@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -27,11 +26,11 @@ import httpx
 
 from tests.support.db_cli import ADE, ade, child_env
 from tests.support.processes import (
+    PeakSampler,
     alive,
     children,
     cmdline,
     descendants,
-    peak_rss,
     reset_peak_rss,
 )
 
@@ -41,7 +40,6 @@ UPLOAD_LIMIT = 64 * MiB
 is quick to send, larger than every legitimate case of the battery."""
 STARTUP_LIMIT_S = 120.0  # a guard against a hung start on a loaded machine, not a timing check
 TERMINAL = {"succeeded", "failed", "cancelled"}
-SAMPLE_SECONDS = 0.02
 
 
 def free_port() -> int:
@@ -102,8 +100,10 @@ class Service:
 
     def up(self) -> bool:
         """Both services are the processes started first, alive, and the API is ready."""
-        if not (alive(self.api_pid) and alive(self.worker_pid)) or self.process.poll() is not None:
+        if self.process.poll() is not None or not (alive(self.api_pid) and alive(self.worker_pid)):
             return False
+        if children(self.process.pid) != {self.api_pid, self.worker_pid}:
+            return False  # `ade start` restarts nothing, but say so if it ever does
         try:
             health = self.client.get("/health")
             ready = self.client.get("/ready")
@@ -129,7 +129,7 @@ class Service:
         """How many documents the workspace holds (every page)."""
         count, cursor = 0, None
         while True:
-            params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, str | int] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
             page = self.client.get(f"{self.prefix}/documents", params=params).json()
             count += len(page["items"])
             cursor = page.get("next_cursor")
@@ -144,7 +144,7 @@ class Service:
         """Queue a run of the document and wait for its end, sampling the worker's memory."""
         for pid in (self.worker_pid, *descendants(self.worker_pid)):
             reset_peak_rss(pid)
-        peaks = _Peaks(self.worker_pid)
+        peaks = PeakSampler(self.worker_pid)
         started = time.perf_counter()
         with peaks:
             created = self.client.post(f"{self.prefix}/runs", json={"document_id": document_id})
@@ -159,7 +159,7 @@ class Service:
                     raise AssertionError(f"run {run_id} did not end in {timeout:g} s: {run}")
                 time.sleep(0.05)
         seconds = time.perf_counter() - started
-        return RunResult(run, peaks.engine, peaks.worker, seconds)
+        return RunResult(run, peaks.below, peaks.root, seconds)
 
     def table_csv(self, run_id: str, number: int) -> bytes:
         reply = self.client.get(
@@ -168,39 +168,36 @@ class Service:
         reply.raise_for_status()
         return reply.content
 
+    def outputs(self, run_id: str) -> RunOutputs:
+        return RunOutputs(self, run_id)
+
+    def run_statuses(self) -> list[str]:
+        """The status of every run of the workspace (every page)."""
+        statuses: list[str] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            page = self.client.get(f"{self.prefix}/runs", params=params).json()
+            statuses += [run["status"] for run in page["items"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return statuses
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """A run's outputs, downloaded through the API (what ``hostile_cases.Outputs`` reads)."""
+
+    service: Service
+    run_id: str
+
+    def table_csv(self, number: int) -> bytes:
+        return self.service.table_csv(self.run_id, number)
+
 
 def _chunks(handle: Any, size: int = MiB) -> Iterable[bytes]:
     while chunk := handle.read(size):
         yield chunk
-
-
-class _Peaks:
-    """Samples the high-water marks of a process and its descendants in a thread."""
-
-    def __init__(self, root: int) -> None:
-        self.root = root
-        self.engine = 0
-        self.worker = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def sample(self) -> None:
-        self.worker = max(self.worker, peak_rss(self.root))
-        for pid in descendants(self.root):
-            self.engine = max(self.engine, peak_rss(pid))
-
-    def _loop(self) -> None:
-        while not self._stop.wait(SAMPLE_SECONDS):
-            self.sample()
-
-    def __enter__(self) -> _Peaks:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sample()
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from pathlib import Path
 
 
@@ -72,3 +73,40 @@ def reset_peak_rss(pid: int) -> None:
     ``clear_refs`` 5), so a long-lived process's peak can be read per piece of work."""
     with contextlib.suppress(OSError):  # gone, or not ours
         Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+class PeakSampler:
+    """Samples the high-water marks of a process (``root``) and of every process below it
+    (``below``: the largest one's) in a thread while the block runs, and once more at its end.
+
+    A high-water mark is read rather than the current size, so only what a process gains in
+    its last ``interval`` before it exits can be missed. (``wait4``'s ``ru_maxrss`` cannot
+    replace this: a child inherits its parent's mark at fork, so it never reads below the
+    size of the process that started it.)"""
+
+    def __init__(self, root: int, interval: float = 0.02) -> None:
+        self.root_pid = root
+        self.interval = interval
+        self.root = 0
+        self.below = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def sample(self) -> None:
+        self.root = max(self.root, peak_rss(self.root_pid))
+        for pid in descendants(self.root_pid):
+            self.below = max(self.below, peak_rss(pid))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> PeakSampler:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
