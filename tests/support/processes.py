@@ -57,15 +57,24 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def peak_rss(pid: int) -> int:
-    """The process's resident-memory high-water mark in bytes (VmHWM; 0 once it has gone)."""
+def _status_kib(pid: int, field: str) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
+            if line.startswith(field):
+                return int(line.split()[1])
     except (OSError, ValueError):
         pass
     return 0
+
+
+def peak_rss(pid: int) -> int:
+    """The process's resident-memory high-water mark in bytes (VmHWM; 0 once it has gone)."""
+    return _status_kib(pid, "VmHWM:") * 1024
+
+
+def rss(pid: int) -> int:
+    """The process's resident memory now in bytes (VmRSS; 0 once it has gone)."""
+    return _status_kib(pid, "VmRSS:") * 1024
 
 
 def reset_peak_rss(pid: int) -> None:
