@@ -119,6 +119,34 @@ def _over_memory(limits: EngineLimits) -> tuple[str, str, bool]:
     )
 
 
+def _run_job(
+    engine: Callable[..., Any],
+    limits: EngineLimits,
+    connection: Connection,
+    message: tuple[Any, ...],
+) -> tuple[Any, ...]:
+    """Run one job and return its terminal reply (events are sent as they come)."""
+    from ade.db.configuration_spec import ConfigurationSpec
+
+    _, token, input_path, spec_data, output_dir = message
+
+    def on_event(event: dict[str, Any]) -> None:
+        connection.send(("event", token, event))
+
+    started = time.perf_counter()
+    try:
+        spec = ConfigurationSpec.model_validate(spec_data)
+        summary = engine(input_path, spec, output_dir, on_event=on_event)
+        data = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary)
+        return ("done", token, data, time.perf_counter() - started)
+    except BaseException as error:
+        if isinstance(error, EngineError):
+            return ("engine_error", token, error.code, error.message)
+        if isinstance(error, MemoryError) and limits.memory_bytes:
+            return ("error", token, *_over_memory(limits))
+        return ("error", token, *_unexpected(error))
+
+
 def child_main(
     connection: Connection,
     engine_ref: str,
@@ -131,11 +159,11 @@ def child_main(
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     limits = limits or EngineLimits()
     _apply_limits(limits)
-    from ade.db.configuration_spec import ConfigurationSpec
+    import ade.db.configuration_spec  # noqa: F401  (imported before the freeze below)
 
     engine = _resolve(engine_ref)
     # What the imports made lives as long as the child: keep it out of the collections below,
-    # so that each costs about what the run left behind.
+    # so that each costs about what a run left behind.
     gc.collect()
     gc.freeze()
 
@@ -146,33 +174,16 @@ def child_main(
             return
         if message[0] != "run":
             return
-        _, token, input_path, spec_data, output_dir = message
-
-        def on_event(event: dict[str, Any], token: str = token) -> None:
-            connection.send(("event", token, event))
-
-        started = time.perf_counter()
-        try:
-            spec = ConfigurationSpec.model_validate(spec_data)
-            summary = engine(input_path, spec, output_dir, on_event=on_event)
-            data = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary)
-            reply: tuple[Any, ...] = ("done", token, data, time.perf_counter() - started)
-        except BaseException as error:
-            if isinstance(error, EngineError):
-                reply = ("engine_error", token, error.code, error.message)
-            elif isinstance(error, MemoryError) and limits.memory_bytes:
-                reply = ("error", token, *_over_memory(limits))
-            else:
-                reply = ("error", token, *_unexpected(error))
+        reply = _run_job(engine, limits, connection, message)
         try:
             connection.send(reply)
         except (EOFError, OSError):
             return
-        # A run's garbage in reference cycles (a big file's rows) would stay resident until
-        # some later allocation wakes the collector, and count against the next run's memory
-        # ceiling: a 20,000-column CSV left ~200 MiB behind. Collected once the parent has
-        # the reply, while it uploads the outputs.
-        del reply
+        # The run's summary and much of what it built are reference cycles (a 20,000-column
+        # CSV's left ~150 MiB): the long-lived child would keep them resident until some
+        # later allocation woke the collector, and they would count against the next run's
+        # memory ceiling. Collected once the parent has the reply, while it uploads outputs.
+        del reply, message
         gc.collect()
 
 
