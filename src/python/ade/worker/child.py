@@ -23,7 +23,9 @@ Limits (:class:`~ade.worker.settings.EngineLimits`): the child holds itself to a
 ceiling (``RLIMIT_DATA``) and the engine to the ZIP limits of
 :mod:`ade.worker.engine.zip_limits`; the parent kills a child whose run outlasts the wall-clock
 limit. Either way the run fails with ``too_large`` (deterministic: the same file would again),
-the child is replaced, and the slot goes on with its next run.
+the child is replaced, and the slot goes on with its next run. A child that lives on collects
+what each run left once it has replied (its imports frozen out of the collections first), so
+a big run's leftovers do not stay resident against the next run's ceiling.
 
 Protocol on the pipe (parent -> child): ``("run", token, input, spec, output_dir)`` or
 ``("stop",)``. Child -> parent: ``("event", token, dict)`` while running, then exactly one of
