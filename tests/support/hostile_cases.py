@@ -327,13 +327,15 @@ def check_people(outputs: Outputs) -> None:
     assert [r["Email"] for r in records] == ["ada@example.com", "alan@example.com"], records
 
 
-ENCRYPTED = Path(__file__).parent.parent / "worker" / "engine" / "fixtures" / "encrypted.xlsx"
+ENCRYPTED = Path("tests", "worker", "engine", "fixtures", "encrypted.xlsx")
 
 
 def encrypted(folder: Path) -> Path:
-    """A password-protected workbook saved by LibreOffice (the engine's fixture)."""
+    """A password-protected workbook saved by LibreOffice (the engine's fixture: beside this
+    module in a checkout, in the working directory in a Pants sandbox)."""
+    beside = Path(__file__).parents[2] / ENCRYPTED
     path = folder / "encrypted.xlsx"
-    path.write_bytes(ENCRYPTED.read_bytes())
+    path.write_bytes((beside if beside.is_file() else ENCRYPTED).read_bytes())
     return path
 
 
