@@ -20,9 +20,11 @@ from ade.worker.engine.zip_limits import MiB, ZipLimits
 from ade.worker.errors import RunFailed
 from ade.worker.service import Worker
 from ade.worker.settings import EngineLimits, load_settings
+from tests.support.processes import rss
+from tests.support.waiting import wait_for
 from tests.support.worker_settings import worker_overrides
 from tests.support.xlsx_stream import shared_strings_xml, sheet_xml, write_xlsx_stream
-from tests.worker.run_queue.limit_engines import MISBEHAVING_ENGINE
+from tests.worker.run_queue.limit_engines import CYCLIC_BYTES, MISBEHAVING_ENGINE
 from tests.worker.run_queue.queue_support import TINY_CSV, Seed, local_store, migrate
 
 SPEC = default_configuration().model_dump(mode="json")
@@ -60,6 +62,18 @@ def test_a_run_that_outgrows_the_memory_ceiling_fails_and_the_next_run_succeeds(
     assert (failure.code, failure.transient) == ("too_large", False)
     assert "more memory than the engine's limit of 384 MiB" in failure.message
     assert run(engine, job(tmp_path, "next.csv")).summary["rows"] == 2
+
+
+def test_a_runs_garbage_is_freed_when_it_ends_not_during_the_next_run(
+    engine: EngineProcess, tmp_path: Path
+) -> None:
+    """Garbage in reference cycles left by a run is collected as soon as the run has replied:
+    left for a later run's allocations to collect, it would count against that run's ceiling
+    (the long-lived child kept ~200 MiB after a 20,000-column CSV)."""
+    assert run(engine, job(tmp_path, "cyclic.csv")).summary["rows"] == 2
+    pid = engine.pid
+    assert pid is not None
+    wait_for(lambda: rss(pid) < CYCLIC_BYTES // 2, "the run's garbage to be freed", timeout=30)
 
 
 def test_a_child_that_aborts_under_the_ceiling_fails_its_run_as_too_large(

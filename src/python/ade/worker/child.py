@@ -23,7 +23,9 @@ Limits (:class:`~ade.worker.settings.EngineLimits`): the child holds itself to a
 ceiling (``RLIMIT_DATA``) and the engine to the ZIP limits of
 :mod:`ade.worker.engine.zip_limits`; the parent kills a child whose run outlasts the wall-clock
 limit. Either way the run fails with ``too_large`` (deterministic: the same file would again),
-the child is replaced, and the slot goes on with its next run.
+the child is replaced, and the slot goes on with its next run. A child that lives on collects
+what each run left once it has replied (its imports frozen out of the collections first), so
+a big run's leftovers do not stay resident against the next run's ceiling.
 
 Protocol on the pipe (parent -> child): ``("run", token, input, spec, output_dir)`` or
 ``("stop",)``. Child -> parent: ``("event", token, dict)`` while running, then exactly one of
@@ -34,6 +36,7 @@ Protocol on the pipe (parent -> child): ``("run", token, input, spec, output_dir
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 import multiprocessing
@@ -118,6 +121,34 @@ def _over_memory(limits: EngineLimits) -> tuple[str, str, bool]:
     )
 
 
+def _run_job(
+    engine: Callable[..., Any],
+    limits: EngineLimits,
+    connection: Connection,
+    message: tuple[Any, ...],
+) -> tuple[Any, ...]:
+    """Run one job and return its terminal reply (events are sent as they come)."""
+    from ade.db.configuration_spec import ConfigurationSpec
+
+    _, token, input_path, spec_data, output_dir = message
+
+    def on_event(event: dict[str, Any]) -> None:
+        connection.send(("event", token, event))
+
+    started = time.perf_counter()
+    try:
+        spec = ConfigurationSpec.model_validate(spec_data)
+        summary = engine(input_path, spec, output_dir, on_event=on_event)
+        data = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary)
+        return ("done", token, data, time.perf_counter() - started)
+    except BaseException as error:
+        if isinstance(error, EngineError):
+            return ("engine_error", token, error.code, error.message)
+        if isinstance(error, MemoryError) and limits.memory_bytes:
+            return ("error", token, *_over_memory(limits))
+        return ("error", token, *_unexpected(error))
+
+
 def child_main(
     connection: Connection,
     engine_ref: str,
@@ -130,9 +161,13 @@ def child_main(
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     limits = limits or EngineLimits()
     _apply_limits(limits)
-    from ade.db.configuration_spec import ConfigurationSpec
+    import ade.db.configuration_spec  # noqa: F401  (imported before the freeze below)
 
     engine = _resolve(engine_ref)
+    # What the imports made lives as long as the child: keep it out of the collections below,
+    # so that each costs about what a run left behind.
+    gc.collect()
+    gc.freeze()
 
     while True:
         try:
@@ -141,28 +176,17 @@ def child_main(
             return
         if message[0] != "run":
             return
-        _, token, input_path, spec_data, output_dir = message
-
-        def on_event(event: dict[str, Any], token: str = token) -> None:
-            connection.send(("event", token, event))
-
-        started = time.perf_counter()
-        try:
-            spec = ConfigurationSpec.model_validate(spec_data)
-            summary = engine(input_path, spec, output_dir, on_event=on_event)
-            data = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary)
-            reply: tuple[Any, ...] = ("done", token, data, time.perf_counter() - started)
-        except BaseException as error:
-            if isinstance(error, EngineError):
-                reply = ("engine_error", token, error.code, error.message)
-            elif isinstance(error, MemoryError) and limits.memory_bytes:
-                reply = ("error", token, *_over_memory(limits))
-            else:
-                reply = ("error", token, *_unexpected(error))
+        reply = _run_job(engine, limits, connection, message)
         try:
             connection.send(reply)
         except (EOFError, OSError):
             return
+        # The run's summary and much of what it built are reference cycles (a 20,000-column
+        # CSV's left ~150 MiB): the long-lived child would keep them resident until some
+        # later allocation woke the collector, and they would count against the next run's
+        # memory ceiling. Collected once the parent has the reply, while it uploads outputs.
+        del reply, message
+        gc.collect()
 
 
 @dataclass(frozen=True)
@@ -192,6 +216,11 @@ class EngineProcess:
         self._connection: Connection | None = None
         self.discarded = 0
         """Messages dropped because they carried another job's token (always 0 by design)."""
+
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (None before the first run or after a kill)."""
+        return self._process.pid if self._process is not None else None
 
     def start(self) -> None:
         if self._process is not None and self._process.is_alive():
