@@ -45,10 +45,14 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
+    from tests.support.postgres import PostgresUnavailable
     from tests.support.postgres import postgres_server as start_postgres
 
-    with start_postgres() as server:
-        yield server
+    try:
+        with start_postgres() as server:
+            yield server
+    except PostgresUnavailable as error:  # one line that says why, not a library traceback
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture()

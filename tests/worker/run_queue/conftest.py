@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.postgres import ENV_VAR, PostgresServer, embedded_postgres_server
+from tests.support.postgres import (
+    ENV_VAR,
+    PostgresServer,
+    PostgresUnavailable,
+    embedded_postgres_server,
+)
 from tests.worker.run_queue.queue_support import GATE_ENV, Seed, local_store, migrate
 
 
@@ -46,5 +51,8 @@ def restartable_postgres() -> Iterator[PostgresServer]:
     the outage). Needs the embedded server: skipped when ADE_TEST_DATABASE_URL names another."""
     if os.environ.get(ENV_VAR, "").strip():
         pytest.skip(f"restarting PostgreSQL needs the embedded server, and {ENV_VAR} is set")
-    with embedded_postgres_server() as server:
-        yield server
+    try:
+        with embedded_postgres_server() as server:
+            yield server
+    except PostgresUnavailable as error:  # one line that says why, not a library traceback
+        pytest.fail(str(error), pytrace=False)
