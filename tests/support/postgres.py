@@ -212,6 +212,13 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
 
 
+THROWAWAY_SETTINGS = ("fsync = off", "synchronous_commit = off", "full_page_writes = off")
+"""The embedded server's data is deleted after the session, so no commit waits for the disk:
+these make each commit, CREATE DATABASE and DROP DATABASE several times cheaper (commits 4x,
+drops 8x, measured). A stop (``pg_ctl -m fast``, a checkpoint) and start keeps every committed
+row, so the crash-restart tests see the same server; only an OS crash could lose data."""
+
+
 @contextmanager
 def embedded_postgres_server() -> Iterator[PostgresServer]:
     """A new embedded server of its own, in a private temporary folder, removed afterwards."""
@@ -220,6 +227,9 @@ def embedded_postgres_server() -> Iterator[PostgresServer]:
     admin = make_url(handle.get_uri(database="postgres")).set(drivername="postgresql+psycopg")
     server = PostgresServer(admin_url=admin, pgdata=pgdata, system_user=handle.system_user)
     try:
+        for setting in THROWAWAY_SETTINGS:
+            server.execute(f"ALTER SYSTEM SET {setting}")
+        server.execute("SELECT pg_reload_conf()")
         yield server
     finally:
         if server._options is not None and not (pgdata / "postmaster.pid").exists():
