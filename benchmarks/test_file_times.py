@@ -38,12 +38,12 @@ class Runs:
     failed: int = 0
 
 
-def export(revision: str, into: Path) -> Path:
-    """The files of ``revision`` in ``into`` (git archive: the repository is left as it is)."""
-    archive = into / "baseline.tar"
+def export(revision: str, into: Path, name: str) -> Path:
+    """The files of ``revision`` in ``into/name`` (git archive: the repository is left as is)."""
+    archive = into / f"{name}.tar"
     with archive.open("wb") as out:
         subprocess.run(["git", "-C", str(REPO), "archive", revision], stdout=out, check=True)
-    tree = into / "baseline"
+    tree = into / name
     with tarfile.open(archive) as tar:
         tar.extractall(tree, filter="data")
     archive.unlink()
@@ -137,13 +137,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", help="test files, relative to the repository root")
     parser.add_argument("--baseline", default="main", help="git revision to compare with")
+    parser.add_argument(
+        "--current", help="git revision to measure instead of the working tree (edits go on)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ade-test-times-") as scratch_name:
         scratch = Path(scratch_name)
-        trees = {"baseline": export(args.baseline, scratch), "current": REPO}
+        current = export(args.current, scratch, "current") if args.current else REPO
+        trees = {"baseline": export(args.baseline, scratch, "baseline"), "current": current}
         results = measure(trees, args.files, args.rounds, scratch)
-    print(f"\nmedians of {args.rounds} rounds, baseline {args.baseline} vs the working tree")
+    print(
+        f"\nmedians of {args.rounds} rounds, baseline {args.baseline}"
+        f" vs {args.current or 'the working tree'}"
+    )
     print("(tests: baseline/current; medians of wall and CPU seconds per pytest process)")
     print(table(results, args.files))
     return 0
