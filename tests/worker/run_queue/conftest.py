@@ -20,9 +20,9 @@ from tests.worker.run_queue.queue_support import GATE_ENV, Seed, local_store, mi
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest) -> str:
-    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    name = "migrated_sqlite_url" if request.param == "sqlite" else "migrated_postgres_url"
     url: str = request.getfixturevalue(name)
-    migrate(url)
+    migrate(url)  # a migrated clone: this finds head
     return url
 
 
