@@ -1,7 +1,7 @@
 """What a change did to the cost of test files: each file run as Pants runs it (one pytest
 process per file), in a baseline revision and in the working tree, alternately.
 
-    python benchmarks/test_file_times.py --baseline main --rounds 3 tests/api/test_contract.py ...
+    python benchmarks/file_times.py --baseline main --rounds 3 tests/api/test_contract.py ...
 
 The baseline is exported with `git archive` into a temporary folder (no worktree, no checkout)
 and measured in the same run, round by round in turn with the working tree, so load from other
