@@ -68,10 +68,14 @@ def run_file(tree: Path, test_file: str, report: Path) -> tuple[float, float, in
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     cases = list(ET.parse(report).getroot().iter("testcase")) if report.is_file() else []
-    failed = sum(
-        1 for case in cases if case.find("failure") is not None or case.find("error") is not None
-    )
-    return wall, cpu, len(cases), failed
+    failed = [
+        case.get("name", "?")
+        for case in cases
+        if case.find("failure") is not None or case.find("error") is not None
+    ]
+    for name in failed:
+        print(f"  FAILED in {tree.name}: {test_file}::{name}", flush=True)
+    return wall, cpu, len(cases), len(failed)
 
 
 def measure(
@@ -119,7 +123,11 @@ def table(results: dict[str, dict[str, Runs]], files: Sequence[str]) -> str:
             totals[key] += value or 0.0
         counts[0] += b.tests if b else 0
         counts[1] += n.tests if n else 0
-        failed = " FAILED" if (b and b.failed) or (n and n.failed) else ""
+        failed = "".join(
+            f" FAILED ({label})"
+            for label, runs in (("base", b), ("new", n))
+            if runs and runs.failed
+        )
         tests = f"{b.tests if b else '-'}/{n.tests if n else '-'}"
         lines.append(
             f"{test_file:<44} {tests:>9}  {fmt(bw):>11} {fmt(nw):>7} {ratio(nw, bw):>6}"
