@@ -104,7 +104,7 @@ def s3_store(moto: MotoS3) -> BlobStore:
 
 
 def build_api(database_url: str, store: BlobStore, limit: int = UPLOAD_LIMIT) -> Iterator[Api]:
-    migrate(database_url)
+    migrate(database_url)  # the fixtures' databases are migrated clones: this finds head
     a = make_tenant(database_url, "Tenant A", "tenant-a")
     b = make_tenant(database_url, "Tenant B", "tenant-b")
     app = create_app(
@@ -118,14 +118,16 @@ def build_api(database_url: str, store: BlobStore, limit: int = UPLOAD_LIMIT) ->
 
 
 @pytest.fixture()
-def api(sqlite_url: str, tmp_path: Path) -> Iterator[Api]:
-    yield from build_api(sqlite_url, LocalBlobStore(tmp_path / "storage"))
+def api(migrated_sqlite_url: str, tmp_path: Path) -> Iterator[Api]:
+    yield from build_api(migrated_sqlite_url, LocalBlobStore(tmp_path / "storage"))
 
 
 @pytest.fixture(params=["sqlite-local", "sqlite-s3", "postgres-local", "postgres-s3"])
 def backend_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]:
     database, storage = request.param.split("-")
-    url = request.getfixturevalue("sqlite_url" if database == "sqlite" else "postgres_url")
+    url = request.getfixturevalue(
+        f"migrated_{'sqlite' if database == 'sqlite' else 'postgres'}_url"
+    )
     if storage == "s3":
         request.getfixturevalue("aws_env")
         store = s3_store(request.getfixturevalue("moto"))
@@ -135,5 +137,5 @@ def backend_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]
 
 
 @pytest.fixture()
-def postgres_api(postgres_url: str, tmp_path: Path) -> Iterator[Api]:
-    yield from build_api(postgres_url, LocalBlobStore(tmp_path / "storage"))
+def postgres_api(migrated_postgres_url: str, tmp_path: Path) -> Iterator[Api]:
+    yield from build_api(migrated_postgres_url, LocalBlobStore(tmp_path / "storage"))

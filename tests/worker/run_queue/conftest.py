@@ -9,15 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.postgres import ENV_VAR, PostgresServer, embedded_postgres_server
+from tests.support.postgres import (
+    ENV_VAR,
+    PostgresServer,
+    PostgresUnavailable,
+    embedded_postgres_server,
+)
 from tests.worker.run_queue.queue_support import GATE_ENV, Seed, local_store, migrate
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest) -> str:
-    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    name = "migrated_sqlite_url" if request.param == "sqlite" else "migrated_postgres_url"
     url: str = request.getfixturevalue(name)
-    migrate(url)
+    migrate(url)  # a migrated clone: this finds head
     return url
 
 
@@ -46,5 +51,8 @@ def restartable_postgres() -> Iterator[PostgresServer]:
     the outage). Needs the embedded server: skipped when ADE_TEST_DATABASE_URL names another."""
     if os.environ.get(ENV_VAR, "").strip():
         pytest.skip(f"restarting PostgreSQL needs the embedded server, and {ENV_VAR} is set")
-    with embedded_postgres_server() as server:
-        yield server
+    try:
+        with embedded_postgres_server() as server:
+            yield server
+    except PostgresUnavailable as error:  # one line that says why, not a library traceback
+        pytest.fail(str(error), pytrace=False)
