@@ -95,6 +95,7 @@ def test_date_fields_are_date_cells_in_the_workbook_and_iso_text_in_the_csv(
             ["7", "Ann", "Lee", "03/15/2021", "2021-03-15"],
             ["8", "Bo", "Ray", "not yet", "x"],
             ["9", "Cy", "Lu", "", "y"],
+            ["10", "Di", "Ek", "1745-03-21", "z"],  # before Excel's dates begin (1900)
         ],
     )
     out = tmp_path / "out"
@@ -102,10 +103,20 @@ def test_date_fields_are_date_cells_in_the_workbook_and_iso_text_in_the_csv(
     rows = sheet_rows(out / XLSX_NAME, "1 hires")
     header = rows[0]
     hired = header.index("Hire Date")
-    assert [row[hired] for row in rows[1:]] == [dt.datetime(2021, 3, 15), "not yet", None]
+    assert [row[hired] for row in rows[1:]] == [
+        dt.datetime(2021, 3, 15),
+        "not yet",
+        None,
+        "1745-03-21",
+    ]
     assert rows[1][header.index("Notes")] == "2021-03-15"  # kept text is no date field
     with (out / "tables" / "1.csv").open(newline="", encoding="utf-8-sig") as handle:
-        assert [r["Hire Date"] for r in csv.DictReader(handle)] == ["2021-03-15", "not yet", ""]
+        assert [r["Hire Date"] for r in csv.DictReader(handle)] == [
+            "2021-03-15",
+            "not yet",
+            "",
+            "1745-03-21",
+        ]
     workbook = load_workbook(out / XLSX_NAME)
     try:
         assert workbook["1 hires"].cell(2, hired + 1).number_format == "yyyy-mm-dd"
