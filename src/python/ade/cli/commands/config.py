@@ -66,6 +66,10 @@ KEY_NOTES: dict[str, str] = {
     "accents right).",
     "csv_max_field_chars": "Longest field a CSV input may hold, in characters; a longer one "
     "fails the run (too_large).",
+    "sheets": "Which sheets to read, in order: names as strings, 1-based positions as "
+    'integers, e.g. ["Staff", 3]; empty: every worksheet.',
+    "active_sheet_only": "true: read only the sheet the workbook opens on (XLSX/ODS: the active "
+    "tab; XLS/XLSB: the first visible sheet). Not with `sheets`.",
 }
 
 

@@ -183,7 +183,20 @@ def extract_command(
         None, "--config", "-c", help="Configuration JSON; default: the shipped people roster."
     ),
     sheet: list[str] | None = typer.Option(
-        None, "--sheet", "-s", help="Only this sheet (repeatable); default: all sheets."
+        None,
+        "--sheet",
+        "-s",
+        help="Only this sheet (repeatable), by name or by position (1 = the first sheet, "
+        "hidden ones counted); a name wins: --sheet 2 reads a sheet named '2' if there is one, "
+        "else the second sheet. Default: all sheets, or the configuration's `sheets`. "
+        "Example: --sheet Staff --sheet 3.",
+    ),
+    active_sheet: bool = typer.Option(
+        False,
+        "--active-sheet",
+        help="Only the sheet the workbook opens on (XLSX/XLSM/ODS: the active tab; XLS/XLSB: "
+        "the first visible sheet; CSV: its one sheet). Example: ade extract book.xlsx "
+        "--active-sheet -o out/.",
     ),
     include: list[str] | None = typer.Option(
         None,
@@ -240,7 +253,11 @@ def extract_command(
     from ade.cli.commands.extract_inputs import InputError, find_inputs, is_single_file
 
     arguments = [str(path) for path in inputs]
+    if active_sheet and sheet:
+        raise _fail("--sheet and --active-sheet: choose one way to select sheets", 2)
     spec = _load_config(config)
+    if active_sheet:
+        spec = spec.model_copy(update={"active_sheet_only": True, "sheets": []})
     if is_single_file(arguments):
         try:
             summary = run_file(inputs[0], spec, output, sheet)
