@@ -197,7 +197,7 @@ def test_sheet_by_position_and_the_active_sheet(tmp_path: Path) -> None:
 
     config = tmp_path / "spec.json"
     config.write_text(json.dumps({"fields": [{"name": "sku", "aliases": ["Item code"]}]}), "utf-8")
-    rows = [["Item code", "Qty"], ["A1", 2]]
+    rows: list[list[Any]] = [["Item code", "Qty"], ["A1", 2]]
     book = write_xlsx(tmp_path / "b.xlsx", {"One": rows, "Two": rows, "Three": rows})
     workbook = load_workbook(book)
     workbook.active = 2

@@ -170,7 +170,8 @@ def run_batch(batch: Batch, jobs: int, on_result: Callable[[Result], None]) -> N
         futures: dict[Future[Result], int] = {}
         try:
             with _sigint_held():  # the workers start during the first submits
-                for index, job in enumerate(batch.jobs):
+                for index in _largest_first(batch.jobs):
+                    job = batch.jobs[index]
                     futures[pool.submit(_work, job, batch.spec, batch.sheets)] = index
             for future in as_completed(futures):
                 _record(batch, futures[future], future, on_result)
@@ -188,6 +189,19 @@ def run_batch(batch: Batch, jobs: int, on_result: Callable[[Result], None]) -> N
                 _drain(batch, futures, on_result)
             finally:
                 signal.signal(signal.SIGINT, previous)
+
+
+def _largest_first(jobs: Sequence[Job]) -> list[int]:
+    """Submission order: largest files first, so that a big file met last does not keep one
+    worker busy while the others idle (batch.csv keeps the order the files were found in)."""
+
+    def size(index: int) -> int:
+        try:
+            return jobs[index].file.stat().st_size
+        except OSError:
+            return 0
+
+    return sorted(range(len(jobs)), key=lambda index: (-size(index), index))
 
 
 @contextlib.contextmanager
