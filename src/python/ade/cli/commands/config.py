@@ -15,7 +15,6 @@ as the API's `errors` list. Only Typer at module level: pydantic loads inside th
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -142,6 +141,8 @@ def validate(
     Example:
       ade config validate roster.json
     """
+    import json
+
     from pydantic import ValidationError
 
     from ade.api.field_errors import located_errors

@@ -250,15 +250,13 @@ def extract_command(
       ade extract exports/ --include '*.xlsx' --exclude '~$*' -o out/ --jobs 4
       ade extract 'exports/**/*.csv' other.xlsx -o out/
     """
-    from ade.cli.commands.extract_inputs import InputError, find_inputs, is_single_file
-
     arguments = [str(path) for path in inputs]
     if active_sheet and sheet:
         raise _fail("--sheet and --active-sheet: choose one way to select sheets", 2)
     spec = _load_config(config)
     if active_sheet:
         spec = spec.model_copy(update={"active_sheet_only": True, "sheets": []})
-    if is_single_file(arguments):
+    if _is_single_file(arguments):
         try:
             summary = run_file(inputs[0], spec, output, sheet)
         except FileFailed as exc:
@@ -268,6 +266,8 @@ def extract_command(
         for line in _report(summary, output):
             typer.echo(line)
         return
+    from ade.cli.commands.extract_inputs import InputError, find_inputs
+
     if output.exists() and not output.is_dir():
         raise _fail(f"--output {output} exists and is not a directory", 2)
     try:
@@ -286,6 +286,16 @@ def extract_command(
     code = run_with_display(Batch(found, spec, sheet or None), workers, output, progress)
     if code:
         raise typer.Exit(code)
+
+
+def _is_single_file(arguments: list[str]) -> bool:
+    """`ade extract FILE` as before batches existed: one argument that is neither a folder nor
+    a glob (a missing file too: its error is the engine's file_not_found, exit 1, as always).
+    Here, not in extract_inputs, so that a single run does not import the batch modules."""
+    if len(arguments) != 1:
+        return False
+    path = Path(arguments[0])
+    return not path.is_dir() and (path.exists() or not any(c in "*?[" for c in arguments[0]))
 
 
 def _problem(error: BaseException) -> dict[str, str]:

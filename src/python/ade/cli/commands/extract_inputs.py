@@ -51,15 +51,6 @@ def is_glob(argument: str) -> bool:
     return any(char in _MAGIC for char in argument)
 
 
-def is_single_file(arguments: Sequence[str]) -> bool:
-    """`ade extract FILE` as before batches existed: one argument that is neither a folder nor a
-    glob (a missing file too: its error is the engine's file_not_found, exit 1, as always)."""
-    if len(arguments) != 1:
-        return False
-    path = Path(arguments[0])
-    return not path.is_dir() and (path.exists() or not is_glob(arguments[0]))
-
-
 def _matches(patterns: Iterable[str], name: str, relative: str) -> bool:
     name, relative = name.lower(), relative.lower()
     return any(fnmatchcase(relative if "/" in p else name, p.lower().rstrip("/")) for p in patterns)

@@ -21,7 +21,6 @@ from ade.worker.engine.events import Emitter, EventCallback
 from ade.worker.engine.mapping import Mapper
 from ade.worker.engine.output import ISSUES_NAME, SUMMARY_NAME, XLSX_NAME, OutputWriter
 from ade.worker.engine.readers import detect_format, open_sheets
-from ade.worker.engine.sheet_select import select_sheets
 from ade.worker.engine.table_run import TableRun
 from ade.worker.engine.tables import SheetScan, TableEnd, TableInfo, TableStart, find_tables
 from ade.worker.engine.validate import IssueTally
@@ -81,7 +80,10 @@ def extract(
     writer: OutputWriter | None = None
     try:
         file_format = detect_format(path)
-        sheets = select_sheets(path, file_format, spec, sheets)
+        if sheets or spec.sheets or spec.active_sheet_only:  # else nothing to look up
+            from ade.worker.engine.sheet_select import select_sheets
+
+            sheets = select_sheets(path, file_format, spec, sheets)
         summary = Summary(file=path.name, format=file_format, configuration=spec.name)
         directory.mkdir(parents=True, exist_ok=True)
         writer = OutputWriter(
