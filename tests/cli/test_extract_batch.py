@@ -246,3 +246,48 @@ def test_sigint_stops_the_batch_and_says_what_finished(
     # No staging folder and no worker process left behind.
     assert not list(out.glob("*/.ade-extract-*"))
     assert processes_with(marker) == []
+
+
+def test_a_killed_worker_fails_no_file_that_runs_again(tmp_path: Path) -> None:
+    """kill -9 of a worker (as the out-of-memory killer would) while it extracts a big file:
+    the pool breaks, the files left undone run again alone, and every file ends up extracted."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.csv", "b.csv", "c.csv"):
+        write_csv(folder / name, ROSTER)
+    big_csv(folder / "big.csv", 150_000)
+    out = tmp_path / "out"
+    marker = str(uuid.uuid4())
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        "ADE_TEST_MARKER": marker,
+    }
+    command = [sys.executable, "-m", "ade.cli.commands.main", "extract", str(folder)]
+    process = subprocess.Popen(
+        [*command, "-o", str(out), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        while not list(out.glob("big.csv/.ade-extract-*")):  # the big file is being extracted
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        workers = [
+            pid
+            for pid in processes_with(f"ADE_TEST_MARKER={marker}")
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            and b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert len(workers) == 2
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert {r["status"] for r in batch_rows(out)} == {"ok"}
+    assert stdout.splitlines()[-1].startswith("4 file(s): 4 ok, 0 failed;")

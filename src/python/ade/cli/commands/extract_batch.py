@@ -6,7 +6,10 @@ worker process runs :func:`ade.cli.commands.extract.run_file` on one file at a t
 outputs (and the same clean-up of a failure) a single run writes. `--jobs 1` runs the files one
 after another in this process, with no pool at all.
 
-A file that fails is one row with status "failed" and its error; the others go on. Ctrl-C (or a
+A file that fails is one row with status "failed" and its error; the others go on. A worker
+process that dies (the kernel's out-of-memory killer, a kill -9) breaks the whole pool: the
+files it left undone are run again, each alone in a fresh process, and only one that kills its
+worker again fails ("worker_died"). Ctrl-C (or a
 SIGINT to this process alone) stops the batch: no new file starts, each running file is
 interrupted the way a single run is (nothing but its log.ndjson left behind), and batch.csv
 still lists every file with what happened to it ("ok", "failed", "interrupted", "not_run").
@@ -34,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,17 +168,42 @@ def run_batch(batch: Batch, jobs: int, on_result: Callable[[Result], None]) -> N
         return
     context = multiprocessing.get_context("spawn")
     stop = context.RawValue("b", 0)
+    broken = _run_pool(batch, _largest_first(batch.jobs), jobs, on_result, context, stop)
+    # A worker that died (out of memory, killed) breaks the whole pool: every file not yet
+    # done comes back here. Each is run again alone in a fresh process, so only a file that
+    # kills its worker again fails.
+    for index in broken:
+        if batch.interrupted:
+            return
+        if _run_pool(batch, [index], 1, on_result, context, stop):
+            job = batch.jobs[index]
+            result = Result(str(job.file), str(job.output), "failed")
+            result.error = "worker_died: the process extracting it died, twice (out of memory?)"
+            batch.results[index] = result
+            on_result(result)
+
+
+def _run_pool(
+    batch: Batch,
+    indexes: list[int],
+    jobs: int,
+    on_result: Callable[[Result], None],
+    context: Any,
+    stop: Any,
+) -> list[int]:
+    """Run the files at `indexes` in a pool of `jobs` workers; the indexes whose worker died."""
+    broken: list[int] = []
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(stop,)
     ) as pool:
         futures: dict[Future[Result], int] = {}
         try:
             with _sigint_held():  # the workers start during the first submits
-                for index in _largest_first(batch.jobs):
+                for index in indexes:
                     job = batch.jobs[index]
                     futures[pool.submit(_work, job, batch.spec, batch.sheets)] = index
             for future in as_completed(futures):
-                _record(batch, futures[future], future, on_result)
+                _record(batch, futures[future], future, on_result, broken)
         except KeyboardInterrupt:
             batch.interrupted = True
             stop.value = 1
@@ -186,9 +215,10 @@ def run_batch(batch: Batch, jobs: int, on_result: Callable[[Result], None]) -> N
             try:
                 running = sum(1 for f in futures if not f.done() and not f.cancelled())
                 typer.echo(f"interrupted: stopping {running} running file(s)", err=True)
-                _drain(batch, futures, on_result)
+                _drain(batch, futures, on_result, broken)
             finally:
                 signal.signal(signal.SIGINT, previous)
+    return [] if batch.interrupted else sorted(broken, key=indexes.index)
 
 
 def _largest_first(jobs: Sequence[Job]) -> list[int]:
@@ -226,23 +256,33 @@ def _sigint_held() -> Iterator[None]:
 
 
 def _drain(
-    batch: Batch, futures: dict[Future[Result], int], on_result: Callable[[Result], None]
+    batch: Batch,
+    futures: dict[Future[Result], int],
+    on_result: Callable[[Result], None],
+    broken: list[int],
 ) -> None:
     """After Ctrl-C: wait for the running files to stop (each cleans up its own outputs)."""
     pending = [f for f in futures if not f.cancelled() and not f.done()]
     for future in as_completed(pending):
-        _record(batch, futures[future], future, on_result)
+        _record(batch, futures[future], future, on_result, broken)
 
 
 def _record(
-    batch: Batch, index: int, future: Future[Result], on_result: Callable[[Result], None]
+    batch: Batch,
+    index: int,
+    future: Future[Result],
+    on_result: Callable[[Result], None],
+    broken: list[int],
 ) -> None:
     try:
         result = future.result()
-    except Exception as exc:  # a worker that died (killed, out of memory): BrokenProcessPool
+    except BrokenProcessPool:  # a worker died (killed, out of memory): not this file's fault yet
+        broken.append(index)
+        return
+    except Exception as exc:  # the result could not come back (it always pickles: a bug)
         job = batch.jobs[index]
         text = " ".join(str(exc).split()) or type(exc).__name__
-        result = Result(str(job.file), str(job.output), "failed", error=f"worker_died: {text}")
+        result = Result(str(job.file), str(job.output), "failed", error=f"internal_error: {text}")
     batch.results[index] = result
     if result.status != "not_run":
         on_result(result)
