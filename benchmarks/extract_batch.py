@@ -51,8 +51,9 @@ def build_folder(folder: Path, count: int) -> list[Path]:
     return files
 
 
-def run(folder: Path, output: Path, jobs: int) -> tuple[float, int, int, int]:
-    """Seconds, files ok, files failed, peak RSS of one process (KiB)."""
+def run(folder: Path, output: Path, jobs: int) -> tuple[float, int, int, int, float]:
+    """Seconds, files ok, files failed, peak RSS of one process (KiB), and the sum of the
+    files' own seconds (batch.csv): the same work takes longer when others use the CPUs."""
     shutil.rmtree(output, ignore_errors=True)
     command = [sys.executable, "-m", "ade.cli.commands.main", "extract", str(folder)]
     command += ["-o", str(output), "--jobs", str(jobs), "--no-progress"]
@@ -65,8 +66,10 @@ def run(folder: Path, output: Path, jobs: int) -> tuple[float, int, int, int]:
     if code not in (0, 1):
         raise SystemExit(f"ade extract exited {code}")
     with (output / "batch.csv").open(encoding="utf-8", newline="") as handle:
-        statuses = [row["status"] for row in csv.DictReader(handle)]
-    return seconds, statuses.count("ok"), statuses.count("failed"), peak
+        rows = list(csv.DictReader(handle))
+    statuses = [row["status"] for row in rows]
+    work = sum(float(row["seconds"] or 0) for row in rows)
+    return seconds, statuses.count("ok"), statuses.count("failed"), peak, work
 
 
 def main() -> None:
@@ -82,23 +85,25 @@ def main() -> None:
         files = build_folder(folder, args.files)
         size = sum(f.stat().st_size for f in files)
         print(f"{len(files)} files, {size / 2**20:.1f} MiB, {cpus} CPU(s), repeat {args.repeat}")
+        load_before = os.getloadavg()[0]
         times: dict[int, list[float]] = {1: [], args.jobs: []}
-        last: dict[int, tuple[float, int, int, int]] = {}
+        last: dict[int, tuple[float, int, int, int, float]] = {}
         for _ in range(args.repeat):
             for jobs in (1, args.jobs):
                 last[jobs] = run(folder, Path(scratch) / f"out{jobs}", jobs)
                 times[jobs].append(last[jobs][0])
         base = statistics.median(times[1])
-        print(
-            f"{'jobs':>4} | {'median s':>8} | {'ratio':>6} | {'ok':>4} | {'failed':>6} | peak MiB"
-        )
+        header = f"{'jobs':>4} | {'median s':>8} | {'ratio':>6} | {'ok':>4} | {'failed':>6} | "
+        print(header + "peak MiB | files' own s")
         for jobs in (1, args.jobs):
             median = statistics.median(times[jobs])
-            _, ok, failed, peak = last[jobs]
+            _, ok, failed, peak, work = last[jobs]
             print(
                 f"{jobs:>4} | {median:8.2f} | {median / base:6.1%} | {ok:>4} | {failed:>6} | "
-                f"{peak / 1024:8.0f}"
+                f"{peak / 1024:8.0f} | {work:12.2f}"
             )
+        after = os.getloadavg()[0]
+        print(f"1-minute load average {load_before:.2f} before, {after:.2f} after (shared?)")
 
 
 if __name__ == "__main__":
