@@ -9,20 +9,21 @@ after another in this process, with no pool at all.
 A file that fails is one row with status "failed" and its error; the others go on. A worker
 process that dies (the kernel's out-of-memory killer, a kill -9) breaks the whole pool: the
 files it left undone are run again, each alone in a fresh process, and only one that kills its
-worker again fails ("worker_died"). Ctrl-C (or a
-SIGINT to this process alone) stops the batch: no new file starts, each running file is
-interrupted the way a single run is (nothing but its log.ndjson left behind), and batch.csv
-still lists every file with what happened to it ("ok", "failed", "interrupted", "not_run").
+worker again fails ("worker_died").
 
-Stopping: the parent alone takes SIGINT (a Ctrl-C on the terminal, or `kill -INT` to it). The
-workers leave the terminal's process group as they start, ignore SIGINT while idle and take it
-as KeyboardInterrupt while they run a file; a thread in each watches the parent's stop flag
-and then sends its own process a SIGINT. The flag is a lock-free shared byte, polled: a
-multiprocessing.Event has a lock shared by every process, and a KeyboardInterrupt that lands
-while one process holds it deadlocks them all. So a running file stops through the single run's own
-clean-up, and the engine's workbook-writer child is never signalled (it exits when its pipe
-closes). Workers are started with "spawn": no copy of the parent's threads (the progress
-display's) or locks, the way the worker's engine child starts.
+Ctrl-C (or a SIGINT to this process alone) stops the batch: no new file starts, each running
+file is interrupted the way a single run is (nothing but its log.ndjson left behind), and
+batch.csv still lists every file with what happened to it ("ok", "failed", "interrupted",
+"not_run"). How: only the parent takes SIGINT. The workers leave the terminal's process group
+as they start and ignore SIGINT while idle; while they run a file they take it as
+KeyboardInterrupt, and a thread in each, watching the parent's stop flag, sends its own process
+one. So a running file stops through the single run's own clean-up, and the engine's
+workbook-writer child is never signalled (it exits when its pipe closes). The flag is a
+lock-free shared byte, polled: a multiprocessing.Event has a lock shared by every process, and a
+KeyboardInterrupt that lands while one process holds it deadlocks them all.
+
+Workers are started with "spawn": no copy of the parent's threads (the progress display's) or
+locks, the way the worker's engine child starts.
 """
 
 from __future__ import annotations
