@@ -170,3 +170,32 @@ def test_text_no_database_can_store_is_422_on_every_backend(
     assert listed.status_code == 422
     assert listed.json()["errors"][0]["location"] == ["query", "name"]
     assert create(api, "Zoë ✓", {"fields": [{"name": "a", "label": "名前"}]})["name"] == "Zoë ✓"
+
+
+def test_ade_config_validate_prints_the_errors_the_api_answers(api: Api, tmp_path: Any) -> None:
+    """The same bad spec checked by `ade config validate --json` and POSTed to the API: the same
+    locations (the API's are under body.spec) and messages."""
+    from typer.testing import CliRunner
+
+    from ade.cli.commands.config import app
+
+    bad = {
+        "fields": [{"name": "a", "type": "nope"}, {"name": "a"}],
+        "match_threshold": 2,
+        "colour": "red",
+    }
+    target = tmp_path / "bad.json"
+    target.write_text(json.dumps(bad), "utf-8")
+    result = CliRunner().invoke(app, ["validate", str(target), "--json"])
+    assert result.exit_code == 1
+    cli_errors = json.loads(result.stdout)["errors"]
+    response = api.client.post(
+        api.a.url("/configurations"), headers=api.a.headers, json={"name": "x", "spec": bad}
+    )
+    assert response.status_code == 422
+    api_errors = [
+        {"location": e["location"][2:], "message": e["message"]}
+        for e in response.json()["errors"]
+        if e["location"][:2] == ["body", "spec"]
+    ]
+    assert cli_errors == api_errors and len(cli_errors) == 3

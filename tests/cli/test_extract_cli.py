@@ -190,3 +190,29 @@ def test_a_decompression_bomb_is_one_line_too_large(tmp_path: Path) -> None:
     code, _, stderr = invoke(str(bomb), "-o", str(tmp_path / "out"))
     assert code == 1 and stderr.startswith("error: too_large: bomb.xlsx is refused")
     assert stderr.count("\n") == 1
+
+
+def test_sheet_by_position_and_the_active_sheet(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    config = tmp_path / "spec.json"
+    config.write_text(json.dumps({"fields": [{"name": "sku", "aliases": ["Item code"]}]}), "utf-8")
+    rows: list[list[Any]] = [["Item code", "Qty"], ["A1", 2]]
+    book = write_xlsx(tmp_path / "b.xlsx", {"One": rows, "Two": rows, "Three": rows})
+    workbook = load_workbook(book)
+    workbook.active = 2
+    workbook.save(book)
+    code, stdout, stderr = invoke(
+        str(book), "-o", str(tmp_path / "o"), "-c", str(config), "-s", "2"
+    )
+    assert code == 0, stderr
+    assert "sheet 'Two'" in stdout and "sheet 'One'" not in stdout
+    code, stdout, stderr = invoke(
+        str(book), "-o", str(tmp_path / "o"), "-c", str(config), "--active-sheet"
+    )
+    assert code == 0, stderr
+    assert "sheet 'Three'" in stdout and "sheet 'Two'" not in stdout
+    code, _, stderr = invoke(str(book), "-o", str(tmp_path / "o"), "-s", "9")
+    assert code == 1 and stderr.startswith("error: sheet_not_found: no sheet number 9 in b.xlsx")
+    code, _, stderr = invoke(str(book), "-o", str(tmp_path / "o"), "-s", "1", "--active-sheet")
+    assert code == 2 and "choose one way" in stderr

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ade.api.field_errors import first_error_detail, located_errors
 from ade.api.logs import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -148,15 +149,6 @@ def problem_response(
     )
 
 
-def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
-    errors = []
-    for item in error.errors():
-        # "input" may echo a huge or binary body back; location and message are enough.
-        location = [str(part) for part in item.get("loc", ())]
-        errors.append({"location": location, "message": str(item.get("msg", "invalid"))})
-    return errors
-
-
 async def _api_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ApiError)
     return problem_response(
@@ -184,11 +176,8 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
-    errors = _validation_errors(error)
-    where = ".".join(errors[0]["location"]) if errors else ""
-    message = str(errors[0]["message"]) if errors else "invalid request"
-    detail = f"{where}: {message}" if where else message
-    return problem_response(422, detail, code="invalid-request", errors=errors)
+    errors = located_errors(error.errors())
+    return problem_response(422, first_error_detail(errors), code="invalid-request", errors=errors)
 
 
 def install_handlers(app: FastAPI) -> None:

@@ -16,7 +16,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Mapping
 from importlib import resources
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -272,6 +272,15 @@ class ConfigurationSpec(BaseModel):
     # (`too_large`, naming its line) instead of taking memory many times its size. Capped so
     # that a configuration cannot lift the bound on what one row costs.
     csv_max_field_chars: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Which sheets of a workbook to read, in this order: names as strings, 1-based positions as
+    # integers (["Staff", 3]); positions count every sheet, hidden ones too. Empty: every
+    # worksheet. A CSV file has one sheet (position 1, or its file name without extension).
+    sheets: list[Annotated[str, Field(min_length=1)] | Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, max_length=1000
+    )
+    # Read only the sheet the workbook opens on (XLSX/XLSM: the active tab; ODS: the active
+    # table; XLS/XLSB: the first visible sheet; CSV and HTML: everything). Not with `sheets`.
+    active_sheet_only: bool = False
 
     @model_validator(mode="after")
     def _check_consistency(self) -> ConfigurationSpec:
@@ -306,6 +315,8 @@ class ConfigurationSpec(BaseModel):
                     f"derive_names[{index}].full_name: field {rule.full_name!r} must have "
                     f"type 'full_name', not {types[rule.full_name]!r}"
                 )
+        if self.sheets and self.active_sheet_only:
+            errors.append("sheets and active_sheet_only: choose one way to select sheets")
         if errors:
             raise ValueError("; ".join(errors))
         return self

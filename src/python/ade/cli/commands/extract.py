@@ -1,5 +1,8 @@
 """`ade extract FILE --output DIR`: try a configuration on a local file, no database or storage.
 
+Folders, globs and several files are a batch (:mod:`ade.cli.commands.extract_batch`): each file
+runs :func:`run_file`, the single-file run below, into its own folder.
+
 It writes exactly what a worker run stores (normalized.xlsx, tables/<n>.csv, issues.csv,
 summary.json, log.ndjson) and prints a short report. The outputs are written to a temporary
 folder and moved into DIR only when the run succeeded, so a failed or interrupted run leaves
@@ -111,10 +114,66 @@ def _report(summary: Summary, output: Path) -> list[str]:
     return lines
 
 
+class FileFailed(Exception):
+    """One file's run failed: `code` and `message` as a worker run reports them, `line` the
+    one-line error `ade extract FILE` prints, `exit_code` its exit status."""
+
+    def __init__(self, code: str, message: str, line: str | None = None, exit_code: int = 1):
+        super().__init__(message)
+        self.code, self.message, self.exit_code = code, message, exit_code
+        self.line = line or f"{code}: {message}"
+
+
+def run_file(
+    file: Path, spec: ConfigurationSpec, output: Path, sheets: list[str] | None
+) -> Summary:
+    """Extract `file` into `output` exactly as `ade extract FILE -o DIR` does; FileFailed for any
+    failure (nothing but log.ndjson left behind), KeyboardInterrupt passed on after clean-up.
+
+    `ade extract` of a folder runs this once per file, in worker processes."""
+    from ade.worker.engine.errors import EngineError
+    from ade.worker.engine.events import NdjsonLog
+    from ade.worker.engine.pipeline import extract
+
+    if output.exists() and not output.is_dir():
+        message = f"--output {output} exists and is not a directory"
+        raise FileFailed("output_error", message, message, 2)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        _clear_previous(output)
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=output))
+    except OSError as exc:
+        message = f"cannot use output directory {output}: {exc.strerror}"
+        raise FileFailed("output_error", message, message) from None
+    try:
+        with NdjsonLog(output / _LOG_NAME) as log:
+            try:
+                summary = extract(file, spec, staging, on_event=log, sheets=sheets or None)
+            except BaseException as exc:
+                if not isinstance(exc, EngineError):  # the engine logs its own failures
+                    log({"event": "run.failed", **_problem(exc)})
+                raise
+        _publish(staging, output)
+    except EngineError as exc:
+        raise FileFailed(exc.code, exc.message) from None
+    except (KeyboardInterrupt, SystemExit):
+        raise KeyboardInterrupt from None
+    except BaseException as exc:
+        if os.environ.get("ADE_DEBUG"):
+            raise
+        problem = _problem(exc)
+        raise FileFailed(problem["code"], problem["message"]) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summary
+
+
 def extract_command(
-    file: Path = typer.Argument(
+    inputs: list[Path] = typer.Argument(
         ...,
-        help="CSV, XLSX, XLSM, XLS, XLSB or ODS file (the format is read from the content).",
+        metavar="FILE|FOLDER|GLOB...",
+        help="CSV, XLSX, XLSM, XLS, XLSB or ODS files (the format is read from the content), "
+        "folders (walked recursively) or globs such as 'exports/**/*.xlsx'.",
         show_default=False,
     ),
     output: Path = typer.Option(
@@ -124,46 +183,119 @@ def extract_command(
         None, "--config", "-c", help="Configuration JSON; default: the shipped people roster."
     ),
     sheet: list[str] | None = typer.Option(
-        None, "--sheet", "-s", help="Only this sheet (repeatable); default: all sheets."
+        None,
+        "--sheet",
+        "-s",
+        help="Only this sheet (repeatable), by name or by position (1 = the first sheet, "
+        "hidden ones counted); a name wins: --sheet 2 reads a sheet named '2' if there is one, "
+        "else the second sheet. Default: all sheets, or the configuration's `sheets`. "
+        "Example: --sheet Staff --sheet 3.",
+    ),
+    active_sheet: bool = typer.Option(
+        False,
+        "--active-sheet",
+        help="Only the sheet the workbook opens on (XLSX/XLSM/ODS: the active tab; XLS/XLSB: "
+        "the first visible sheet; CSV: its one sheet). Example: ade extract book.xlsx "
+        "--active-sheet -o out/.",
+    ),
+    include: list[str] | None = typer.Option(
+        None,
+        "--include",
+        "-i",
+        metavar="GLOB",
+        help="Folders and globs: take only files whose name matches (repeatable; a pattern "
+        "with '/' matches the path inside the folder). Default: *.csv *.tsv *.txt *.xlsx "
+        "*.xlsm *.xlsb *.xls *.ods. Example: --include '*.xlsx' --include '2026/*.csv'.",
+    ),
+    exclude: list[str] | None = typer.Option(
+        None,
+        "--exclude",
+        "-x",
+        metavar="GLOB",
+        help="Folders and globs: skip files, and sub-folders, whose name matches (repeatable). "
+        "Office lock files (~$*) and hidden files are always skipped. "
+        "Example: --exclude '*_old.xlsx' --exclude archive.",
+    ),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        help="Folders and globs: files extracted at once, one process each (default: the CPU "
+        "count; 1: one after another in this process). Example: --jobs 2.",
+        show_default=False,
+    ),
+    progress: bool | None = typer.Option(
+        None,
+        "--progress/--no-progress",
+        help="Folders and globs: a progress bar instead of one line per file (default: a bar "
+        "on a terminal, lines when the output is piped).",
+        show_default=False,
     ),
 ) -> None:
-    """Run the extraction engine on a local FILE and write what a run would store into DIR."""
-    spec = _load_config(config)
+    """Run the extraction engine on local files and write what a run would store.
 
-    from ade.worker.engine.errors import EngineError
-    from ade.worker.engine.events import NdjsonLog
-    from ade.worker.engine.pipeline import extract
+    One FILE: its outputs go into DIR (normalized.xlsx, tables/, issues.csv, summary.json,
+    log.ndjson) and a report is printed.
+
+    Folders, globs or several files: each file's outputs go into DIR/<file name> (a name met
+    again gets ~2, ~3, ...), --jobs files at a time, with a progress display; DIR/batch.csv has
+    one row per file (file, status, tables, rows, issues, seconds, error, output) and the exit
+    code is 1 when any file failed (the others still run). Ctrl-C stops the batch: running files
+    leave no outputs, and batch.csv and the summary say what finished.
+
+    \b
+    Examples:
+      ade extract roster.xlsx -o out/
+      ade extract exports/ --include '*.xlsx' --exclude '~$*' -o out/ --jobs 4
+      ade extract 'exports/**/*.csv' other.xlsx -o out/
+    """
+    arguments = [str(path) for path in inputs]
+    if active_sheet and sheet:
+        raise _fail("--sheet and --active-sheet: choose one way to select sheets", 2)
+    spec = _load_config(config)
+    if active_sheet:
+        spec = spec.model_copy(update={"active_sheet_only": True, "sheets": []})
+    if _is_single_file(arguments):
+        try:
+            summary = run_file(inputs[0], spec, output, sheet)
+        except FileFailed as exc:
+            raise _fail(exc.line, exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise _fail("interrupted; no outputs written", 130) from None
+        for line in _report(summary, output):
+            typer.echo(line)
+        return
+    from ade.cli.commands.extract_inputs import InputError, find_inputs
 
     if output.exists() and not output.is_dir():
         raise _fail(f"--output {output} exists and is not a directory", 2)
     try:
+        found = find_inputs(arguments, output, include or (), exclude or ())
+    except InputError as exc:
+        raise _fail(str(exc), 2) from None
+    if not found:
+        typer.echo(f"warning: no input files in {' '.join(arguments)}", err=True)
+    try:
         output.mkdir(parents=True, exist_ok=True)
-        _clear_previous(output)
-        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=output))
     except OSError as exc:
         raise _fail(f"cannot use output directory {output}: {exc.strerror}") from None
-    try:
-        with NdjsonLog(output / _LOG_NAME) as log:
-            try:
-                summary = extract(file, spec, staging, on_event=log, sheets=sheet or None)
-            except BaseException as exc:
-                if not isinstance(exc, EngineError):  # the engine logs its own failures
-                    log({"event": "run.failed", **_problem(exc)})
-                raise
-        _publish(staging, output)
-    except EngineError as exc:
-        raise _fail(f"{exc.code}: {exc.message}") from None
-    except (KeyboardInterrupt, SystemExit):
-        raise _fail("interrupted; no outputs written", 130) from None
-    except BaseException as exc:
-        if os.environ.get("ADE_DEBUG"):
-            raise
-        problem = _problem(exc)
-        raise _fail(f"{problem['code']}: {problem['message']}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    for line in _report(summary, output):
-        typer.echo(line)
+    from ade.cli.commands.extract_batch import Batch, default_jobs, run_with_display
+
+    workers = max(1, min(jobs or default_jobs(), len(found)))
+    code = run_with_display(Batch(found, spec, sheet or None), workers, output, progress)
+    if code:
+        raise typer.Exit(code)
+
+
+def _is_single_file(arguments: list[str]) -> bool:
+    """`ade extract FILE` as before batches existed: one argument that is neither a folder nor
+    a glob (a missing file too: its error is the engine's file_not_found, exit 1, as always).
+    Here, not in extract_inputs, so that a single run does not import the batch modules."""
+    if len(arguments) != 1:
+        return False
+    path = Path(arguments[0])
+    return not path.is_dir() and (path.exists() or not any(c in "*?[" for c in arguments[0]))
 
 
 def _problem(error: BaseException) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from ade.api.version import ade_version
-from ade.cli.commands import api, apikey, db, storage, worker, workspace
+from ade.cli.commands import api, apikey, config, db, storage, worker, workspace
 from ade.cli.commands.extract import extract_command
 from ade.cli.commands.start import start
 
@@ -30,6 +30,7 @@ app.add_typer(storage.app, name="storage")
 app.add_typer(workspace.app, name="workspace")
 app.add_typer(apikey.app, name="apikey")
 app.command("extract")(extract_command)
+app.add_typer(config.app, name="config")
 
 
 def _print_version(value: bool) -> None:

@@ -80,6 +80,10 @@ def extract(
     writer: OutputWriter | None = None
     try:
         file_format = detect_format(path)
+        if sheets or spec.sheets or spec.active_sheet_only:  # else nothing to look up
+            from ade.worker.engine.sheet_select import select_sheets
+
+            sheets = select_sheets(path, file_format, spec, sheets)
         summary = Summary(file=path.name, format=file_format, configuration=spec.name)
         directory.mkdir(parents=True, exist_ok=True)
         writer = OutputWriter(
