@@ -658,6 +658,23 @@ def test_a_department_or_job_column_of_codes_is_a_values_mismatch(
     assert "codes or numbers" in mapping.detail
 
 
+@pytest.mark.parametrize(
+    ("field", "label"),
+    [("salary", None), ("alpha", None), ("notes", "Remarks"), ("building", "Building")],
+)
+def test_a_configurations_own_text_field_of_numbers_is_mapped(
+    field: str, label: str | None
+) -> None:
+    """Only a text field whose name or label names a thing (department, job title) refuses a
+    column of codes: a configuration's "salary" or "notes" text field may well hold numbers."""
+    spec = ConfigurationSpec.model_validate(
+        {"fields": [{"name": "full_name", "type": "full_name"}, {"name": field, "label": label}]}
+    )
+    header = label or field
+    rows = [["Ann Lee", "10"], ["Bo Ray", "20"], ["Cy Lu", "30"], ["Di Ek", "0"]] * 2
+    assert by_header(["Name", header], rows, spec)[header].field == field
+
+
 def test_short_capitalised_names_are_no_codes() -> None:
     departments = ["HR", "IT", "Sales", "R&D", "Finance", "HR"]
     titles = ["CEO", "CFO", "Engineer II", "RN", "VP Sales", "Clerk"]

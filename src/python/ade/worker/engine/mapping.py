@@ -183,6 +183,13 @@ class _Candidate:
     configured: bool
 
 
+_NAMING_WORDS = frozenset(
+    """name title department dept division unit team group section branch office position
+    role job occupation rank company employer organization organisation agency""".split()
+)
+"""Words of a text field's name or label that make its values names of things, not codes."""
+
+
 class Mapper:
     """Decides the mappings of every table of one run (one configuration)."""
 
@@ -196,9 +203,13 @@ class Mapper:
         self._named = frozenset(
             item.name
             for item in spec.fields
-            if item.type == "text" and not is_identifier_field(item.name, item.match_names())
+            if item.type == "text"
+            and not is_identifier_field(item.name, item.match_names())
+            and _NAMING_WORDS.intersection(header_words(item.name), header_words(item.label or ""))
         )
-        """Text fields that hold names of things (a department, a job title), never codes."""
+        """Text fields that hold names of things (a department, a job title), never codes. Only
+        fields whose own name or label says so: a configuration's "salary" or "notes" text
+        field may well hold numbers."""
         self._identifiers = frozenset(
             item.name
             for item in spec.fields
