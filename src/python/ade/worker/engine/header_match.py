@@ -234,6 +234,33 @@ class HeaderScorer:
         self._full_name_fields = [i.name for i in spec.fields if i.type == "full_name"]
         self._threshold = spec.match_threshold
         self.match = lru_cache(maxsize=4096)(self._match)
+        self.by_field = lru_cache(maxsize=1024)(self._by_field)
+
+    def _by_field(self, header: str) -> tuple[HeaderMatch, ...]:
+        """Every field's best match for this header, best first (a field's unblocked match
+        before its blocked one, then score, then configuration order). Only for explaining a
+        decision (summary.json's ``candidates``): :meth:`match` alone decides."""
+        words = self._segment(header_words(header))
+        if not words:
+            return ()
+        core_text = _BRACKETED.sub(" ", header)
+        core = tuple(w for w in self._segment(header_words(core_text)) if not w.isdigit()) or words
+        corrected, typos = self._correct(core)
+        best: dict[str, HeaderMatch] = {}
+        found_matches = [
+            self._score(words, corrected, s, header != core_text) for s in self._spellings
+        ]
+        both_parts = self._both_name_parts(corrected)
+        for found in [*found_matches, both_parts]:
+            if found is None or found.field is None:
+                continue
+            name = found.field
+            if typos and found is not both_parts:
+                found = replace(found, score=found.score * _TYPO_COST ** len(typos), typos=typos)
+            held = best.get(name)
+            if held is None or _rank(found) > _rank(held):
+                best[name] = found
+        return tuple(sorted(best.values(), key=lambda m: (-m.score, self._order[m.field or ""])))
 
     def _match(self, header: str) -> HeaderMatch:
         words = self._segment(header_words(header))
@@ -404,6 +431,11 @@ class HeaderScorer:
         if rest - FILLER_WORDS - SUBJECT_WORDS - QUALIFIER_WORDS:
             return None
         return HeaderMatch(self._full_name_fields[0], 0.9, "first and last name")
+
+
+def _rank(found: HeaderMatch) -> tuple[bool, float]:
+    """Of one field's matches, an unblocked one first, then the higher score."""
+    return (found.block is None, found.score)
 
 
 def is_identifier_field(name: str, spellings: list[str]) -> bool:
