@@ -216,3 +216,38 @@ def test_sheet_by_position_and_the_active_sheet(tmp_path: Path) -> None:
     assert code == 1 and stderr.startswith("error: sheet_not_found: no sheet number 9 in b.xlsx")
     code, _, stderr = invoke(str(book), "-o", str(tmp_path / "o"), "-s", "1", "--active-sheet")
     assert code == 2 and "choose one way" in stderr
+
+
+def test_explain_lists_each_columns_candidates_after_the_report(tmp_path: Path) -> None:
+    rows = [["Name", "Email", "Emial", "Location"], ["Ann Lee", "a@x.org", "a@x.org", "Regina"]]
+    source = write_csv(tmp_path / "roster.csv", rows)
+    code, stdout, stderr = invoke(str(source), "-o", str(tmp_path / "out"), "--explain")
+    assert code == 0, stderr
+    report, _, explained = stdout.partition("candidates per column")
+    assert "outputs in" in report
+    lines = [" ".join(line.split()) for line in explained.splitlines()]
+    # The column, its header and field, then the winner first, marked chosen.
+    at = lines.index("A 'Name' -> full_name")
+    assert lines[at + 1].startswith("full_name header 0.99 values 100% of 1 chosen")
+    assert lines[at + 2].startswith("first_name header 0.65")
+    # Long reasons wrap to the width (80 when piped), indented under the candidate.
+    name = " ".join(lines[at : lines.index("B 'Email' -> email")])
+    assert (
+        "first_name header 0.65 values 100% of 1 lost: header score below match_threshold" in name
+    )
+    # A refused column shows "-" and why its closest field lost; a column with none says so.
+    joined = " ".join(lines[lines.index("C 'Emial' -> -") :])
+    assert joined.startswith("C 'Emial' -> - email header 0.9")
+    assert "lost: email is mapped from column B" in joined
+    assert "D 'Location' -> - no candidate (unknown_header)" in joined
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))
+    assert summary["tables"][0]["mapping"][0]["candidates"][0]["why"] == "chosen"
+
+
+def test_explain_is_refused_for_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    write_csv(tmp_path / "in" / "a.csv", ROSTER)
+    code, _, stderr = invoke(str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--explain")
+    assert code == 2
+    assert "--explain takes one FILE" in stderr
+    assert not (tmp_path / "out" / "batch.csv").exists()

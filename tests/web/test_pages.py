@@ -492,3 +492,34 @@ def test_cancel_then_run_again(browser_client: httpx.Client, web: Api) -> None:
     api_run = web.client.get(web.a.url(f"/runs/{new_run}"), headers=web.a.headers).json()
     assert api_run["status"] == "queued"
     assert api_run["status"] == RunStatus.QUEUED
+
+
+def test_a_columns_details_list_the_fields_the_engine_weighed(
+    browser_client: httpx.Client, web: Api, tmp_path: Any
+) -> None:
+    from ade.db.configuration_spec import default_configuration
+    from ade.worker.engine.pipeline import extract
+    from tests.worker.engine.builders import write_csv
+
+    # A real engine summary: its candidates are the ones the page must read.
+    source = write_csv(
+        tmp_path / "staff.csv",
+        [["Name", "Email", "Emial"], ["Ann Lee", "a@x.org", "a@x.org"], ["Bo Roy", "b@x.org", ""]],
+    )
+    summary = extract(source, default_configuration(), tmp_path / "out").as_dict()
+    run = _finished_run(web, summary)
+    text = browser_client.get(f"/w/tenant-a/runs/{run}").text
+    details = re.findall(r"<details><summary>Details</summary>(.*?)</details>", text, re.S)
+    name = next(d for d in details if "Chosen: full_name" in d)
+    assert (
+        '<ul class="candidates"><li>Chosen: full_name (header 0.99, values 100% of 2)</li>' in name
+    )
+    assert (
+        "<li>Also considered: first_name (header 0.65, values 100% of 2) — lost: header score "
+        "below match_threshold (0.75)</li>" in name
+    )
+    assert (
+        "<li>Also considered: email (header 0.90, values 100% of 1) — lost: email is mapped "
+        in text
+    )
+    assert "candidates</dt>" not in text  # not repeated as a raw key

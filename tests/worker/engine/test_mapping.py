@@ -878,3 +878,30 @@ def test_single_word_names_in_arabic_are_whole_names() -> None:
     rows += [["4444", "زينب"], ["5555", "حسين"], ["6666", "نور"]]
     columns = by_header(["الرقم الوظيفي", "الاسم"], rows)
     assert (columns["الاسم"].field, columns["الرقم الوظيفي"].field) == ("full_name", "employee_id")
+
+
+def test_every_column_lists_its_candidates_winner_first() -> None:
+    rows = [[r[0], r[1], r[1]] for r in PEOPLE]
+    columns = by_header(["Name", "Email", "Emial"], rows)
+    name = columns["Name"].as_dict()["candidates"]
+    assert isinstance(name, list)
+    # The decision first, marked chosen, with its header score and value evidence.
+    assert name[0] == {"field": "full_name", "header": 0.99, "values": 1.0, "sample": 6,
+                       "why": "chosen"}  # fmt: skip
+    # Runners-up, at most three in all, each with why it lost.
+    assert 1 < len(name) <= 3
+    assert name[1]["field"] == "first_name"
+    assert "below match_threshold" in str(name[1]["why"])
+    # A refused column's closest field is listed first with the column's own reason.
+    emial = columns["Emial"].candidates
+    assert (emial[0].field, emial[0].why) == ("email", columns["Emial"].detail)
+    assert "mapped from column C" in emial[0].why
+
+
+def test_candidates_never_change_the_decision_and_a_blank_header_has_none() -> None:
+    columns = by_header(["Date", ""], [["2020-01-01", "x"]] * 6)
+    date = columns["Date"]
+    assert date.field is None and date.reason == "unknown_header"
+    assert [c.field for c in date.candidates][:2] == ["date_of_birth", "hire_date"]
+    assert all(c.why != "chosen" for c in date.candidates)
+    assert columns[""].candidates == () and "candidates" not in columns[""].as_dict()

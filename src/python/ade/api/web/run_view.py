@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from ade.api.web.corrections import control_name, correctable
@@ -74,6 +75,7 @@ _SHOWN_KEYS = {
     "duplicate_of",
     "hidden",
     "kept_as",
+    "candidates",
 }
 """Keys a mapping entry's row shows in plain words; any other (the engine's ``detail``, keys
 of newer engines) is listed under the row's Details, with the reason's code."""
@@ -115,6 +117,9 @@ class MappingRow:
     details: list[tuple[str, str]]
     """What a person sees only on asking (a <details>): the reason's code, the engine's own
     wording, keys this page does not know."""
+    candidates: list[str] = dataclass_field(default_factory=list)
+    """The fields the engine weighed for this column (summary.json's ``candidates``), one
+    sentence each, shown inside the Details."""
     control: str | None = None
     """The name of the page's field chooser for this column; None where an override cannot
     change the decision (see :data:`ade.api.web.corrections.UNCORRECTABLE_REASONS`)."""
@@ -157,12 +162,41 @@ def mapping_rows(table: dict[str, Any]) -> list[MappingRow]:
                 ),
                 notes=notes,
                 details=details,
+                candidates=candidate_sentences(entry.get("candidates")),
                 control=(
                     control_name(number, str(entry["column"])) if correctable(entry) else None
                 ),
             )
         )
     return rows
+
+
+def candidate_sentences(candidates: Any) -> list[str]:
+    """summary.json's candidates of one column as sentences: "Chosen: email (header 0.99,
+    values 100% of 15)", "Also considered: first_name (header 0.65, values 100% of 6) — lost:
+    header score below match_threshold (0.75)". Anything malformed is left out."""
+    if not isinstance(candidates, list):
+        return []
+    sentences = []
+    for item in candidates:
+        if not isinstance(item, dict) or not item.get("field"):
+            continue
+        evidence = []
+        header = item.get("header")
+        if isinstance(header, int | float):
+            evidence.append(f"header {float(header):.2f}")
+        values = item.get("values")
+        if isinstance(values, int | float):
+            evidence.append(f"values {float(values):.0%} of {item.get('sample')}")
+        else:
+            evidence.append("no values sampled")
+        text = f"{item['field']} ({', '.join(evidence)})"
+        why = str(item.get("why") or "")
+        if why == "chosen":
+            sentences.append(f"Chosen: {text}")
+        else:
+            sentences.append(f"Also considered: {text}" + (f" — lost: {why}" if why else ""))
+    return sentences
 
 
 def unmapped_columns(table: dict[str, Any]) -> list[str]:

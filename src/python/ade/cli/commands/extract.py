@@ -232,6 +232,14 @@ def extract_command(
         "on a terminal, lines when the output is piped).",
         show_default=False,
     ),
+    explain: bool = typer.Option(
+        False,
+        "--explain",
+        help="One FILE: after the report, list every column's candidate fields (up to 3, from "
+        "summary.json): header score, share of sampled values that fit, and 'chosen' or why "
+        "each lost. Not with folders or globs (read each summary.json instead). Example: ade "
+        "extract roster.xlsx -o out/ --explain.",
+    ),
 ) -> None:
     """Run the extraction engine on local files and write what a run would store.
 
@@ -247,6 +255,7 @@ def extract_command(
     \b
     Examples:
       ade extract roster.xlsx -o out/
+      ade extract roster.xlsx -o out/ --explain
       ade extract exports/ --include '*.xlsx' --exclude '~$*' -o out/ --jobs 4
       ade extract 'exports/**/*.csv' other.xlsx -o out/
     """
@@ -265,7 +274,19 @@ def extract_command(
             raise _fail("interrupted; no outputs written", 130) from None
         for line in _report(summary, output):
             typer.echo(line)
+        if explain:
+            from ade.cli.commands.extract_explain import explain_lines
+
+            typer.echo("")
+            for line in explain_lines(summary.as_dict()):
+                typer.echo(line)
         return
+    if explain:
+        raise _fail(
+            "--explain takes one FILE, not folders, globs or several files; each file's "
+            "summary.json lists its candidates",
+            2,
+        )
     from ade.cli.commands.extract_inputs import InputError, find_inputs
 
     if output.exists() and not output.is_dir():

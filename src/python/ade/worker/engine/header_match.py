@@ -234,28 +234,55 @@ class HeaderScorer:
         self._full_name_fields = [i.name for i in spec.fields if i.type == "full_name"]
         self._threshold = spec.match_threshold
         self.match = lru_cache(maxsize=4096)(self._match)
+        self.by_field = lru_cache(maxsize=1024)(self._by_field)
+        self._scored = lru_cache(maxsize=1024)(self._score_all)
 
-    def _match(self, header: str) -> HeaderMatch:
+    def _score_all(self, header: str) -> tuple[tuple[HeaderMatch, ...], HeaderMatch | None]:
+        """Every spelling's match for this header (typo costs applied), in spelling order, and
+        the full-name match of a header naming both name parts: shared by :meth:`match`, which
+        decides, and :meth:`by_field`, which explains, so a header is scored once."""
         words = self._segment(header_words(header))
         if not words:
-            return NO_MATCH
+            return (), None
         core_text = _BRACKETED.sub(" ", header)
         core = tuple(w for w in self._segment(header_words(core_text)) if not w.isdigit()) or words
         corrected, typos = self._correct(core)
-        best: HeaderMatch = NO_MATCH
-        best_blocked: HeaderMatch = NO_MATCH
+        matches: list[HeaderMatch] = []
         for spelling in self._spellings:
             found = self._score(words, corrected, spelling, header != core_text)
             if found is None:
                 continue
             if typos:
                 found = replace(found, score=found.score * _TYPO_COST ** len(typos), typos=typos)
+            matches.append(found)
+        return tuple(matches), self._both_name_parts(corrected)
+
+    def _by_field(self, header: str) -> tuple[HeaderMatch, ...]:
+        """Every field's best match for this header, best first (a field's unblocked match
+        before its blocked one, then score, then configuration order). Only for explaining a
+        decision (summary.json's ``candidates``): :meth:`match` alone decides."""
+        matches, both_parts = self._scored(header)
+        best: dict[str, HeaderMatch] = {}
+        for found in [*matches, both_parts]:
+            if found is None or found.field is None:
+                continue
+            held = best.get(found.field)
+            if held is None or _rank(found) > _rank(held):
+                best[found.field] = found
+        return tuple(sorted(best.values(), key=lambda m: (-m.score, self._order[m.field or ""])))
+
+    def _match(self, header: str) -> HeaderMatch:
+        matches, both_parts = self._scored(header)
+        if not matches and both_parts is None:
+            return NO_MATCH
+        best: HeaderMatch = NO_MATCH
+        best_blocked: HeaderMatch = NO_MATCH
+        for found in matches:
             if found.block is None:
                 if self._better(found, best):
                     best = found
             elif self._better_reason(found, best_blocked):
                 best_blocked = found
-        both_parts = self._both_name_parts(corrected)
         if both_parts is not None and self._better(both_parts, best):
             best = both_parts
         if best.score < self._threshold and best_blocked.score > best.score:
@@ -404,6 +431,11 @@ class HeaderScorer:
         if rest - FILLER_WORDS - SUBJECT_WORDS - QUALIFIER_WORDS:
             return None
         return HeaderMatch(self._full_name_fields[0], 0.9, "first and last name")
+
+
+def _rank(found: HeaderMatch) -> tuple[bool, float]:
+    """Of one field's matches, an unblocked one first, then the higher score."""
+    return (found.block is None, found.score)
 
 
 def is_identifier_field(name: str, spellings: list[str]) -> bool:

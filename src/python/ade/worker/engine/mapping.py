@@ -123,6 +123,31 @@ def is_placeholder(header: str) -> bool:
     return not key or bool(_PLACEHOLDER.match(key))
 
 
+MAX_CANDIDATES = 3
+"""Fields listed per column in summary.json's ``candidates``: the decision and the runners-up."""
+CHOSEN = "chosen"
+
+
+@dataclass(frozen=True)
+class FieldCandidate:
+    """One field a column could have fed, its evidence, and why it was not taken (or CHOSEN)."""
+
+    field: str
+    header: float
+    evidence: ValueEvidence
+    why: str
+
+    def as_dict(self) -> dict[str, object]:
+        sample = self.evidence.sample
+        return {
+            "field": self.field,
+            "header": round(self.header, 3),
+            "values": round(self.evidence.share, 3) if sample else None,
+            "sample": sample,
+            "why": self.why,
+        }
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
     """The decision for one source column, and why."""
@@ -140,8 +165,13 @@ class ColumnMapping:
     evidence: ValueEvidence | None = None
     output_header: str | None = None
     """The header this column is written under when kept as an unmapped column."""
+    candidates: tuple[FieldCandidate, ...] = ()
+    """The decision's field first, then the fields the header scored next (see
+    :meth:`Mapper.explain`): what `ade extract --explain` and the run page show."""
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, candidates: bool = True) -> dict[str, object]:
+        """summary.json's entry; without `candidates` for the event log's table.found (the
+        log says what was decided; summary.json also says what else was weighed)."""
         data: dict[str, object] = {
             "column": self.letter,
             "header": self.header,
@@ -160,6 +190,8 @@ class ColumnMapping:
             data["duplicate_of"] = self.duplicate_of
         if self.output_header is not None:
             data["kept_as"] = self.output_header
+        if candidates and self.candidates:
+            data["candidates"] = [candidate.as_dict() for candidate in self.candidates]
         return data
 
 
@@ -289,7 +321,95 @@ class Mapper:
         kept = self._kept(columns) if self.spec.keep_unmapped_columns else []
         for offset, header in kept:
             columns[offset] = replace(columns[offset], output_header=header)
+        for offset, column in enumerate(columns):
+            found = self.explain(table, offset, column, samples[offset], positions)
+            columns[offset] = replace(column, candidates=found)
         return TableMapping(columns=columns, positions=positions, kept=kept)
+
+    # -- explaining a decision (once per column, after every decision is taken) ---------------
+
+    def explain(
+        self,
+        table: TableInfo,
+        offset: int,
+        column: ColumnMapping,
+        values: list[Cell],
+        positions: dict[str, int],
+    ) -> tuple[FieldCandidate, ...]:
+        """Up to MAX_CANDIDATES fields this column could have fed: the decision's field (the
+        mapped one, or the closest that was refused, with the column's own reason), then the
+        fields the header scores next, each with why it lost. Explains, never decides."""
+        decision = column.field or column.best_candidate
+        found: list[FieldCandidate] = []
+        if decision is not None:
+            why = CHOSEN if column.field else column.detail
+            ev = column.evidence if column.evidence is not None else None
+            if ev is None or ev.type != self._types[decision]:
+                ev = evidence(values, self._types[decision])
+            found.append(FieldCandidate(decision, column.score, ev, why))
+        if column.reason in ("overflow_column", "blank_header", "hidden_column", "excluded"):
+            return tuple(found)
+        for match in self._field_matches(table.header_parts[offset]):
+            if len(found) >= MAX_CANDIDATES:
+                break
+            name = match.field
+            if name is None or name == decision or match.score <= 0:
+                continue
+            ev = evidence(values, self._types[name])
+            why = self._lost(table, offset, match, ev, column, positions)
+            found.append(FieldCandidate(name, match.score, ev, why))
+        return tuple(found)
+
+    def _field_matches(self, parts: list[str]) -> list[HeaderMatch]:
+        """Every field's best match for a (possibly two-row) header, as :meth:`score_parts`
+        weighs the rows (the lower row alone at 95%), best first."""
+        combined = " ".join(p for p in parts if p)
+        best = {m.field: m for m in self.scorer.by_field(combined)}
+        if len(parts) > 1 and parts[-1] and parts[-1] != combined:
+            for lower in self.scorer.by_field(parts[-1]):
+                held = best.get(lower.field)
+                if lower.block is None and (
+                    held is None or held.block is not None or lower.score * 0.95 > held.score
+                ):
+                    best[lower.field] = replace(lower, score=lower.score * 0.95)
+        order = {item.name: i for i, item in enumerate(self.spec.fields)}
+        return sorted(best.values(), key=lambda m: (-m.score, order.get(m.field or "", 0)))
+
+    def _lost(
+        self,
+        table: TableInfo,
+        offset: int,
+        match: HeaderMatch,
+        found: ValueEvidence,
+        column: ColumnMapping,
+        positions: dict[str, int],
+    ) -> str:
+        """Why a runner-up field did not take this column, in one phrase."""
+        name = match.field or ""
+        if match.block == "other_party":
+            return f"{match.word!r} makes it another party's {self._types[name]}"
+        if match.block == "code":
+            return f"{match.word!r} makes it a code or key, not the {self._types[name]} itself"
+        if match.block == "modifier":
+            return f"{match.word!r} changes what the header means"
+        if match.score < self.spec.match_threshold:
+            return f"header score below match_threshold ({self.spec.match_threshold:.2f})"
+        if positions.get(name, offset) != offset:
+            return (
+                f"{name} is mapped from column {column_letter(table.first_col + positions[name])}"
+            )
+        if found.conclusive and found.share < self.spec.value_match_threshold:
+            return f"only {found.matched} of {found.sample} sampled values fit {found.type}"
+        best = column.field or column.best_candidate
+        if column.reason == "configured":
+            return f"header_overrides maps this header to {best}"
+        if best is None:
+            return "only the header's best field is weighed"
+        if match.score < column.score:
+            return f"the header matches {best} better"
+        if column.field is not None:
+            return f"the values point to {best}"
+        return f"{best} scores as well and comes first in the configuration"
 
     def _column(self, table: TableInfo, offset: int, text: str) -> tuple[int, str, bool]:
         column = table.first_col + offset

@@ -128,7 +128,7 @@ class TableRun:
             sheet=self.info.sheet,
             header_rows=[r + 1 for r in self.info.header_rows],
             columns=f"{column_letter(self.info.first_col)}:{column_letter(self.info.last_col)}",
-            mapping=[c.as_dict() for c in mapping.columns],
+            mapping=[c.as_dict(candidates=False) for c in mapping.columns],
         )
         orders = self._date_orders(mapping, sample)
         countries = self._phone_countries(mapping, sample)
