@@ -29,7 +29,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.support.ports import free_port
 
 MiB = 1024 * 1024
 TARGET_RSS_MIB = 150
@@ -73,13 +74,6 @@ def require_wrk() -> str:
     if wrk is None:
         raise SystemExit(f"wrk not found on PATH: {WRK_INSTALL}")
     return wrk
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def load_average() -> str:

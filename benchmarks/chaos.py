@@ -46,7 +46,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -62,6 +61,7 @@ from typing import Any
 
 import httpx
 
+from tests.support.ports import free_port
 from tests.support.processes import alive, children
 
 TERMINAL = {"succeeded", "failed", "cancelled"}
@@ -278,13 +278,6 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 # -- the client ----------------------------------------------------------------------------

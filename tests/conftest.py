@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,10 +122,9 @@ def migrated_sqlite_url(sqlite_url: str, migrated_sqlite_template: Path) -> str:
 @pytest.fixture()
 def unused_tcp_port() -> int:
     """A local TCP port with nothing listening (bound, then closed)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    from tests.support.ports import free_port
+
+    return free_port()
 
 
 @pytest.fixture(scope="session")

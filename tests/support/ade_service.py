@@ -13,7 +13,6 @@ engine child is long-lived.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -25,6 +24,7 @@ from typing import Any
 import httpx
 
 from tests.support.db_cli import ADE, ade, child_env
+from tests.support.ports import free_port
 from tests.support.processes import (
     PeakSampler,
     alive,
@@ -40,13 +40,6 @@ UPLOAD_LIMIT = 64 * MiB
 is quick to send, larger than every legitimate case of the battery."""
 STARTUP_LIMIT_S = 120.0  # a guard against a hung start on a loaded machine, not a timing check
 TERMINAL = {"succeeded", "failed", "cancelled"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

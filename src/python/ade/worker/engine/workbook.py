@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ade.worker.engine.cells import Cell
+from ade.worker.engine.normalize import Memo
 
 EXCEL_MAX_TEXT = 32_767
 EXCEL_MAX_ROWS = 1_048_576
@@ -146,7 +147,7 @@ class LocalBook:
         self._sheets: list[Any] = []
         self._next_row: list[int] = []
         self._date_columns: list[Sequence[int]] = []
-        self._dates = _IsoDates()
+        self._dates = Memo(excel_day)  # dates repeat down a column: one parse each
         self._date_format: Any = None
         self._issues: IO[bytes] = tempfile.TemporaryFile()
 
@@ -198,30 +199,21 @@ class LocalBook:
         self._issues.close()
 
 
-class _IsoDates(dict[Cell, Cell]):
+def excel_day(value: Cell) -> Cell:
     """A date field's output value as a workbook cell: an ISO date ("2021-03-15") becomes
     Excel's day number for it (shown as a date by its column's format), anything else (an
     empty cell, an invalid value kept as text, a date before 1900-03-01, which Excel's date
-    system cannot show) stays as it is. A dict, so a date seen before costs one look-up (dates
-    repeat down a column); only ISO dates are kept, bounded like the engine's normalizer
-    caches."""
-
-    def __missing__(self, value: Cell) -> Cell:
-        if not (isinstance(value, str) and len(value) == 10 and value[4:5] == "-"):
-            return value
-        try:
-            serial = dt.date.fromisoformat(value).toordinal() - _EXCEL_DAY_ZERO
-        except ValueError:
-            return value
-        if serial < _EXCEL_FIRST_TRUE_DAY:
-            return value
-        if len(self) < _DATES_KEPT:
-            self[value] = serial
-        return serial
+    system cannot show) stays as it is."""
+    if not (isinstance(value, str) and len(value) == 10 and value[4:5] == "-"):
+        return value
+    try:
+        serial = dt.date.fromisoformat(value).toordinal() - _EXCEL_DAY_ZERO
+    except ValueError:
+        return value
+    return serial if serial >= _EXCEL_FIRST_TRUE_DAY else value
 
 
 DATE_FORMAT = "yyyy-mm-dd"
-_DATES_KEPT = 65_536
 _EXCEL_DAY_ZERO = dt.date(1899, 12, 30).toordinal()
 """Excel's day numbers count from here, for every date from 1900-03-01 on."""
 _EXCEL_FIRST_TRUE_DAY = 61
