@@ -181,6 +181,29 @@ def test_an_unexpected_error_is_one_line_exit_1_and_leaves_no_outputs(
     assert '"run.failed"' in (out / "log.ndjson").read_text("utf-8").splitlines()[-1]
 
 
+def test_a_ctrl_c_as_the_staging_folder_is_made_leaves_only_the_log(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The narrowest window of a Ctrl-C (CI once landed in it: an empty output folder): the
+    staging folder exists, the engine has not started."""
+    import tempfile
+
+    real_mkdtemp = tempfile.mkdtemp
+
+    def interrupted_mkdtemp(*args: Any, **kwargs: Any) -> str:
+        real_mkdtemp(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tempfile, "mkdtemp", interrupted_mkdtemp)
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    out = tmp_path / "out"
+    code, stdout, stderr = invoke(str(source), "-o", str(out))
+    assert code == 130 and stdout == ""
+    assert stderr == "error: interrupted; no outputs written\n"
+    assert [p.name for p in out.iterdir()] == ["log.ndjson"]
+    assert '"interrupted"' in (out / "log.ndjson").read_text("utf-8")
+
+
 def test_a_decompression_bomb_is_one_line_too_large(tmp_path: Path) -> None:
     from tests.support.xlsx_stream import padded_sheet_xml, write_xlsx_stream
 

@@ -76,7 +76,11 @@ def _clear_previous(output: Path) -> None:
         for old in tables.glob("*.csv"):
             if old.stem.isdigit():
                 old.unlink()
-    for staging in output.glob(f"{_STAGING_PREFIX}*"):  # left by a killed run
+    _remove_staging(output)  # left by a killed run
+
+
+def _remove_staging(output: Path) -> None:
+    for staging in output.glob(f"{_STAGING_PREFIX}*"):
         shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -141,13 +145,16 @@ def run_file(
     try:
         output.mkdir(parents=True, exist_ok=True)
         _clear_previous(output)
-        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=output))
+        # The log before the staging folder: a Ctrl-C at any point from here leaves the log
+        # (saying so, where there was time) and nothing else, never a bare output folder.
+        log = NdjsonLog(output / _LOG_NAME)
     except OSError as exc:
         message = f"cannot use output directory {output}: {exc.strerror}"
         raise FileFailed("output_error", message, message) from None
     try:
-        with NdjsonLog(output / _LOG_NAME) as log:
+        with log:
             try:
+                staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=output))
                 summary = extract(file, spec, staging, on_event=log, sheets=sheets or None)
             except BaseException as exc:
                 if not isinstance(exc, EngineError):  # the engine logs its own failures
@@ -164,7 +171,7 @@ def run_file(
         problem = _problem(exc)
         raise FileFailed(problem["code"], problem["message"]) from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_staging(output)  # by name: a Ctrl-C may land before `staging` is bound
     return summary
 
 
