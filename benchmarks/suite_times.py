@@ -75,16 +75,28 @@ def read(reports: Sequence[Path]) -> SuiteTimes:
     return times
 
 
+def _is_subtest(case: ET.Element, names: set[tuple[str, str]]) -> bool:
+    """A subtest (Schemathesis reports one per API operation) is a case named after another
+    case of its class plus a bracketed suffix: ``test_x[sqlite][GET /a]`` under
+    ``test_x[sqlite]``. Its time is already part of that case's."""
+    classname, name = case.get("classname", "?"), case.get("name", "?")
+    return any((classname, name[:at]) in names for at in range(1, len(name)) if name[at] == "[")
+
+
 def _read_suite(suite: ET.Element, times: SuiteTimes) -> None:
     in_suite: dict[str, FileTime] = {}
-    for case in suite.iter("testcase"):
+    cases = list(suite.iter("testcase"))
+    names = {(case.get("classname", "?"), case.get("name", "?")) for case in cases}
+    for case in cases:
         file = case.get("file") or module_file(case.get("classname", "?"))
         seconds = float(case.get("time") or 0.0)
         entry = in_suite.setdefault(file, FileTime(file))
-        entry.seconds += seconds
-        entry.tests += 1
         if case.find("failure") is not None or case.find("error") is not None:
             entry.failed += 1
+        if _is_subtest(case, names):  # its time is in its test's; only a failure counts
+            continue
+        entry.seconds += seconds
+        entry.tests += 1
         name = f"{file}::{case.get('name', '?')}"
         entry.slowest = max(entry.slowest, (seconds, name))
         times.tests.append((seconds, name))

@@ -101,3 +101,32 @@ def test_no_reports_or_a_broken_one_is_a_one_line_error(
     error = capsys.readouterr().err.strip()
     assert error.startswith(f"suite_times: {tmp_path / 'broken.xml'} is not JUnit XML")
     assert "\n" not in error
+
+
+# The shape of Schemathesis's report (tests/api/test_contract.py in CI, 2026-12-03): one case per
+# test and, after it, one per API operation, whose times are already in the test's.
+SUBTESTS = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" errors="0" failures="1" skipped="0" tests="5" time="31.2">
+<testcase classname="tests.api.test_contract" name="test_ops[sqlite]" time="29.444" />
+<testcase classname="tests.api.test_contract" name="test_ops[sqlite][GET /health]" time="0.088" />
+<testcase classname="tests.api.test_contract" name="test_ops[sqlite][POST /api/v1/runs]"
+ time="1.052"><failure message="500">status 500</failure></testcase>
+<testcase classname="tests.api.test_contract" name="test_ids[a]" time="0.5" />
+<testcase classname="tests.api.test_contract" name="test_ids[a-b]" time="0.5" />
+</testsuite></testsuites>
+"""
+
+
+def test_subtests_are_not_counted_twice(tmp_path: Path) -> None:
+    report = tmp_path / "tests.api.test_contract.py.tests.xml"
+    report.write_text(SUBTESTS)
+    entry = read([report]).files["tests/api/test_contract.py"]
+    # Three tests (test_ids[a-b] is a parameter, not a subtest of test_ids[a]), one failed
+    # subtest; the file's time is its session's, not the 31.58 s the cases add up to.
+    assert (entry.tests, entry.failed) == (3, 1)
+    assert entry.seconds == pytest.approx(31.2)
+    assert [name for _, name in read([report]).tests] == [
+        "tests/api/test_contract.py::test_ops[sqlite]",
+        "tests/api/test_contract.py::test_ids[a]",
+        "tests/api/test_contract.py::test_ids[a-b]",
+    ]
