@@ -204,6 +204,29 @@ def test_a_ctrl_c_as_the_staging_folder_is_made_leaves_only_the_log(
     assert '"interrupted"' in (out / "log.ndjson").read_text("utf-8")
 
 
+def test_a_ctrl_c_while_the_outputs_are_moved_in_takes_them_back_out(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """summary.json goes in last; a Ctrl-C just before it must not leave the tables and the
+    workbook looking like a finished run's."""
+    import os
+
+    real_replace = os.replace
+
+    def interrupted_replace(source: Any, target: Any) -> None:
+        target = Path(target)  # the engine writes into the staging folder with os.replace too
+        if target.name == "summary.json" and not target.parent.name.startswith(".ade-extract"):
+            raise KeyboardInterrupt
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", interrupted_replace)
+    source = write_csv(tmp_path / "roster.csv", ROSTER)
+    out = tmp_path / "out"
+    code, _, stderr = invoke(str(source), "-o", str(out))
+    assert code == 130 and stderr == "error: interrupted; no outputs written\n"
+    assert [p.name for p in out.iterdir()] == ["log.ndjson"]
+
+
 def test_a_decompression_bomb_is_one_line_too_large(tmp_path: Path) -> None:
     from tests.support.xlsx_stream import padded_sheet_xml, write_xlsx_stream
 

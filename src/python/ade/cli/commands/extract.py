@@ -17,6 +17,7 @@ command.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -67,16 +68,24 @@ def _load_config(path: Path | None) -> ConfigurationSpec:
 
 def _clear_previous(output: Path) -> None:
     """Remove what an earlier run wrote to DIR (only those names, nothing else)."""
+    (output / _LOG_NAME).unlink(missing_ok=True)
+    _remove_outputs(output)
+    _remove_staging(output)  # left by a killed run
+
+
+def _remove_outputs(output: Path) -> None:
+    """Remove a run's outputs from DIR (only those names), its log and other files kept."""
     from ade.worker.engine.output import ISSUES_NAME, SUMMARY_NAME, TABLES_DIR, XLSX_NAME
 
-    for name in (XLSX_NAME, ISSUES_NAME, SUMMARY_NAME, _LOG_NAME):
+    for name in (XLSX_NAME, ISSUES_NAME, SUMMARY_NAME):
         (output / name).unlink(missing_ok=True)
     tables = output / TABLES_DIR
     if tables.is_dir():
         for old in tables.glob("*.csv"):
             if old.stem.isdigit():
                 old.unlink()
-    _remove_staging(output)  # left by a killed run
+        with contextlib.suppress(OSError):  # when nothing else is in it
+            tables.rmdir()
 
 
 def _remove_staging(output: Path) -> None:
@@ -347,14 +356,19 @@ def _problem(error: BaseException) -> dict[str, str]:
 
 def _publish(staging: Path, output: Path) -> None:
     """Move a finished run's outputs from `staging` into `output`, summary.json last: a run
-    that fails, or is interrupted, before this leaves none of them behind."""
+    that fails, or is interrupted, before this leaves none of them behind, and one that does
+    while this moves them (a Ctrl-C, a full disk) has the moved ones taken back out."""
     from ade.worker.engine.output import SUMMARY_NAME, TABLES_DIR
 
-    tables = output / TABLES_DIR
-    tables.mkdir(exist_ok=True)
-    for table in sorted((staging / TABLES_DIR).glob("*.csv")):
-        os.replace(table, tables / table.name)
-    for item in sorted(staging.iterdir()):
-        if item.is_file() and item.name != SUMMARY_NAME:
-            os.replace(item, output / item.name)
-    os.replace(staging / SUMMARY_NAME, output / SUMMARY_NAME)
+    try:
+        tables = output / TABLES_DIR
+        tables.mkdir(exist_ok=True)
+        for table in sorted((staging / TABLES_DIR).glob("*.csv")):
+            os.replace(table, tables / table.name)
+        for item in sorted(staging.iterdir()):
+            if item.is_file() and item.name != SUMMARY_NAME:
+                os.replace(item, output / item.name)
+        os.replace(staging / SUMMARY_NAME, output / SUMMARY_NAME)
+    except BaseException:
+        _remove_outputs(output)
+        raise
