@@ -481,6 +481,109 @@ def test_a_name_column_holding_the_rows_last_names_is_no_given_name() -> None:
     assert columns["Name"].field is None
 
 
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("date_naissance", "date_of_birth"),  # a Malagasy parish register's "Date de naissance"
+        ("Date naissance", "date_of_birth"),
+        ("data_nascita", "date_of_birth"),  # Italian "Data di nascita"
+        ("data_nascimento", "date_of_birth"),  # Portuguese "Data de nascimento"
+        ("DateHire", "hire_date"),  # "Date of Hire"
+        ("date_embauche", "hire_date"),  # French "Date d'embauche"
+    ],
+)
+def test_a_compound_written_without_its_joining_words_is_the_same_compound(
+    header: str, field: str
+) -> None:
+    spec = default_configuration()
+    scorer = HeaderScorer(spec)
+    found = scorer.match(header)
+    assert (found.field, found.block) == (field, None)
+    assert spec.match_threshold <= found.score < scorer.match("Date of Birth").score
+
+
+def test_dropping_joining_words_does_not_make_other_compounds_match() -> None:
+    scorer = HeaderScorer(default_configuration())
+    assert scorer.match("Date de registro").field != "date_of_birth"
+    assert scorer.match("Nom de jeune fille").field is None or (
+        scorer.match("Nom de jeune fille").block is not None
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "row", "fields"),
+    [
+        # Polish: "imie" is imię written without its diacritic
+        (
+            ["imie", "nazwisko", "stanowisko", "Data urodzenia", "Dział"],
+            ["Anna", "Kowalska", "architekt", "1980-01-02", "IT"],
+            ["first_name", "last_name", "job_title", "date_of_birth", "department"],
+        ),
+        # Brazilian Portuguese: "Nome" alone is the whole name
+        (
+            ["Nome", "Matrícula", "Data de admissão", "Telefone"],
+            ["Ana Souza", "A-17", "2021-03-15", "(11) 98765-4321"],
+            ["full_name", "employee_id", "hire_date", "phone"],
+        ),
+        # Italian: "Nome" beside "Cognome" is the given name
+        (
+            ["Nome", "Cognome", "Data di nascita"],
+            ["Mario", "Rossi", "1970-05-01"],
+            ["first_name", "last_name", "date_of_birth"],
+        ),
+    ],
+)
+def test_polish_portuguese_and_italian_headers(
+    headers: list[str], row: list[Cell], fields: list[str]
+) -> None:
+    columns = mapped(headers, [row] * 6).columns
+    assert [c.field for c in columns] == fields
+
+
+FAMILY_FIRST = [
+    ["L.116", "RAKOTOBE Hery", "1981-05-06"],
+    ["V.161", "RAKOTOBE Lova", "1981-05-05"],
+    ["L.347", "RABE Tiana", "1981-05-07"],
+    ["V.117", "RANDRIA Noro Hanta", "1981-05-08"],
+    ["V.182", "RASOA", "1981-05-28"],
+    ["L.341", "RAZAFY ANDRIAMANGA Fara", "1981-06-04"],
+]
+
+
+def test_a_surname_column_of_family_first_whole_names_is_the_full_name() -> None:
+    # A parish register's "nom" (French: surname) holds "SURNAME Given names"
+    columns = by_header(["matricule", "nom", "date_naissance"], FAMILY_FIRST)
+    assert columns["nom"].field == "full_name"
+    assert "family name in capitals" in columns["nom"].detail
+
+
+def test_a_surname_beside_a_given_name_stays_the_surname() -> None:
+    # the same cells beside a given-name column: the table says where the given name is
+    rows = [[row[0], row[1], "Ann", row[2]] for row in FAMILY_FIRST]
+    columns = by_header(["matricule", "nom", "prénom", "date_naissance"], rows)
+    assert columns["nom"].field == "last_name"
+    assert columns["prénom"].field == "first_name"
+
+
+BARE_PHONES = [["Ann Lee", d] for d in ("340000001", "320000002", "330000003", "340000004")] + [
+    ["Bob Roy", 340000005],  # read as a number
+    ["Cy Doe", "330000006"],
+]
+
+
+def test_bare_phone_digits_under_a_phone_header_are_phone_numbers() -> None:
+    # A register writes 9-digit mobile numbers without the trunk 0 or spacing
+    column = by_header(["Name", "Téléphone"], BARE_PHONES)["Téléphone"]
+    assert column.field == "phone"
+    assert "bare runs of 7 to 9 digits" in column.detail
+
+
+@pytest.mark.parametrize("header", ["Contact", "Mobile Number", "Tel ID"])
+def test_bare_digits_need_a_header_that_is_a_phone_spelling(header: str) -> None:
+    # alone, or under a header that only partly says phone, a run of digits may be an ID
+    assert by_header(["Name", header], BARE_PHONES)[header].field != "phone"
+
+
 def test_a_reordered_compound_scores_below_the_spelling_itself() -> None:
     scorer = HeaderScorer(default_configuration())
     assert scorer.match("nameFirst").score < scorer.match("First Name").score
@@ -752,6 +855,25 @@ def test_a_bare_id_of_row_numbers_or_machine_keys_is_no_employee_id(
 def test_a_bare_id_of_staff_numbers_is_the_employee_id() -> None:
     [mapping] = mapped(["ID"], column(["1042", "1007", "2210", "1311", "1402"])).columns
     assert mapping.field == "employee_id"
+
+
+@pytest.mark.parametrize("key", ["id departamento", "department_id", "DeptID", "manager_id"])
+def test_a_bare_id_of_row_numbers_beside_a_key_of_another_table_is_the_employee_id(
+    key: str,
+) -> None:
+    # A database dump of an employee table: its own key, then the department's
+    rows = [[n, name, 100 + n % 3] for n, name in enumerate(["Ana Souza", "Carlos Lima"] * 3, 1)]
+    columns = by_header(["id", "nome", key], rows)
+    assert columns["id"].field == "employee_id"
+    assert key in columns["id"].detail
+    assert columns[key].field is None
+
+
+def test_a_bare_id_of_row_numbers_beside_the_persons_own_id_is_not_the_employee_id() -> None:
+    rows = [[n, f"E{n:03}", "Ann Lee", 101] for n in range(1, 7)]
+    columns = by_header(["ID", "Employee ID", "Name", "Dept ID"], rows)
+    assert columns["Employee ID"].field == "employee_id"
+    assert columns["ID"].field is None
 
 
 def test_a_players_team_and_position_are_no_department_and_job_title() -> None:

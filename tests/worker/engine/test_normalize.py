@@ -542,6 +542,45 @@ def test_a_family_name_of_several_words_is_kept_whole_when_the_cell_says_so() ->
     assert family_of("Smith, Jr.") is None
 
 
+@pytest.mark.parametrize(
+    ("raw", "full", "parts"),
+    [
+        # French and administrative registers write the family name first, in capitals
+        ("RAKOTOBE Hery", "Hery Rakotobe", (None, "Hery", None, "Rakotobe", None)),
+        ("DUPONT Jean Pierre", "Jean Pierre Dupont", (None, "Jean", "Pierre", "Dupont", None)),
+        (
+            "RAZAFY ANDRIAMANGA Fara",
+            "Fara Razafy Andriamanga",
+            (None, "Fara", None, "Razafy Andriamanga", None),
+        ),
+        ("DE LA CRUZ Maria", "Maria de la Cruz", (None, "Maria", None, "de la Cruz", None)),
+        ("MARTIN Anne F.", "Anne F. Martin", (None, "Anne", "F.", "Martin", None)),
+    ],
+)
+def test_a_family_name_written_first_in_capitals_goes_last(
+    raw: str, full: str, parts: tuple[str | None, ...]
+) -> None:
+    assert normalize_full_name(raw) == full
+    assert split_full_name(full, family_of(raw)) == parts
+
+
+@pytest.mark.parametrize(
+    ("raw", "full"),
+    [
+        ("JD Smith", "JD Smith"),  # initials, not a family name
+        ("MS Dhoni", "MS Dhoni"),
+        ("MRS Smith", "Mrs Smith"),  # a title
+        ("John SMITH", "John Smith"),  # capitals last: already given name first
+        ("NASA JPL", "Nasa Jpl"),  # all capitals: re-cased, not reordered
+        ("Jean Dupont", "Jean Dupont"),
+        ("JOHN SMITH Jr", "John Smith Jr"),  # a name in capitals and its suffix
+        ("SMITH John PhD", "Smith John PhD"),  # left as written rather than split wrongly
+    ],
+)
+def test_capitals_that_are_no_family_name_first_keep_their_order(raw: str, full: str) -> None:
+    assert normalize_full_name(raw) == full
+
+
 def test_a_russian_name_with_a_patronymic_is_family_given_patronymic() -> None:
     assert split_full_name("Громова Алина Витальевна") == (
         None,

@@ -38,7 +38,10 @@ check their own values ("Email ID" is an e-mail where the values are addresses).
 matters as much: "Organization ID" or "Company Number" is the organisation's, not the person's.
 
 The same words in another order ("nameFirst", "name_last", as systems write compounds) score
-0.93: below the spelling itself, above any partial match.
+0.93: below the spelling itself, above any partial match. The same words without the small
+words that join a compound ("date_naissance" for "Date de naissance", "data_nascita" for "Data
+di nascita", "DateBirth" for "Date of Birth"), which systems drop when a label becomes a column
+name, score 0.95.
 
 A description of a coded thing is its name: HR and ERP exports (PeopleSoft, SAP, city payrolls)
 write a unit, department or job as a code and its readable label beside it, "Unit" / "Unit
@@ -142,6 +145,13 @@ def _has_cjk(word: str) -> bool:
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _MAX_PARTIAL = 0.94
 _REORDERED = 0.93
+_CONNECTORS_DROPPED = 0.95
+
+CONNECTING_WORDS = frozenset("of de du des d di da do dos das del della dei degli".split())
+"""Words that only join the nouns of a compound ("Date of Birth", "Date de naissance", "Data di
+nascita"). Systems drop them when they turn a label into a column name ("date_naissance",
+"data_nascimento", "DateBirth"), so a header and a spelling that differ only by them are the
+same words."""
 _TYPO_COST = 0.9
 
 
@@ -179,6 +189,12 @@ class _Spelling:
     type: str
     identifier: bool
     """The field is itself a key or number (employee_id): a code head is its own word."""
+    joined: tuple[str, ...] = ()
+    """The words without their connecting words (see CONNECTING_WORDS)."""
+
+
+def _without_connectors(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(word for word in words if word not in CONNECTING_WORDS)
 
 
 def _typo_of(word: str, vocabulary: frozenset[str]) -> str | None:
@@ -220,8 +236,9 @@ class HeaderScorer:
                     person = item.type in _PERSON_NAME_TYPES
                     exact = 1.0 if text in own else 0.99
                     spelling = _Spelling(
-                        item.name, text, words, person, exact, item.type, identifier
-                    )
+                        item.name, text, words, person, exact, item.type, identifier,
+                        _without_connectors(words),
+                    )  # fmt: skip
                     self._spellings.append(spelling)
         self._vocabulary = frozenset(w for s in self._spellings for w in s.words)
         self._one_word: dict[str, frozenset[str]] = {
@@ -351,6 +368,9 @@ class HeaderScorer:
             return HeaderMatch(spelling.field, exact - 0.02 if qualified else exact, spelling.text)
         if "".join(core) == "".join(target):
             return HeaderMatch(spelling.field, 0.95, spelling.text)
+        if len(spelling.joined) >= 2 and _without_connectors(core) == spelling.joined:
+            # "date_naissance" is "Date de naissance" written as a column name
+            return HeaderMatch(spelling.field, _CONNECTORS_DROPPED, spelling.text)
         have, want = set(core), set(target)
         if have == want and len(core) == len(target):
             return HeaderMatch(spelling.field, _REORDERED, spelling.text)  # "nameFirst"

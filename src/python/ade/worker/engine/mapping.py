@@ -24,7 +24,9 @@ only leaves a column unmapped, and unmapped columns are kept in the outputs. So,
 Then conflicts: a configured column beats a scored one, then the best score, then the leftmost
 column; the loser is a ``duplicate``. A full name whose values disagree with the table's own
 first- and last-name columns is dropped (``name_parts_disagree``): one of them is not this
-person's name, and the parts have the better headers. Last, a field still unmapped may take a
+person's name, and the parts have the better headers. A last-name column of whole names
+written family name first in capitals ("Nom": "DUPONT Jean"), in a table without a first-name
+column, is the full name. Last, a field still unmapped may take a
 column with no usable header whose values leave no doubt (``mapped_by_values``: e-mail or phone
 values, one unmapped field of that type, >= 90% of at least 5 values).
 """
@@ -48,6 +50,7 @@ from ade.worker.engine.header_match import (
     HeaderScorer,
     is_identifier_field,
 )
+from ade.worker.engine.normalize import surname_first
 from ade.worker.engine.table_model import TableInfo
 from ade.worker.engine.value_profiles import (
     DISTINCTIVE_TYPES,
@@ -56,6 +59,7 @@ from ade.worker.engine.value_profiles import (
     column_samples,
     evidence,
     is_academic_title,
+    is_bare_phone_digits,
     is_code,
     is_label,
     is_organisation,
@@ -81,6 +85,8 @@ NAME_PARTS_AGREEMENT = 0.5
 ORGANISATION_SHARE = 0.5
 PERSON_SHARE = 0.8
 GIVEN_NAME_SHARE = 0.8
+EXACT_ALIAS_SCORE = 0.99
+"""A header that is one of the field's spellings itself (1.0 for its name or label)."""
 CODE_SHARE = 0.8
 # Fields that say how to reach or name a person: in a table of organisations they are taken only
 # from columns that say they are the contact person's ("Contact Email").
@@ -213,6 +219,8 @@ class _Candidate:
     field: str
     score: float
     configured: bool
+    note: str | None = None
+    """What the values show beyond the field type's own evidence, for the column's reason."""
 
 
 _NAMING_WORDS = frozenset(
@@ -313,6 +321,7 @@ class Mapper:
         self._object_keys(table, samples, candidates, decided)
         self._regions(table, samples, candidates, decided)
         positions = self._resolve(table, candidates, samples, decided)
+        self._surname_first_names(samples, positions, decided)
         self._check_name_parts(table, sample_rows, positions, decided)
         self._given_names(table, samples, sample_rows, positions, decided)
         if self.spec.map_by_values:
@@ -481,7 +490,8 @@ class Mapper:
                 column, letter, text, None, score, "unknown_header", detail, hidden, name
             )
         found = evidence(values, self._types[name])
-        if found.conclusive and found.share < spec.value_match_threshold:
+        note = self._phone_digits(name, score, values, found)
+        if note is None and found.conclusive and found.share < spec.value_match_threshold:
             detail = (
                 f"the header suggests {name}, but only {found.matched} of {found.sample} "
                 f"sampled values look like {found.type} values"
@@ -504,7 +514,13 @@ class Mapper:
             )  # fmt: skip
         if name in self._identifiers and set(header_words(text)) <= _COUNTER_WORDS:
             key = _record_key(values)
-            if key is not None:
+            foreign = self._foreign_key(table, offset) if key == "row numbers" else None
+            if foreign is not None:
+                note = (
+                    f"row numbers, but {foreign!r} beside it is a key of another table: a "
+                    f"database table's own key, this person's ID there"
+                )
+            elif key is not None:
                 detail = (
                     f"a bare {text!r} of {key}: the export's own record key, not the person's "
                     f"{name}; map it with header_overrides if it is"
@@ -534,8 +550,42 @@ class Mapper:
                 column, letter, text, None, score, "values_mismatch", detail, hidden, name,
                 evidence=found,
             )  # fmt: skip
-        candidates.append(_Candidate(offset, self._titles_field(name, values), score, False))
+        candidates.append(_Candidate(offset, self._titles_field(name, values), score, False, note))
         return None
+
+    def _foreign_key(self, table: TableInfo, offset: int) -> str | None:
+        """The first other header that is a key of another thing ("id departamento",
+        "department_id", "manager_id", "DeptID"), or None. A bare "ID" of row numbers beside
+        one is a database table's primary key, as in any dump of a people table with its
+        foreign keys: the person's ID in that database, not a count of the export's rows."""
+        for other, parts in enumerate(table.header_parts):
+            words = header_words(" ".join(parts))
+            if other == offset or "id" not in words or len(words) < 2:
+                continue
+            match = self.score_parts(parts)
+            if match.field in self._identifiers and match.block is None:
+                continue  # "Employee ID": the person's own ID, the bare one counts rows
+            return table.headers[other]
+        return None
+
+    def _phone_digits(
+        self, name: str, score: float, values: list[Cell], found: ValueEvidence
+    ) -> str | None:
+        """Under a header that is a phone spelling itself ("Téléphone", "Phone Number"), bare
+        runs of 7 to 9 digits are phone numbers written without separators or trunk 0 (French,
+        Malagasy, Spanish registers): alone they could be IDs, so they need that header. The
+        note for the column's reason, or None when the values need no help or get none."""
+        if self._types[name] != "phone" or score < EXACT_ALIAS_SCORE or not found.conclusive:
+            return None
+        if found.share >= self.spec.value_match_threshold:
+            return None
+        bare = sum(1 for value in values if is_bare_phone_digits(value))
+        if found.matched + bare < self.spec.value_match_threshold * found.sample:
+            return None
+        return (
+            f"{bare} of {found.sample} are bare runs of 7 to 9 digits, phone numbers under "
+            f"this header"
+        )
 
     def _titles_field(self, name: str, values: list[Cell]) -> str:
         """`name`, or the configuration's one name_prefix field when `name` is a text field and
@@ -768,6 +818,8 @@ class Mapper:
             if winners[name] == offset:
                 reason: Reason = "configured" if candidate.configured else "mapped"
                 detail = self._mapped_detail(table.header_parts[offset], name, found, reason)
+                if candidate.note is not None:
+                    detail = f"{detail}; {candidate.note}"
                 decided[offset] = ColumnMapping(
                     column, letter, table.headers[offset], name, candidate.score, reason,
                     detail, hidden, evidence=found,
@@ -829,6 +881,37 @@ class Mapper:
                 best_candidate=rule.full_name,
             )
             del positions[rule.full_name]
+
+    def _surname_first_names(
+        self,
+        samples: list[list[Cell]],
+        positions: dict[str, int],
+        decided: dict[int, ColumnMapping],
+    ) -> None:
+        """A last-name column ("Nom", "Surname") whose values are whole names written family
+        name first in capitals ("RAKOTOBE Hery", "DUPONT Jean Pierre": French and administrative
+        registers) is the full name, when the table has no first-name column: the given names
+        are in it, and `normalize.normalize_full_name` puts them first."""
+        for rule in self.spec.derive_names:
+            offset = positions.get(rule.last_name)
+            if offset is None or rule.full_name in positions or rule.first_name in positions:
+                continue
+            texts = [v.strip() for v in samples[offset] if isinstance(v, str) and v.strip()]
+            whole = sum(1 for text in texts if surname_first(text) is not None)
+            if len(texts) < MIN_EVIDENCE or whole < GIVEN_NAME_SHARE * len(texts):
+                continue
+            example = next(text for text in texts if surname_first(text) is not None)
+            detail = (
+                f"the header suggests {rule.last_name}, but {whole} of {len(texts)} sampled "
+                f"values are a family name in capitals followed by given names ({example!r}): "
+                f"whole names, so {rule.full_name}"
+            )
+            found = evidence(samples[offset], self._types[rule.full_name])
+            decided[offset] = replace(
+                decided[offset], field=rule.full_name, detail=detail, evidence=found
+            )
+            del positions[rule.last_name]
+            positions[rule.full_name] = offset
 
     def _given_names(
         self,

@@ -751,7 +751,9 @@ def _last_name_first(text: str) -> str:
 
 
 def normalize_full_name(value: Cell) -> Cell:
-    """A full name, "Last, First [Middle] [Suffix]" turned into "First [Middle] Last [Suffix]".
+    """A full name, "Last, First [Middle] [Suffix]" turned into "First [Middle] Last [Suffix]",
+    and so is a family name written first in capitals ("DUPONT Jean" -> "Jean Dupont", see
+    `surname_first`).
 
     The cell's words are all kept: a courtesy title, a suffix, a parenthesised remark (a maiden
     name, "(she/her)") or a quoted nickname is part of how the source names the person, and
@@ -765,7 +767,45 @@ def normalize_full_name(value: Cell) -> Cell:
         text = without_list_number(text)
     if "," in text:
         text = _last_name_first(text)
+    else:
+        split = surname_first(text)
+        if split is not None:
+            text = f"{split[1]} {split[0]}"
     return _cased(text)
+
+
+def surname_first(text: str) -> tuple[str, str] | None:
+    """(family, given) of a name written family name first in capitals, the given names in
+    name case: the French and administrative convention ("DUPONT Jean", "RAKOTOBE Hery", "DE LA
+    CRUZ Maria", "RAZAFY ANDRIAMANGA Fara"); None for any other name.
+
+    The capitals must hold a word of three letters or more that is no title ("JD Smith", "MS
+    Dhoni" are initials; "MRS Smith" a title), their short words must be particles, and every
+    word after them must be in name case with one holding a small letter ("Andry Tiana L" is
+    given names and an initial; "NASA JPL" is no name)."""
+    if "," in text:
+        return None
+    words = text.split()
+    run = 0
+    while run < len(words) and words[run].isupper():
+        run += 1
+    if run == 0 or run == len(words):
+        return None
+    family, given = words[:run], words[run:]
+    if not any(sum(ch.isalpha() for ch in word) > 2 for word in family):
+        return None
+    for word in family:
+        if bare(word) in PREFIX_WORDS or _is_suffix(word):
+            return None
+        if sum(ch.isalpha() for ch in word) <= 2 and word.lower() not in PARTICLES:
+            return None
+    if not all(word.istitle() for word in given) or not any(
+        any(ch.islower() for ch in word) for word in given
+    ):
+        return None
+    if any(_is_suffix(word) for word in given):
+        return None  # "JOHN SMITH Jr": a name in capitals and its suffix, not a given name
+    return " ".join(family), " ".join(given)
 
 
 _LIST_NUMBER = re.compile(r"^#?\d{1,3}\.?\s+(?=[^\W\d_])")
@@ -786,9 +826,14 @@ costs more than the rest of a two-word split."""
 def family_of(cell: Cell) -> str | None:
     """The family name of a "Family Name, Given Names" cell when it has several words ("Abdul
     Aziz,Hajea A", "van der Berg, Jan"): the comma says where it ends, which the words of the
-    normalized "Given Family" no longer do. None otherwise (one word splits right anyway)."""
-    if not isinstance(cell, str) or "," not in cell:
+    normalized "Given Family" no longer do; so do the capitals of "DE LA CRUZ Maria". None
+    otherwise (one word splits right anyway)."""
+    if not isinstance(cell, str):
         return None
+    if "," not in cell:
+        # "RAZAFY ANDRIAMANGA Fara": the capitals say where the family name ends
+        split = surname_first(cell.strip())
+        return split[0] if split is not None and " " in split[0] else None
     family = without_list_number(cell.split(",", 1)[0].strip())
     if " " not in family or not cell.split(",", 1)[1].strip():
         return None

@@ -151,6 +151,21 @@ def _is_phone(value: Cell) -> bool:
     return digits >= 10 or bool(_PHONE_SEPARATORS.search(text)) or text.lower().startswith("+")
 
 
+_BARE_DIGITS = re.compile(r"^\d{7,9}$")
+
+
+def is_bare_phone_digits(value: Cell) -> bool:
+    """A run of 7 to 9 digits without separators: a national phone number written without its
+    trunk 0 or spacing ("340000001", a Malagasy or French mobile) or a local one. As likely an
+    ID as a phone by itself (`_is_phone` refuses it); under a header that is a phone spelling,
+    a phone."""
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        return False
+    if isinstance(value, float | int):
+        value = str(int(value))
+    return isinstance(value, str) and bool(_BARE_DIGITS.match(value.strip()))
+
+
 def _name_tokens(value: Cell, *, allow_comma: bool) -> list[str] | None:
     if not isinstance(value, str) or "@" in value or len(value) > 80:
         return None
