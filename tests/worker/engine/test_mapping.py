@@ -565,7 +565,11 @@ def test_a_surname_beside_a_given_name_stays_the_surname() -> None:
     assert columns["prénom"].field == "first_name"
 
 
-BARE_PHONES = [["Ann Lee", d] for d in ("340000001", "320000002", "330000003", "340000004")] + [
+BARE_PHONES: list[list[Cell]] = [
+    ["Ann Lee", "340000001"],
+    ["Ann Lee", "320000002"],
+    ["Ann Lee", "330000003"],
+    ["Ann Lee", "340000004"],
     ["Bob Roy", 340000005],  # read as a number
     ["Cy Doe", "330000006"],
 ]
@@ -862,7 +866,8 @@ def test_a_bare_id_of_row_numbers_beside_a_key_of_another_table_is_the_employee_
     key: str,
 ) -> None:
     # A database dump of an employee table: its own key, then the department's
-    rows = [[n, name, 100 + n % 3] for n, name in enumerate(["Ana Souza", "Carlos Lima"] * 3, 1)]
+    names = ["Ana Souza", "Carlos Lima"] * 3
+    rows: list[list[Cell]] = [[n, name, 100 + n % 3] for n, name in enumerate(names, 1)]
     columns = by_header(["id", "nome", key], rows)
     assert columns["id"].field == "employee_id"
     assert key in columns["id"].detail
@@ -870,7 +875,7 @@ def test_a_bare_id_of_row_numbers_beside_a_key_of_another_table_is_the_employee_
 
 
 def test_a_bare_id_of_row_numbers_beside_the_persons_own_id_is_not_the_employee_id() -> None:
-    rows = [[n, f"E{n:03}", "Ann Lee", 101] for n in range(1, 7)]
+    rows: list[list[Cell]] = [[n, f"E{n:03}", "Ann Lee", 101] for n in range(1, 7)]
     columns = by_header(["ID", "Employee ID", "Name", "Dept ID"], rows)
     assert columns["Employee ID"].field == "employee_id"
     assert columns["ID"].field is None
