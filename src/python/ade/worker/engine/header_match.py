@@ -143,6 +143,8 @@ def _has_cjk(word: str) -> bool:
 
 
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+EXACT_ALIAS_SCORE = 0.99
+"""A header that is one of a field's aliases itself (1.0 for its name or label)."""
 _MAX_PARTIAL = 0.94
 _REORDERED = 0.93
 _CONNECTORS_DROPPED = 0.95
@@ -234,7 +236,7 @@ class HeaderScorer:
                 words = header_words(text)
                 if words:
                     person = item.type in _PERSON_NAME_TYPES
-                    exact = 1.0 if text in own else 0.99
+                    exact = 1.0 if text in own else EXACT_ALIAS_SCORE
                     spelling = _Spelling(
                         item.name, text, words, person, exact, item.type, identifier,
                         _without_connectors(words),

@@ -43,6 +43,7 @@ from ade.db.configuration_spec import ConfigurationSpec, header_key, header_word
 from ade.worker.engine.cells import Cell, column_letter
 from ade.worker.engine.header_match import (
     CODE_HEADS,
+    EXACT_ALIAS_SCORE,
     ID_SUBJECT_WORDS,
     ORGANISATION_WORDS,
     SUBJECT_WORDS,
@@ -85,8 +86,6 @@ NAME_PARTS_AGREEMENT = 0.5
 ORGANISATION_SHARE = 0.5
 PERSON_SHARE = 0.8
 GIVEN_NAME_SHARE = 0.8
-EXACT_ALIAS_SCORE = 0.99
-"""A header that is one of the field's spellings itself (1.0 for its name or label)."""
 CODE_SHARE = 0.8
 # Fields that say how to reach or name a person: in a table of organisations they are taken only
 # from columns that say they are the contact person's ("Contact Email").
