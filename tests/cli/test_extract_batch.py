@@ -207,6 +207,34 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
+def start_extract(
+    folder: Path, out: Path, jobs: str, marker: str, *, new_session: bool = False
+) -> subprocess.Popen[str]:
+    """`ade extract FOLDER` as a real process, every process it starts carrying `marker`
+    ("ADE_TEST_MARKER=<uuid>") in its environment, so that the test can find them all."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        "ADE_TEST_MARKER": marker.partition("=")[2],
+    }
+    command = [sys.executable, "-m", "ade.cli.commands.main", "extract", str(folder)]
+    return subprocess.Popen(
+        [*command, "-o", str(out), "--jobs", jobs],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=new_session,
+    )
+
+
+def wait_until_extracting(process: subprocess.Popen[str], out: Path, name: str) -> None:
+    """Until a file matching `name` is being extracted (its staging folder exists)."""
+    while not list(out.glob(f"{name}/.ade-extract-*")):
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize(("jobs", "group"), [("2", False), ("2", True), ("1", False)])
 def test_sigint_stops_the_batch_and_says_what_finished(
     tmp_path: Path, jobs: str, group: bool
@@ -219,24 +247,9 @@ def test_sigint_stops_the_batch_and_says_what_finished(
         big_csv(folder / f"b_big{n}.csv", 400_000)
     out = tmp_path / "out"
     marker = f"ADE_TEST_MARKER={uuid.uuid4()}"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-        "ADE_TEST_MARKER": marker.partition("=")[2],
-    }
-    command = [sys.executable, "-m", "ade.cli.commands.main", "extract", str(folder)]
-    process = subprocess.Popen(
-        [*command, "-o", str(out), "--jobs", jobs],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
+    process = start_extract(folder, out, jobs, marker, new_session=True)
     try:
-        while not list(out.glob("b_big*/.ade-extract-*")):  # a big file is being extracted
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.05)
+        wait_until_extracting(process, out, "b_big*")
         if group:
             os.killpg(process.pid, signal.SIGINT)
         else:
@@ -271,30 +284,16 @@ def test_a_killed_worker_fails_no_file_that_runs_again(tmp_path: Path) -> None:
         write_csv(folder / name, ROSTER)
     big_csv(folder / "big.csv", 150_000)
     out = tmp_path / "out"
-    marker = str(uuid.uuid4())
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-        "ADE_TEST_MARKER": marker,
-    }
-    command = [sys.executable, "-m", "ade.cli.commands.main", "extract", str(folder)]
-    process = subprocess.Popen(
-        [*command, "-o", str(out), "--jobs", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    marker = f"ADE_TEST_MARKER={uuid.uuid4()}"
+    process = start_extract(folder, out, "2", marker)
     try:
-        while not list(out.glob("big.csv/.ade-extract-*")):  # the big file is being extracted
-            assert process.poll() is None, process.communicate()
-            time.sleep(0.05)
+        wait_until_extracting(process, out, "big.csv")
         # The pool's two workers are the children of `ade extract` started by spawn (not its
         # resource tracker); a worker's own short-lived children (the workbook writer of a
         # small file) also carry the marker, and may be gone by the time they are killed.
         workers = [
             pid
-            for pid in processes_with(f"ADE_TEST_MARKER={marker}")
+            for pid in processes_with(marker)
             if parent_of(pid) == process.pid
             and b"spawn_main" in command_line(pid)
             and b"resource_tracker" not in command_line(pid)
