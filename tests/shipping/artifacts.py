@@ -78,8 +78,9 @@ def fresh_venv(path: Path) -> Path:
 
 
 def pip_install(python: Path, requirements: Sequence[str | Path], env: Mapping[str, str]) -> None:
-    """Install wheels with their dependencies from the package index, like a user would."""
-    run(
-        [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", *requirements],
-        env,
-    )
+    """Install wheels with their dependencies from the package index, like a user would.
+
+    Without compiling bytecode at install time (~4 of the backend install's 16 s of CPU): the
+    first import writes it anyway, and what is checked is that the installed code runs."""
+    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--no-compile"]
+    run([*pip, *requirements], env)
