@@ -82,5 +82,13 @@ def pip_install(python: Path, requirements: Sequence[str | Path], env: Mapping[s
 
     Without compiling bytecode at install time (~4 of the backend install's 16 s of CPU): the
     first import writes it anyway, and what is checked is that the installed code runs."""
-    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--no-compile"]
+    pip: list[str | Path] = [
+        python,
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--no-compile",
+    ]
     run([*pip, *requirements], env)
